@@ -1,0 +1,13 @@
+"""Entry point: page set-up and navigation. Run with ``make run``."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Field labeller · Sentinel-2 x4", layout="wide")
+
+st.navigation(
+    [
+        st.Page("pages/area.py", title="1 · Area", default=True),
+        st.Page("pages/enhance.py", title="2 · Enhance & compare"),
+        st.Page("pages/label.py", title="3 · Label fields"),
+    ]
+).run()

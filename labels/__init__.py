@@ -1,0 +1,1 @@
+"""Crop-field label sets: GeoJSON features, validation and storage (no Streamlit here)."""

@@ -1,0 +1,104 @@
+"""Label features: GeoJSON (RFC 7946) polygons in WGS84 longitude/latitude with their provenance.
+
+Properties of every feature:
+    id: unique id (UUID4 hex); crop_class; annotator; created and updated (UTC, ISO 8601);
+    scene_id; image: ``"original"`` or ``"enhanced"``; pipeline: the enhancement pipeline for an
+    enhanced image, else None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from typing import Any
+
+from shapely.geometry import MultiPolygon, mapping, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import make_valid
+
+Feature = dict[str, Any]
+IMAGES = ("original", "enhanced")
+
+
+class LabelError(ValueError):
+    """A feature or label set that cannot be accepted, with the reason."""
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 with seconds."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def polygon_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A valid Polygon or MultiPolygon GeoJSON geometry in WGS84 degrees.
+
+    Self-intersections are repaired (``make_valid``, keeping the polygonal parts).
+
+    Raises:
+        LabelError: not a polygon, coordinates not finite or outside longitude/latitude ranges,
+            or nothing left after repair.
+    """
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        raise LabelError(f"only polygons can be labels, not {kind}")
+    try:
+        geom: BaseGeometry = shape(geometry)
+    except (ValueError, TypeError, AttributeError, IndexError) as err:
+        raise LabelError(f"malformed polygon: {err}") from err
+    west, south, east, north = geom.bounds
+    if not all(math.isfinite(v) for v in geom.bounds):
+        raise LabelError("polygon coordinates must be finite numbers")
+    if west < -180 or east > 180 or south < -90 or north > 90:
+        raise LabelError("polygon coordinates must be longitude/latitude in degrees")
+    if not geom.is_valid:
+        geom = _polygonal(make_valid(geom))
+    if geom.is_empty or geom.area == 0:
+        raise LabelError("the polygon has no area")
+    return dict(mapping(geom))
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The polygons in a geometry (``make_valid`` may return lines and points beside them)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    polygons = [p for part in getattr(geom, "geoms", []) for p in getattr(part, "geoms", [part])]
+    polygons = [p for p in polygons if p.geom_type == "Polygon"]
+    return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+
+
+def new_feature(
+    geometry: dict[str, Any],
+    crop_class: str,
+    annotator: str,
+    scene_id: str,
+    image: str,
+    pipeline: str | None = None,
+) -> Feature:
+    """A new label feature with a fresh id and timestamps.
+
+    Raises:
+        LabelError: invalid geometry, empty class or annotator, unknown image.
+    """
+    if not crop_class.strip():
+        raise LabelError("choose a crop class")
+    if not annotator.strip():
+        raise LabelError("enter the annotator's name")
+    if image not in IMAGES:
+        raise LabelError(f"image must be one of {IMAGES}, not {image!r}")
+    stamp, fid = now(), uuid.uuid4().hex
+    return {
+        "type": "Feature",
+        "id": fid,
+        "geometry": polygon_geometry(geometry),
+        "properties": {
+            "id": fid,
+            "crop_class": crop_class.strip(),
+            "annotator": annotator.strip(),
+            "created": stamp,
+            "updated": stamp,
+            "scene_id": scene_id,
+            "image": image,
+            "pipeline": pipeline if image == "enhanced" else None,
+        },
+    }

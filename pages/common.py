@@ -1,0 +1,68 @@
+"""What the pages share: session state, cached catalogue and map pictures (not a page itself)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from labels.store import LabelStore, labels_dir_from_env
+from sr.local import LocalCatalog, scene_dirs_from_env
+from sr.preview import read_preview
+from sr.raster import Raster
+from sr.render import Overlay, overlay, stretch_limits
+from sr.scene import Scene
+
+#: Largest area the app reads, in 10 m pixels a side: the x4 image (2048 px) is shown unreduced.
+APP_MAX_SIZE = 512
+
+
+def init_state() -> None:
+    """Session keys used across pages, created once per session, and the annotator field."""
+    defaults: dict[str, Any] = {
+        "area": None,  # (west, south, east, north) in degrees
+        "scene": None,  # Scene the area was read from
+        "original": None,  # Raster of the area, 10 m
+        "enhanced": None,  # Raster, 2.5 m
+        "pipeline": None,  # name of the pipeline that made "enhanced"
+        "stac_scenes": [],
+        "overlays": {},  # (image, composite) -> Overlay for the current area
+        "annotator": "",
+    }
+    for key, value in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+    # The name field is drawn by each page: in the entry script (before st.navigation) Streamlit
+    # 1.67 drops what is typed in a server's first session. A plain key keeps it across pages.
+    st.session_state["annotator"] = st.sidebar.text_input(
+        "Annotator", st.session_state["annotator"], help="Your name, saved with every polygon."
+    ).strip()
+
+
+def local_catalog() -> LocalCatalog:
+    return LocalCatalog(scene_dirs_from_env())
+
+
+def label_store() -> LabelStore:
+    return LabelStore(labels_dir_from_env())
+
+
+@st.cache_data(show_spinner="Reading scene preview…", max_entries=16)
+def scene_preview(scene: Scene) -> Overlay:
+    return overlay(read_preview(scene), "true", max_size=768)
+
+
+def image_overlay(image: str, composite: str) -> Overlay:
+    """The map picture of ``"original"`` or ``"enhanced"``, stretched like the original so both
+    look alike, computed once per area and enhancement."""
+    cache: dict[tuple[str, str], Overlay] = st.session_state["overlays"]
+    if (image, composite) not in cache:
+        raster: Raster = st.session_state[image]
+        limits = stretch_limits(st.session_state["original"], composite)
+        cache[(image, composite)] = overlay(raster, composite, limits)
+    return cache[(image, composite)]
+
+
+def set_area_raster(scene: Scene, raster: Raster) -> None:
+    """A new area replaces the old one and everything computed from it."""
+    st.session_state.update(scene=scene, original=raster, enhanced=None, pipeline=None, overlays={})

@@ -1,0 +1,1 @@
+"""Sentinel-2 imagery access and super-resolution backend (no Streamlit here)."""

@@ -1,0 +1,113 @@
+"""A catalogue of local GeoTIFF / COG files.
+
+A file holds one or more acquisitions of bands B04, B03, B02, B08:
+- with band descriptions (as written by ``python -m sr build-demo``), the bands are found by
+  name and the file is one scene; tags ``ACQUISITION_DATE`` and ``TILE_ID`` give date and tile;
+- without descriptions, a file of 4 x N bands is read as N acquisitions, each in the order
+  B04, B03, B02, B08 (the layout of the Fields of The World test image), named ``file#1`` ...
+Files that fit neither are listed in :attr:`LocalCatalog.problems` with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.errors import RasterioError
+from rasterio.warp import transform_geom
+from shapely.geometry import box, mapping
+
+from sr.raster import BANDS
+from sr.scene import BandSource, BBox, Scene, matches
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".tif", ".tiff")
+
+
+def scene_dirs_from_env() -> list[Path]:
+    """Folders named by ``SCENES_DIR`` (``os.pathsep``-separated), default ``data/scenes``."""
+    value = os.environ.get("SCENES_DIR", "data/scenes")
+    return [Path(p) for p in value.split(os.pathsep) if p]
+
+
+class LocalCatalog:
+    """Scenes found in GeoTIFF files under some folders (not recursive)."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.scenes: list[Scene] = []
+        self.problems: list[str] = []
+        for folder in folders:
+            for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+                if path.suffix.lower() in SUFFIXES:
+                    self._add(path)
+
+    def _add(self, path: Path) -> None:
+        try:
+            self.scenes.extend(scenes_in_file(path))
+        except (RasterioError, ValueError) as err:
+            self.problems.append(f"{path.name}: {err}")
+            log.warning("skipping %s: %s", path, err)
+
+    def search(
+        self,
+        bbox: BBox | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        max_cloud: float | None = None,
+    ) -> list[Scene]:
+        return [s for s in self.scenes if matches(s, bbox, start, end, max_cloud)]
+
+
+def scenes_in_file(path: Path) -> list[Scene]:
+    """The scenes stored in one GeoTIFF (see the module docstring for the layouts understood).
+
+    Raises:
+        ValueError: the file has no CRS or its bands cannot be identified.
+        rasterio.errors.RasterioError: the file cannot be opened.
+    """
+    with rasterio.open(path) as ds:
+        if ds.crs is None:
+            raise ValueError("no coordinate reference system")
+        if np.dtype(ds.dtypes[0]).kind == "f":
+            scale = 1.0  # float files are taken to hold reflectance already
+        else:
+            scale = 1e-4
+        footprint = transform_geom(ds.crs, "EPSG:4326", mapping(box(*ds.bounds)), precision=7)
+        descriptions = list(ds.descriptions)
+        tags = ds.tags()
+        count = ds.count
+
+    href = str(path)
+    date = _parse_date(tags.get("ACQUISITION_DATE"))
+    tile = tags.get("TILE_ID")
+    if all(name in descriptions for name in BANDS):
+        bands = tuple(BandSource(n, href, descriptions.index(n) + 1, scale) for n in BANDS)
+        return [Scene(path.stem, "local", date, tile, None, footprint, bands)]
+    if any(descriptions):
+        raise ValueError(f"band descriptions {descriptions} do not name all of {BANDS}")
+    if count % len(BANDS):
+        raise ValueError(
+            f"{count} bands without descriptions; expected 4 x N bands ordered B04, B03, B02, B08"
+        )
+    groups = count // len(BANDS)
+    scenes = []
+    for g in range(groups):
+        first = g * len(BANDS)
+        bands = tuple(BandSource(n, href, first + i + 1, scale) for i, n in enumerate(BANDS))
+        scene_id = path.stem if groups == 1 else f"{path.stem}#{g + 1}"
+        scenes.append(Scene(scene_id, "local", date, tile, None, footprint, bands))
+    return scenes
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,60 @@
+"""A georeferenced raster: the one shape imagery takes when it crosses a function boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from affine import Affine
+from rasterio.crs import CRS
+
+#: Band order of every array read for the app: red, green, blue, near infrared (ESA names).
+BANDS: tuple[str, ...] = ("B04", "B03", "B02", "B08")
+
+
+@dataclass(frozen=True, eq=False)
+class Raster:
+    """Bands of one area with their georeferencing.
+
+    Attributes:
+        data: ``(C, H, W)`` float32 surface reflectance (digital number / 10000); NaN marks nodata.
+        crs: coordinate reference system of ``transform`` (the scene's own UTM zone for Sentinel-2).
+        transform: affine map from pixel (col, row) to ``crs`` coordinates of the pixel's corner.
+        bands: ESA band name of each channel of ``data``, in order.
+    """
+
+    data: np.ndarray
+    crs: CRS
+    transform: Affine
+    bands: tuple[str, ...] = BANDS
+
+    def __post_init__(self) -> None:
+        if self.data.ndim != 3 or self.data.shape[0] != len(self.bands):
+            raise ValueError(
+                f"data of shape {self.data.shape} does not match {len(self.bands)} bands "
+                f"{self.bands}; expected (C, H, W)"
+            )
+
+    @property
+    def height(self) -> int:
+        return int(self.data.shape[1])
+
+    @property
+    def width(self) -> int:
+        return int(self.data.shape[2])
+
+    @property
+    def resolution(self) -> float:
+        """Pixel size in CRS units (metres for UTM)."""
+        return float(abs(self.transform.a))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(left, bottom, right, top)`` in ``crs`` units."""
+        left, top = self.transform * (0, 0)
+        right, bottom = self.transform * (self.width, self.height)
+        return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+
+    def band(self, name: str) -> np.ndarray:
+        """The ``(H, W)`` array of one band, by ESA name."""
+        return self.data[self.bands.index(name)]

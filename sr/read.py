@@ -1,0 +1,88 @@
+"""Reading an area of a scene: bands B04, B03, B02, B08 as reflectance in the scene's own grid."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import rasterio
+from rasterio.errors import RasterioError
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window, from_bounds
+
+from sr.errors import AreaError, ImageryError
+from sr.raster import Raster
+from sr.scene import BBox, Scene
+
+#: Largest area read, in pixels on a side (10 m pixels: 10.24 km).
+MAX_SIZE = 1024
+
+#: GDAL settings for COGs over HTTP: no directory listing, ask only for what is needed.
+HTTP_ENV = {
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF",
+    "GDAL_HTTP_MAX_RETRY": "2",
+}
+
+
+def read_area(scene: Scene, bbox: BBox, max_size: int = MAX_SIZE) -> Raster:
+    """Read the pixels of ``scene`` under a WGS84 box.
+
+    Args:
+        scene: the acquisition to read.
+        bbox: ``(west, south, east, north)`` in degrees.
+        max_size: the largest width or height allowed, in pixels.
+
+    Returns:
+        A raster of bands B04, B03, B02, B08: ``(4, H, W)`` float32 reflectance in the scene's
+        CRS and pixel grid, NaN where the scene has no data.
+
+    Raises:
+        AreaError: the box is empty, does not overlap the scene, or exceeds ``max_size``.
+        ImageryError: a band cannot be read.
+    """
+    west, south, east, north = bbox
+    if not (west < east and south < north):
+        raise AreaError("The area is empty: draw a rectangle with some width and height.")
+    arrays = []
+    window = None
+    try:
+        with rasterio.Env(**HTTP_ENV):
+            for band in scene.bands:
+                with rasterio.open(band.href) as ds:
+                    if window is None:
+                        window, crs, transform = _window(ds, bbox, scene.id, max_size)
+                    elif ds.crs != crs:
+                        raise ImageryError(f"band {band.name} of {scene.id} has another CRS")
+                    dn = ds.read(band.index, window=window, masked=True)
+                    refl = dn.astype(np.float32) * np.float32(band.scale) + np.float32(band.offset)
+                    arrays.append(np.ma.filled(refl, np.nan).astype(np.float32))
+    except RasterioError as err:
+        raise ImageryError(f"Cannot read scene {scene.id}: {err}") from err
+    data = np.stack(arrays)
+    if np.isnan(data).all():
+        raise AreaError(f"Scene {scene.id} has no data in this area.")
+    return Raster(data, crs, transform, tuple(b.name for b in scene.bands))
+
+
+def _window(
+    ds: rasterio.io.DatasetReader, bbox: BBox, scene_id: str, max_size: int
+) -> tuple[Window, rasterio.crs.CRS, rasterio.Affine]:
+    """The pixel window of ``ds`` covering the box, snapped outward to whole pixels."""
+    left, bottom, right, top = transform_bounds("EPSG:4326", ds.crs, *bbox, densify_pts=21)
+    win = from_bounds(left, bottom, right, top, ds.transform)
+    col0, row0 = math.floor(win.col_off), math.floor(win.row_off)
+    col1, row1 = math.ceil(win.col_off + win.width), math.ceil(win.row_off + win.height)
+    col0, row0 = max(col0, 0), max(row0, 0)
+    col1, row1 = min(col1, ds.width), min(row1, ds.height)
+    if col1 <= col0 or row1 <= row0:
+        raise AreaError(f"The area lies outside scene {scene_id}.")
+    width, height = col1 - col0, row1 - row0
+    if width > max_size or height > max_size:
+        raise AreaError(
+            f"The area is {width} x {height} px ({width * ds.res[0] / 1000:.1f} x "
+            f"{height * ds.res[1] / 1000:.1f} km); the limit is {max_size} x {max_size} px. "
+            "Draw a smaller rectangle."
+        )
+    window = Window(col0, row0, width, height)
+    return window, ds.crs, ds.window_transform(window)

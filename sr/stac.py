@@ -1,0 +1,108 @@
+"""A STAC API catalogue of Sentinel-2 L2A acquisitions whose bands are COGs read over HTTP.
+
+The default is Earth Search (collection ``sentinel-2-l2a``); ``STAC_URL`` and ``STAC_COLLECTION``
+choose another. Only the area's window of each band is read (HTTP range requests, via GDAL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from pystac import Item
+from pystac_client import Client
+from pystac_client.exceptions import APIError
+
+from sr.errors import CatalogError
+from sr.raster import BANDS
+from sr.scene import BandSource, BBox, Scene
+
+DEFAULT_URL = "https://earth-search.aws.element84.com/v1"
+DEFAULT_COLLECTION = "sentinel-2-l2a"
+
+#: Asset keys that hold each band, by catalogue convention (Earth Search v1 uses colour names).
+ASSET_KEYS: dict[str, tuple[str, ...]] = {
+    "B04": ("red", "B04"),
+    "B03": ("green", "B03"),
+    "B02": ("blue", "B02"),
+    "B08": ("nir", "B08"),
+}
+
+
+class StacCatalog:
+    """Scenes from a STAC API item search."""
+
+    def __init__(self, url: str | None = None, collection: str | None = None, limit: int = 50):
+        self.url = url or os.environ.get("STAC_URL", DEFAULT_URL)
+        self.collection = collection or os.environ.get("STAC_COLLECTION", DEFAULT_COLLECTION)
+        self.limit = limit
+
+    def search(
+        self,
+        bbox: BBox | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        max_cloud: float | None = None,
+    ) -> list[Scene]:
+        """Acquisitions over ``bbox`` between ``start`` and ``end``, least cloudy first.
+
+        Raises:
+            CatalogError: the server cannot be reached or its answer is not a STAC item search.
+        """
+        if start and end and start > end:
+            raise CatalogError(f"the start date {start} is after the end date {end}")
+        query = {"eo:cloud_cover": {"lte": max_cloud}} if max_cloud is not None else None
+        interval = f"{start or '..'}/{end or '..'}" if (start or end) else None
+        try:
+            client = Client.open(self.url, timeout=30)
+            found = client.search(
+                collections=[self.collection],
+                bbox=bbox,
+                datetime=interval,
+                query=query,
+                max_items=self.limit,
+            )
+            items = list(found.items())
+        except (APIError, OSError, ValueError) as err:
+            raise CatalogError(f"STAC search at {self.url} failed: {err}") from err
+        scenes = [s for s in (item_to_scene(i) for i in items) if s is not None]
+        return sorted(scenes, key=lambda s: (s.cloud_cover is None, s.cloud_cover, s.id))
+
+
+def item_to_scene(item: Item) -> Scene | None:
+    """A scene from a STAC item, or None when the item lacks one of the four bands."""
+    bands = []
+    for name in BANDS:
+        asset = next((item.assets[k] for k in ASSET_KEYS[name] if k in item.assets), None)
+        if asset is None:
+            return None
+        scale, offset = _scale_offset(asset.extra_fields)
+        bands.append(BandSource(name, asset.href, 1, scale, offset))
+    props = item.properties
+    cloud = props.get("eo:cloud_cover")
+    return Scene(
+        id=item.id,
+        source="stac",
+        date=item.datetime.date() if item.datetime else None,
+        tile=_tile(props),
+        cloud_cover=float(cloud) if cloud is not None else None,
+        footprint=item.geometry or {},
+        bands=tuple(bands),
+    )
+
+
+def _scale_offset(fields: dict[str, Any]) -> tuple[float, float]:
+    """Reflectance scale and offset from the raster extension (L2A since 2022 has offset -0.1)."""
+    rb = fields.get("raster:bands") or [{}]
+    return float(rb[0].get("scale", 1e-4)), float(rb[0].get("offset", 0.0))
+
+
+def _tile(props: dict[str, Any]) -> str | None:
+    if "grid:code" in props:  # e.g. "MGRS-33UUP"
+        return "T" + str(props["grid:code"]).split("-")[-1]
+    keys = ("mgrs:utm_zone", "mgrs:latitude_band", "mgrs:grid_square")
+    if all(k in props for k in keys):
+        return "T{}{}{}".format(*(props[k] for k in keys))
+    tile = props.get("s2:tile_id") or props.get("tile")
+    return str(tile) if tile else None

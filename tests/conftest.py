@@ -1,0 +1,57 @@
+"""Shared fixtures: paths to real data and tiny generated rasters with a real CRS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "scenes" / "S2_T33UUU_20170216_L1C_demo.tif"
+AUSTRIA = ROOT.parent / "shared" / "data" / "s2_austria_T33UUP_2021_2dates.tif"
+
+
+@pytest.fixture
+def demo_scene() -> Path:
+    assert DEMO.exists(), f"{DEMO} is missing: the README's set-up (make test) builds it"
+    return DEMO
+
+
+@pytest.fixture
+def austria() -> Path:
+    assert AUSTRIA.exists(), f"{AUSTRIA} is missing: ../shared/data must sit beside the checkout"
+    return AUSTRIA
+
+
+def write_tif(
+    path: Path,
+    data: np.ndarray,
+    origin: tuple[float, float] = (400000.0, 5800000.0),
+    res: float = 10.0,
+    crs: str = "EPSG:32633",
+    descriptions: tuple[str, ...] | None = ("B04", "B03", "B02", "B08"),
+    nodata: float | None = 0,
+    tags: dict[str, str] | None = None,
+) -> Path:
+    """Write ``(C, H, W)`` ``data`` as a GeoTIFF with its top-left corner at ``origin``."""
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=data.shape[2],
+        height=data.shape[1],
+        count=data.shape[0],
+        dtype=data.dtype,
+        crs=crs,
+        transform=Affine(res, 0, origin[0], 0, -res, origin[1]),
+        nodata=nodata,
+    ) as ds:
+        ds.write(data)
+        if descriptions:
+            ds.descriptions = descriptions
+        if tags:
+            ds.update_tags(**tags)
+    return path

@@ -1,0 +1,125 @@
+"""The whole job in a browser: pick an area on the demo scene, enhance, draw a field, save."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from playwright.sync_api import Frame, Page, expect
+from shapely.geometry import box, shape
+
+from sr.local import scenes_in_file
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def map_frame(page: Page, count: int = 1, timeout: float = 60) -> Frame:
+    """The frame of the newest map component, once ``count`` Leaflet maps are drawn in it."""
+    iframe = page.locator("iframe[title='streamlit_folium.st_folium']").last
+    iframe.wait_for(timeout=timeout * 1000)
+    handle = iframe.element_handle()
+    frame = handle.content_frame() if handle else None
+    assert frame is not None, "the map component has no frame"
+    expect(frame.locator(".leaflet-container")).to_have_count(count, timeout=timeout * 1000)
+    return frame
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    time.sleep(0.5)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+
+
+def map_box(frame: Frame) -> dict[str, float]:
+    container = frame.locator(".leaflet-container").first
+    expect(container).to_be_visible()
+    bbox = container.bounding_box()
+    assert bbox is not None
+    return bbox
+
+
+def shoot(page: Page, name: str) -> None:
+    folder = os.environ.get("E2E_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path, demo_scene: Path):
+    page = browser_page
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url)
+        if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+        and urlparse(r.url).hostname not in LOCAL_HOSTS
+        else None,
+    )
+    page.goto(app_url)
+
+    # 1. Area: draw a rectangle in the middle of the demo scene's footprint.
+    frame = map_frame(page)
+    name = page.get_by_label("Annotator", exact=True)
+    name.click()
+    name.fill("Test Annotator")
+    name.press("Enter")
+    wait_idle(page)
+    expect(frame.locator(".leaflet-image-layer")).to_have_count(1)
+    m = map_box(frame)
+    cx, cy = m["x"] + m["width"] * 0.45, m["y"] + m["height"] * 0.55
+    frame.locator(".leaflet-draw-draw-rectangle").click()
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 60, cy + 45, steps=8)
+    page.mouse.up()
+    page.get_by_role("button", name="Load area").click(timeout=30_000)
+    expect(page.get_by_text("Loaded ")).to_be_visible(timeout=30_000)
+    shoot(page, "1-area")
+
+    # 2. Enhance with the bicubic baseline and compare.
+    page.get_by_role("link", name="Enhance & compare").first.click()
+    page.get_by_role("button", name="Enhance x4").click()
+    expect(page.get_by_text("Enhanced with")).to_be_visible(timeout=60_000)
+    frame = map_frame(page, count=2)
+    expect(frame.locator(".opacity-control")).to_have_count(1)
+    shoot(page, "2-compare")
+
+    # 3. Label: choose a class, draw a polygon on the enhanced image, save.
+    page.get_by_role("link", name="Label fields").first.click()
+    page.get_by_text("Crop class for new polygons").wait_for()
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Crop class").click()
+    page.get_by_role("option", name="maize").click()
+    frame = map_frame(page)
+    m = map_box(frame)
+    cx, cy = m["x"] + m["width"] / 2, m["y"] + m["height"] / 2
+    vertices = [(cx - 40, cy - 30), (cx + 50, cy - 25), (cx + 35, cy + 40), (cx - 45, cy + 30)]
+    frame.locator(".leaflet-draw-draw-polygon").click()
+    for x, y in vertices + vertices[:1]:
+        page.mouse.move(x - 2, y - 2)
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        time.sleep(0.35)
+    save = page.get_by_role("button", name="Save (1 new, 0 edited, 0 deleted)")
+    expect(save).to_be_enabled(timeout=15_000)
+    save.click()
+    expect(page.get_by_text("Saved 1 new")).to_be_visible(timeout=30_000)
+    shoot(page, "3-label")
+
+    saved = json.loads((tmp_path / "labels" / f"{demo_scene.stem}.geojson").read_text())
+    assert saved["type"] == "FeatureCollection"
+    [feature] = saved["features"]
+    props = feature["properties"]
+    assert props["crop_class"] == "maize"
+    assert props["annotator"] == "Test Annotator"
+    assert props["image"] == "enhanced" and props["pipeline"] == "bicubic"
+    assert props["scene_id"] == demo_scene.stem and props["id"] == feature["id"]
+    area = box(*saved["label_set"]["area_bbox"])
+    polygon = shape(feature["geometry"])
+    assert polygon.geom_type == "Polygon" and len(polygon.exterior.coords) == 5
+    assert area.contains(polygon)
+    [scene] = scenes_in_file(demo_scene)
+    assert shape(scene.footprint).contains(area)
+    assert outside == [], f"requests left this machine: {outside[:5]}"

@@ -1,0 +1,1 @@
+"""Folium maps for the app, served entirely from this machine (no Streamlit here)."""

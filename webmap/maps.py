@@ -1,0 +1,104 @@
+"""The app's three maps: picking an area, comparing images, drawing labels.
+
+All maps start with no basemap: the imagery is the background and nothing is fetched from the
+internet. ``BASEMAP_URL`` (an XYZ tile template) adds a basemap for users who are online.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import folium
+import folium.plugins
+from shapely.geometry import box, mapping
+
+from sr.render import Overlay
+from sr.scene import BBox
+from webmap.controls import EditableFeatures, OpacityControl
+from webmap.offline import use_local_assets
+
+use_local_assets()
+
+MAX_ZOOM = 20
+NO_SHAPES = {"polyline": False, "circle": False, "marker": False, "circlemarker": False}
+
+
+def _map_options() -> dict[str, Any]:
+    return {"tiles": None, "max_zoom": MAX_ZOOM, "control_scale": True, "prefer_canvas": False}
+
+
+def _add_basemap(m: folium.Map) -> None:
+    url = os.environ.get("BASEMAP_URL")
+    if url:
+        folium.TileLayer(url, attr="basemap", max_zoom=MAX_ZOOM, max_native_zoom=19).add_to(m)
+
+
+def _image(img: Overlay, name: str) -> folium.raster_layers.ImageOverlay:
+    return folium.raster_layers.ImageOverlay(img.data_url, img.bounds, name=name, interactive=False)
+
+
+def area_map(
+    footprints: list[tuple[str, dict[str, Any]]],
+    previews: list[Overlay],
+    area: BBox | None,
+    view: list[list[float]] | None,
+) -> folium.Map:
+    """Scene footprints (GeoJSON geometries with a label), scene previews, the chosen area, and
+    a rectangle tool to pick a new area. ``view`` is ``[[south, west], [north, east]]`` to show."""
+    m = folium.Map(**_map_options())
+    _add_basemap(m)
+    for img in previews:
+        _image(img, "preview").add_to(m)
+    for label, geometry in footprints:
+        folium.GeoJson(
+            geometry, style_function=lambda _: {"color": "#ffcc00", "weight": 2, "fill": False},
+            tooltip=label,
+        ).add_to(m)
+    if area is not None:
+        folium.GeoJson(
+            mapping(box(*area)),
+            style_function=lambda _: {"color": "#00e5ff", "weight": 3, "fill": False},
+            tooltip="chosen area",
+        ).add_to(m)
+    folium.plugins.Draw(
+        draw_options={**NO_SHAPES, "polygon": False, "rectangle": {"showArea": False}},
+        edit_options={"edit": False, "remove": False},
+    ).add_to(m)
+    if view:
+        m.fit_bounds(view)
+    return m
+
+
+def compare_map(
+    original: Overlay, enhanced: Overlay, labels: dict[str, Any], colors: dict[str, str], title: str
+) -> folium.plugins.DualMap:
+    """Original (left) and enhanced (right) on two maps that pan and zoom together; on the right
+    the enhanced image lies over the original with an opacity slider. Labels show on both."""
+    dual = folium.plugins.DualMap(**_map_options())
+    for m in (dual.m1, dual.m2):
+        _add_basemap(m)
+        _image(original, "original").add_to(m)
+    top = _image(enhanced, title).add_to(dual.m2)
+    OpacityControl(top, title).add_to(dual.m2)
+    for m in (dual.m1, dual.m2):
+        group = folium.FeatureGroup(name="labels").add_to(m)
+        EditableFeatures(group, labels, colors).add_to(m)
+    dual.m1.fit_bounds(original.bounds)
+    return dual
+
+
+def label_map(image: Overlay, labels: dict[str, Any], colors: dict[str, str]) -> folium.Map:
+    """One image with the set's polygons, editable and deletable, and a polygon tool."""
+    m = folium.Map(**_map_options())
+    _add_basemap(m)
+    _image(image, "image").add_to(m)
+    group = folium.FeatureGroup(name="labels").add_to(m)
+    EditableFeatures(group, labels, colors).add_to(m)
+    folium.plugins.Draw(
+        feature_group=group,
+        draw_options={**NO_SHAPES, "rectangle": False, "polygon": {"allowIntersection": False}},
+        edit_options={"edit": True, "remove": True},
+    ).add_to(m)
+    m.fit_bounds(image.bounds)
+    return m
