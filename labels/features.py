@@ -9,11 +9,13 @@ Properties of every feature:
 from __future__ import annotations
 
 import datetime as dt
-import math
+import json
 import uuid
 from typing import Any
 
-from shapely.geometry import MultiPolygon, mapping, shape
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import make_valid
 
@@ -46,16 +48,17 @@ def polygon_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
         geom: BaseGeometry = shape(geometry)
     except (ValueError, TypeError, AttributeError, IndexError) as err:
         raise LabelError(f"malformed polygon: {err}") from err
-    west, south, east, north = geom.bounds
-    if not all(math.isfinite(v) for v in geom.bounds):
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
         raise LabelError("polygon coordinates must be finite numbers")
+    west, south, east, north = geom.bounds
     if west < -180 or east > 180 or south < -90 or north > 90:
         raise LabelError("polygon coordinates must be longitude/latitude in degrees")
     if not geom.is_valid:
         geom = _polygonal(make_valid(geom))
     if geom.is_empty or geom.area == 0:
         raise LabelError("the polygon has no area")
-    return dict(mapping(geom))
+    result: dict[str, Any] = json.loads(shapely.to_geojson(geom))
+    return result
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:

@@ -71,11 +71,17 @@ class LabelStore:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise LabelError(f"label set {name!r} ({path}) is damaged and was kept as it is: {err}") from err
-        if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(
-            data.get("features"), list
+            raise LabelError(
+                f"label set {name!r} ({path}) is damaged and was kept as it is: {err}"
+            ) from err
+        if (
+            not isinstance(data, dict)
+            or data.get("type") != "FeatureCollection"
+            or not isinstance(data.get("features"), list)
         ):
-            raise LabelError(f"label set {name!r} ({path}) is not a GeoJSON FeatureCollection; kept as it is")
+            raise LabelError(
+                f"label set {name!r} ({path}) is not a GeoJSON FeatureCollection; kept as it is"
+            )
         return data
 
     def apply(

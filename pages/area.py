@@ -65,8 +65,10 @@ elif all_scenes:
         [min(b[1] for b in bounds), min(b[0] for b in bounds)],
         [max(b[3] for b in bounds), max(b[2] for b in bounds)],
     ]
-st.caption("Use the ▭ tool on the map to draw the area (at most "
-           f"{APP_MAX_SIZE} x {APP_MAX_SIZE} px, {APP_MAX_SIZE / 100:.1f} km a side).")
+st.caption(
+    "Use the ▭ tool on the map to draw the area (at most "
+    f"{APP_MAX_SIZE} x {APP_MAX_SIZE} px, {APP_MAX_SIZE / 100:.1f} km a side)."
+)
 footprints = [(s.label, s.footprint) for s in all_scenes]
 st_folium(
     area_map(footprints, previews, area, view),
@@ -77,7 +79,9 @@ st_folium(
 )
 
 if area:
-    st.write(f"Area: longitude {area[0]:.5f} to {area[2]:.5f}, latitude {area[1]:.5f} to {area[3]:.5f}")
+    st.write(
+        f"Area: longitude {area[0]:.5f} to {area[2]:.5f}, latitude {area[1]:.5f} to {area[3]:.5f}"
+    )
     if not candidates:
         st.error("No scene covers this area. Draw the rectangle over a scene footprint (yellow).")
     else:

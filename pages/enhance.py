@@ -26,8 +26,12 @@ left, right = st.columns([2, 1])
 pipeline = left.selectbox(
     "Method", list(PIPELINES), format_func=lambda p: PIPELINE_NAMES.get(p, p), key="pipeline_choice"
 )
-composite = right.radio("Colours", ["true", "false"], horizontal=True,
-                        format_func=lambda c: {"true": "True colour", "false": "False colour (NIR)"}[c])
+composite = right.radio(
+    "Colours",
+    ["true", "false"],
+    horizontal=True,
+    format_func=lambda c: {"true": "True colour", "false": "False colour (NIR)"}[c],
+)
 if st.button("Enhance x4", type="primary"):
     bar = st.progress(0.0, text="Starting…")
 
@@ -49,7 +53,8 @@ if enhanced is None:
 
 name = PIPELINE_NAMES.get(st.session_state["pipeline"], st.session_state["pipeline"])
 st.success(
-    f"Enhanced with {name}: {enhanced.width} x {enhanced.height} px at {enhanced.resolution:.1f} m. "
+    f"Enhanced with {name}: {enhanced.width} x {enhanced.height} px "
+    f"at {enhanced.resolution:.1f} m. "
     "Left: original 10 m. Right: enhanced over the original; the slider sets its opacity."
 )
 labels = {"type": "FeatureCollection", "features": []}
@@ -61,8 +66,11 @@ if set_name:
         st.warning(str(err))
 st_folium(
     compare_map(
-        image_overlay("original", composite), image_overlay("enhanced", composite),
-        labels, CROP_CLASSES, "enhanced",
+        image_overlay("original", composite),
+        image_overlay("enhanced", composite),
+        labels,
+        CROP_CLASSES,
+        "enhanced",
     ),
     key="compare_map",
     returned_objects=[],

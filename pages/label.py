@@ -14,6 +14,11 @@ from labels.stats import area_by_class, area_ha
 from pages.common import image_overlay, init_state, label_store
 from webmap.maps import label_map
 
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 init_state()
 st.title("Label fields")
 scene, original = st.session_state["scene"], st.session_state["original"]
@@ -28,7 +33,8 @@ if "label_set" not in st.session_state:  # kept apart from the widget, which for
 existing = store.names()
 c1, c2, c3 = st.columns([2, 1, 1])
 set_name = c1.text_input(
-    "Label set", st.session_state["label_set"],
+    "Label set",
+    st.session_state["label_set"],
     help="Type a new name to start a set, or an existing one to open it.",
 ).strip()
 st.session_state["label_set"] = set_name
@@ -54,8 +60,8 @@ map_key = f"label_map_{st.session_state['label_rev']}"
 drawings = (st.session_state.get(map_key) or {}).get("all_drawings")
 changes = diff_drawings(drawings, snapshot["features"])
 
-flash = st.session_state.pop("label_flash", None)
-if flash:
+flash = st.session_state.get("label_flash")  # kept until the next save: no layout jump
+if flash and st.session_state.get("label_flash_for") == set_name:
     st.success(flash)
 annotator = st.session_state["annotator"]
 if not annotator:
@@ -88,9 +94,10 @@ if st.button(f"Save ({changes.summary()})", type="primary", disabled=not changes
         st.session_state["label_snapshot"] = saved
         st.session_state["label_rev"] += 1
         note = f" Not saved: {'; '.join(refused)}." if refused else ""
+        st.session_state["label_flash_for"] = set_name
         st.session_state["label_flash"] = (
             f"Saved {changes.summary()} to {store.path(set_name)} "
-            f"({len(saved['features'])} polygons in the set).{note}"
+            f"(the set holds {plural(len(saved['features']), 'polygon')}).{note}"
         )
         st.rerun()
 
@@ -105,17 +112,27 @@ st_folium(
 
 features = snapshot["features"]
 if features:
-    st.subheader(f"{len(features)} polygons in “{set_name}”")
+    st.subheader(f"{plural(len(features), 'polygon')} in “{set_name}”")
     summary = area_by_class(snapshot)
     st.dataframe(
-        [{"crop class": c, "fields": int(r["fields"]), "hectares": round(r["hectares"], 2)}
-         for c, r in summary.items()],
+        [
+            {"crop class": c, "fields": int(r["fields"]), "hectares": round(r["hectares"], 2)}
+            for c, r in summary.items()
+        ],
         hide_index=True,
     )
     st.dataframe(
-        [{"class": f["properties"]["crop_class"], "hectares": round(area_ha(f["geometry"]), 3),
-          "annotator": f["properties"]["annotator"], "image": f["properties"]["image"],
-          "pipeline": f["properties"]["pipeline"], "updated": f["properties"]["updated"],
-          "id": f["id"]} for f in features],
+        [
+            {
+                "class": f["properties"]["crop_class"],
+                "hectares": round(area_ha(f["geometry"]), 3),
+                "annotator": f["properties"]["annotator"],
+                "image": f["properties"]["image"],
+                "pipeline": f["properties"]["pipeline"],
+                "updated": f["properties"]["updated"],
+                "id": f["id"],
+            }
+            for f in features
+        ],
         hide_index=True,
     )

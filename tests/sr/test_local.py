@@ -1,0 +1,52 @@
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+from shapely.geometry import Point, shape
+
+from sr.local import LocalCatalog, scenes_in_file
+from tests.conftest import write_tif
+
+
+def test_demo_scene_is_found_with_its_date_tile_and_footprint(demo_scene: Path):
+    [scene] = LocalCatalog([demo_scene.parent]).search()
+    assert scene.id == demo_scene.stem
+    assert scene.date == dt.date(2017, 2, 16) and scene.tile == "T33UUU"
+    assert [b.name for b in scene.bands] == ["B04", "B03", "B02", "B08"]
+    # Tile T33UUU, west of Berlin: the footprint holds a point near Brandenburg an der Havel.
+    footprint = shape(scene.footprint)
+    assert footprint.contains(Point(12.6, 52.47))
+    assert not footprint.contains(Point(13.4, 52.5))  # Berlin itself lies east of the sample
+
+
+def test_austria_file_without_descriptions_is_two_acquisitions(austria: Path):
+    scenes = scenes_in_file(austria)
+    assert [s.id for s in scenes] == [f"{austria.stem}#1", f"{austria.stem}#2"]
+    assert [b.index for b in scenes[1].bands] == [5, 6, 7, 8]
+    assert shape(scenes[0].footprint).contains(Point(13.14, 48.29))
+
+
+def test_search_filters_by_area_and_keeps_unknown_dates(tmp_path: Path, demo_scene: Path):
+    write_tif(tmp_path / "undated.tif", np.ones((4, 8, 8), np.uint16))
+    catalog = LocalCatalog([demo_scene.parent, tmp_path])
+    assert len(catalog.search()) == 2
+    over_demo = (12.55, 52.45, 12.6, 52.5)
+    assert [s.id for s in catalog.search(over_demo)] == [demo_scene.stem]
+    after = catalog.search(start=dt.date(2020, 1, 1))
+    assert [s.id for s in after] == ["undated"]  # the demo (2017) is filtered out
+
+
+def test_unusable_files_are_reported_not_fatal(tmp_path: Path):
+    write_tif(tmp_path / "five.tif", np.ones((5, 4, 4), np.uint16), descriptions=None)
+    write_tif(
+        tmp_path / "named.tif", np.ones((4, 4, 4), np.uint16), descriptions=("a", "b", "c", "d")
+    )
+    (tmp_path / "broken.tif").write_bytes(b"not a tiff at all")
+    (tmp_path / "notes.txt").write_text("ignored")
+    catalog = LocalCatalog([tmp_path])
+    assert catalog.scenes == []
+    problems = "\n".join(catalog.problems)
+    assert "five.tif: 5 bands" in problems
+    assert "named.tif: band descriptions" in problems
+    assert "broken.tif" in problems
+    assert "notes.txt" not in problems

@@ -1,0 +1,111 @@
+"""The pages, headless with AppTest (maps are unknown elements here; the browser test has them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sr.enhance import enhance
+from sr.local import scenes_in_file
+from sr.read import read_area
+
+AREA = (12.59, 52.475, 12.60, 52.48)
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path: Path, demo_scene: Path) -> Path:
+    monkeypatch.setenv("SCENES_DIR", str(demo_scene.parent))
+    monkeypatch.setenv("LABELS_DIR", str(tmp_path / "labels"))
+    return tmp_path
+
+
+def page(name: str) -> AppTest:
+    """The app, opened on one of its pages (call ``run`` to render it)."""
+    return AppTest.from_file("../app.py", default_timeout=60).switch_page(f"pages/{name}.py")
+
+
+def texts(at: AppTest) -> str:
+    parts = [
+        e.value
+        for kind in ("markdown", "success", "info", "warning", "error", "caption")
+        for e in getattr(at, kind)
+    ]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_area_page_without_scenes_says_what_to_do(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("SCENES_DIR", str(tmp_path))
+    at = page("area").run()
+    assert not at.exception
+    assert "No local scene found" in texts(at)
+
+
+def test_area_page_loads_the_drawn_area(env, demo_scene: Path):
+    at = page("area")
+    at.session_state["area"] = AREA
+    at.run()
+    assert at.selectbox[0].value.id == demo_scene.stem
+    [load] = [b for b in at.button if b.label == "Load area"]
+    load.click().run()
+    assert not at.exception
+    raster = at.session_state["original"]
+    assert raster.data.shape[0] == 4 and raster.resolution == 10
+    assert "Loaded" in texts(at)
+
+
+def test_area_outside_every_scene_is_an_error(env):
+    at = page("area")
+    at.session_state["area"] = (2.0, 48.0, 2.05, 48.05)
+    at.run()
+    assert "No scene covers this area" in texts(at)
+
+
+def test_enhance_page_asks_for_an_area_first(env):
+    at = page("enhance").run()
+    assert "Pick and load an area first" in texts(at)
+
+
+def test_enhance_page_runs_bicubic(env, demo_scene: Path):
+    [scene] = scenes_in_file(demo_scene)
+    at = page("enhance")
+    at.session_state["scene"] = scene
+    at.session_state["original"] = read_area(scene, AREA)
+    at.run()
+    [go] = [b for b in at.button if b.label == "Enhance x4"]
+    go.click().run()
+    assert not at.exception
+    enhanced = at.session_state["enhanced"]
+    assert enhanced.data.shape[1:] == tuple(
+        4 * np.array(at.session_state["original"].data.shape[1:])
+    )
+    assert at.session_state["pipeline"] == "bicubic"
+    assert "Enhanced with Bicubic" in texts(at)
+
+
+def test_label_page_needs_a_name_and_keeps_a_damaged_set(env, demo_scene: Path):
+    [scene] = scenes_in_file(demo_scene)
+    original = read_area(scene, AREA)
+    labels = env / "labels"
+    labels.mkdir()
+    (labels / "bad.geojson").write_text("{oops")
+    at = page("label")
+    for key, value in {
+        "scene": scene,
+        "original": original,
+        "area": AREA,
+        "enhanced": enhance(original),
+        "pipeline": "bicubic",
+    }.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception
+    assert "Enter your name as **Annotator**" in texts(at)
+    [save] = [b for b in at.button if b.label.startswith("Save")]
+    assert save.disabled
+    [set_name] = [t for t in at.text_input if t.label == "Label set"]
+    set_name.input("bad").run()
+    assert "damaged and was kept" in texts(at)
+    assert (labels / "bad.geojson").read_text() == "{oops"

@@ -1,0 +1,66 @@
+import re
+
+import numpy as np
+from affine import Affine
+from rasterio.crs import CRS
+
+from labels.classes import CROP_CLASSES
+from labels.features import new_feature
+from sr.raster import Raster
+from sr.render import overlay
+from webmap.maps import area_map, compare_map, label_map
+
+URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
+
+
+def html(m) -> str:
+    return m.get_root().render()
+
+
+def image():
+    data = np.random.default_rng(1).uniform(0, 0.3, (4, 16, 16)).astype(np.float32)
+    return overlay(Raster(data, CRS.from_epsg(32633), Affine(10, 0, 330000, 0, -10, 5822040)))
+
+
+def test_maps_load_nothing_from_outside_the_app(monkeypatch):
+    monkeypatch.delenv("BASEMAP_URL", raising=False)
+    img = image()
+    labels = {
+        "type": "FeatureCollection",
+        "features": [
+            new_feature(
+                {
+                    "type": "Polygon",
+                    "coordinates": [[[12.6, 52.47], [12.61, 52.47], [12.61, 52.48], [12.6, 52.47]]],
+                },
+                "maize",
+                "a",
+                "s",
+                "enhanced",
+            )
+        ],
+    }
+    maps = [
+        area_map(
+            [("scene", {"type": "Point", "coordinates": [12.6, 52.47]})],
+            [img],
+            (12.5, 52.4, 12.6, 52.5),
+            None,
+        ),
+        compare_map(img, img, labels, CROP_CLASSES, "enhanced"),
+        label_map(img, labels, CROP_CLASSES),
+    ]
+    for m in maps:
+        page = html(m)
+        links = [u for u in URL.findall(page) if not u.startswith("data:")]
+        assert links and all(u.startswith("/app/static/") for u in links), links
+        assert "tile.openstreetmap" not in page
+    assert "leaflet.draw.js" in html(maps[2]) and "L.Map.Sync.js" in html(maps[1])
+    assert labels["features"][0]["id"] in html(maps[2])
+
+
+def test_basemap_is_optional(monkeypatch):
+    monkeypatch.setenv("BASEMAP_URL", "https://tiles.example/{z}/{x}/{y}.png")
+    assert "tiles.example" in html(
+        label_map(image(), {"type": "FeatureCollection", "features": []}, CROP_CLASSES)
+    )
