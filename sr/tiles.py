@@ -1,0 +1,83 @@
+"""Processing large images in overlapping tiles, blended so that no seam shows.
+
+Each tile is processed alone; in the overlap the two results are averaged with weights that
+ramp linearly from one tile to the next (Real-ESRGAN-style tiling, with blending instead of
+cropping), so the output has no step at tile borders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+TileFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _starts(size: int, tile: int, overlap: int) -> list[int]:
+    if size <= tile:
+        return [0]
+    starts = list(range(0, size - tile, tile - overlap))
+    return starts + [size - tile]
+
+
+def tile_count(x: torch.Tensor, tile: int, overlap: int) -> int:
+    """How many tiles :func:`tiled` cuts ``x`` into."""
+    return len(_starts(x.shape[-2], tile, overlap)) * len(_starts(x.shape[-1], tile, overlap))
+
+
+def _ramp(length: int, fade: int, at_start: bool, at_end: bool) -> torch.Tensor:
+    w = torch.ones(length)
+    if fade > 0:
+        ramp = (torch.arange(fade, dtype=torch.float32) + 0.5) / fade
+        if at_start:
+            w[:fade] = ramp
+        if at_end:
+            w[-fade:] = ramp.flip(0)
+    return w
+
+
+def tiled(
+    fn: TileFn,
+    x: torch.Tensor,
+    scale: int,
+    tile: int,
+    overlap: int,
+    on_tile: Callable[[int, int], None] | None = None,
+) -> torch.Tensor:
+    """Apply ``fn`` (``(1, C, h, w)`` -> ``(1, C', h * scale, w * scale)``) over tiles of ``x``.
+
+    Args:
+        x: ``(1, C, H, W)``.
+        scale: the factor ``fn`` enlarges by (1 for a refinement at the same size).
+        tile: tile side in input pixels.
+        overlap: pixels shared by neighbouring tiles (input pixels; < tile).
+        on_tile: called with (tiles done, tiles in all) after each tile.
+    """
+    _, _, h, w = x.shape
+    ys, xs = _starts(h, tile, overlap), _starts(w, tile, overlap)
+    if len(ys) == 1 and len(xs) == 1:
+        out = fn(x)
+        if on_tile:
+            on_tile(1, 1)
+        return out
+    out = torch.zeros(0)
+    weight = torch.zeros(1, 1, h * scale, w * scale, device=x.device)
+    total, done = len(ys) * len(xs), 0
+    for y0 in ys:
+        for x0 in xs:
+            th, tw = min(tile, h), min(tile, w)
+            y = fn(x[:, :, y0 : y0 + th, x0 : x0 + tw])
+            if out.numel() == 0:
+                out = torch.zeros(1, y.shape[1], h * scale, w * scale, device=x.device)
+            fade = overlap * scale
+            wy = _ramp(th * scale, fade, y0 > 0, y0 + th < h)
+            wx = _ramp(tw * scale, fade, x0 > 0, x0 + tw < w)
+            wt = (wy[:, None] * wx[None, :]).to(x.device)[None, None]
+            sl = (..., slice(y0 * scale, (y0 + th) * scale), slice(x0 * scale, (x0 + tw) * scale))
+            out[sl] += y * wt
+            weight[sl] += wt
+            done += 1
+            if on_tile:
+                on_tile(done, total)
+    return out / weight
