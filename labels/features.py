@@ -2,8 +2,9 @@
 
 Properties of every feature:
     id: unique id (UUID4 hex); crop_class; annotator; created and updated (UTC, ISO 8601);
-    scene_id; image: ``"original"`` or ``"enhanced"``; pipeline: the enhancement pipeline for an
-    enhanced image, else None.
+    scene_id; image: ``"original"`` or ``"enhanced"``; for an enhanced image the enhancement's
+    pipeline, preset (Deep Image Prior settings) and model_version (hash of the trained weights),
+    else None.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ def new_feature(
     scene_id: str,
     image: str,
     pipeline: str | None = None,
+    preset: str | None = None,
+    model_version: str | None = None,
 ) -> Feature:
     """A new label feature with a fresh id and timestamps.
 
@@ -103,5 +106,7 @@ def new_feature(
             "scene_id": scene_id,
             "image": image,
             "pipeline": pipeline if image == "enhanced" else None,
+            "preset": preset if image == "enhanced" else None,
+            "model_version": model_version if image == "enhanced" else None,
         },
     }

@@ -25,6 +25,9 @@ def init_state() -> None:
         "original": None,  # Raster of the area, 10 m
         "enhanced": None,  # Raster, 2.5 m
         "pipeline": None,  # name of the pipeline that made "enhanced"
+        "preset": None,  # its Deep Image Prior preset, when it used DIP
+        "model_version": None,  # hash of its trained weights, when it used any
+        "consistency": None,  # Raster: departure of "enhanced" from "original", 10 m
         "stac_scenes": [],
         "overlays": {},  # (image, composite) -> Overlay for the current area
         "annotator": "",
@@ -65,4 +68,13 @@ def image_overlay(image: str, composite: str) -> Overlay:
 
 def set_area_raster(scene: Scene, raster: Raster) -> None:
     """A new area replaces the old one and everything computed from it."""
-    st.session_state.update(scene=scene, original=raster, enhanced=None, pipeline=None, overlays={})
+    st.session_state.update(
+        scene=scene,
+        original=raster,
+        enhanced=None,
+        pipeline=None,
+        preset=None,
+        model_version=None,
+        consistency=None,
+        overlays={},
+    )

@@ -2,17 +2,52 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
 import streamlit as st
 from streamlit_folium import st_folium
 
 from labels.classes import CROP_CLASSES
 from labels.features import LabelError
 from pages.common import image_overlay, init_state, label_store
-from sr.enhance import PIPELINES, Progress, enhance
+from sr.cache import ResultCache, cache_dir_from_env
+from sr.consistency import consistency
+from sr.enhance import PIPELINES, PRESETS, Progress, enhance, model_version
 from sr.errors import ImageryError
+from sr.geotiff import write_raster
+from sr.raster import Raster
+from sr.render import heat_rgba, overlay, stretch_limits, to_rgba
 from webmap.maps import compare_map
 
-PIPELINE_NAMES = {"bicubic": "Bicubic (baseline, no learning)"}
+PIPELINE_NAMES = {
+    "bicubic": "Bicubic (baseline, no learning)",
+    "dip": "Deep Image Prior (fitted to this image)",
+    "decrappify": "Decrappify (trained U-Net on bicubic)",
+    "dip+decrappify": "Deep Image Prior, then Decrappify (the founding method)",
+}
+PRESET_HELP = (
+    "Deep Image Prior settings. fast: 32 channels, for a CPU. quality: the published settings "
+    "(128 channels), meant for a GPU; on a CPU it takes about 4 x longer."
+)
+CONSISTENCY_MAX = 0.02  # reflectance difference shown fully red
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def geotiff_bytes(
+    data: np.ndarray, crs_wkt: str, transform: tuple[float, ...], bands: tuple[str, ...]
+) -> bytes:
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    raster = Raster(data, CRS.from_wkt(crs_wkt), Affine(*transform[:6]), bands)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "enhanced.tif"
+        write_raster(raster, path, np.dtype("uint16"))
+        return path.read_bytes()
+
 
 init_state()
 st.title("Enhance & compare")
@@ -22,11 +57,22 @@ if original is None:
     st.page_link("pages/area.py", label="← Area")
     st.stop()
 
-left, right = st.columns([2, 1])
-pipeline = left.selectbox(
-    "Method", list(PIPELINES), format_func=lambda p: PIPELINE_NAMES.get(p, p), key="pipeline_choice"
+c1, c2, c3 = st.columns([2, 1, 1])
+pipeline = c1.selectbox(
+    "Method",
+    list(PIPELINES),
+    format_func=lambda p: PIPELINE_NAMES.get(p, p),
+    index=list(PIPELINES).index("decrappify"),  # DIP takes minutes on a CPU: chosen, not default
 )
-composite = right.radio(
+preset = c2.radio(
+    "Preset",
+    PRESETS,
+    index=PRESETS.index("fast"),
+    horizontal=True,
+    help=PRESET_HELP,
+    disabled=not pipeline.startswith("dip"),
+)
+composite = c3.radio(
     "Colours",
     ["true", "false"],
     horizontal=True,
@@ -34,28 +80,58 @@ composite = right.radio(
 )
 if st.button("Enhance x4", type="primary"):
     bar = st.progress(0.0, text="Starting…")
+    preview_slot = st.empty()
+    limits = stretch_limits(original, "true")
 
     def report(p: Progress) -> None:
-        bar.progress(p.fraction, text=p.message)
+        bar.progress(min(max(p.fraction, 0.0), 1.0), text=p.message)
+        if p.preview is not None:
+            shown = Raster(
+                p.preview.astype(np.float32), original.crs, original.transform, original.bands
+            )
+            preview_slot.image(
+                to_rgba(shown, "true", limits),
+                width=360,
+                caption="Deep Image Prior: the image forming",
+            )
 
     try:
-        result = enhance(original, pipeline, scale=4, progress=report)
+        result = enhance(
+            original,
+            pipeline,
+            scale=4,
+            progress=report,
+            preset=preset,
+            cache=ResultCache(cache_dir_from_env()),
+        )
     except ImageryError as err:
         st.error(str(err))
     else:
-        st.session_state.update(enhanced=result, pipeline=pipeline)
-        st.session_state["overlays"] = {}
+        preview_slot.empty()
+        st.session_state.update(
+            enhanced=result,
+            pipeline=pipeline,
+            preset=preset if pipeline.startswith("dip") else None,
+            model_version=model_version(pipeline),
+            consistency=consistency(original, result, 4),
+            overlays={},
+        )
 
 enhanced = st.session_state["enhanced"]
 if enhanced is None:
     st.info("Choose a method and press **Enhance x4**.")
     st.stop()
 
-name = PIPELINE_NAMES.get(st.session_state["pipeline"], st.session_state["pipeline"])
+done = st.session_state["pipeline"]
+details = [PIPELINE_NAMES.get(done, done)]
+if st.session_state.get("preset"):
+    details.append(f"preset {st.session_state['preset']}")
+if st.session_state.get("model_version"):
+    details.append(f"model {st.session_state['model_version']}")
 st.success(
-    f"Enhanced with {name}: {enhanced.width} x {enhanced.height} px "
-    f"at {enhanced.resolution:.1f} m. "
-    "Left: original 10 m. Right: enhanced over the original; the slider sets its opacity."
+    f"Enhanced with {', '.join(details)}: {enhanced.width} x {enhanced.height} px "
+    f"at {enhanced.resolution:.1f} m. Left: original 10 m (slider: where the enhancement departs "
+    "from it). Right: enhanced over the original; the slider sets its opacity."
 )
 labels = {"type": "FeatureCollection", "features": []}
 set_name = st.session_state.get("label_set")
@@ -64,6 +140,8 @@ if set_name:
         labels = label_store().load(set_name)
     except LabelError as err:
         st.warning(str(err))
+cons = st.session_state["consistency"]
+heat = overlay(cons, rgba=heat_rgba(cons, CONSISTENCY_MAX))
 st_folium(
     compare_map(
         image_overlay("original", composite),
@@ -71,10 +149,23 @@ st_folium(
         labels,
         CROP_CLASSES,
         "enhanced",
+        heat,
     ),
     key="compare_map",
     returned_objects=[],
     use_container_width=True,
     height=520,
+)
+st.caption(
+    f"Departure from the 10 m image: mean over bands {np.nanmean(cons.data):.4f} reflectance; "
+    f"red = {CONSISTENCY_MAX} or more."
+)
+scene = st.session_state["scene"]
+name = re.sub(r"[^\w.-]+", "_", f"{scene.id}_{done}_x4") + ".tif"
+st.download_button(
+    "Download the enhanced GeoTIFF",
+    geotiff_bytes(enhanced.data, enhanced.crs.to_wkt(), tuple(enhanced.transform), enhanced.bands),
+    file_name=name,
+    mime="image/tiff",
 )
 st.page_link("pages/label.py", label="Label fields →")

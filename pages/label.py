@@ -69,10 +69,10 @@ if not annotator:
 
 if st.button(f"Save ({changes.summary()})", type="primary", disabled=not changes or not annotator):
     upserts, refused = [], []
-    pipeline = st.session_state["pipeline"] if image == "enhanced" else None
+    made_by = [st.session_state[k] for k in ("pipeline", "preset", "model_version")]
     for geometry in changes.new:
         try:
-            upserts.append(new_feature(geometry, crop, annotator, scene.id, image, pipeline))
+            upserts.append(new_feature(geometry, crop, annotator, scene.id, image, *made_by))
         except LabelError as err:
             refused.append(str(err))
     for feature in changes.changed:

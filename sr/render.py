@@ -75,12 +75,26 @@ def to_rgba(raster: Raster, composite: str = "true", limits: Limits | None = Non
     return np.round(np.stack(channels, axis=-1)).astype(np.uint8)
 
 
+def heat_rgba(raster: Raster, vmax: float) -> np.ndarray:
+    """``(H, W, 4)`` uint8 picture of a one-band raster: transparent at 0, opaque red at
+    ``vmax`` and above, through yellow; nodata transparent."""
+    v = np.clip(np.nan_to_num(raster.data[0] / vmax, nan=0.0), 0, 1)
+    rgba = np.stack([np.full_like(v, 255), 255 * (1 - v), np.zeros_like(v), 230 * np.sqrt(v)], -1)
+    return np.round(rgba).astype(np.uint8)
+
+
 def overlay(
-    raster: Raster, composite: str = "true", limits: Limits | None = None, max_size: int = 2048
+    raster: Raster,
+    composite: str = "true",
+    limits: Limits | None = None,
+    max_size: int = 2048,
+    rgba: np.ndarray | None = None,
 ) -> Overlay:
     """The raster as a map overlay, resampled (bilinear) onto a Web Mercator grid of about the
-    same ground resolution, at most ``max_size`` pixels on a side."""
-    rgba = to_rgba(raster, composite, limits)
+    same ground resolution, at most ``max_size`` pixels on a side. ``rgba`` (``(H, W, 4)``
+    uint8) replaces the colour composite, for pictures made otherwise (:func:`heat_rgba`)."""
+    if rgba is None:
+        rgba = to_rgba(raster, composite, limits)
     src = np.moveaxis(rgba, -1, 0)
     _, width, height = calculate_default_transform(
         raster.crs, WEB_MERCATOR, raster.width, raster.height, *raster.bounds

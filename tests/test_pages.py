@@ -19,6 +19,7 @@ AREA = (12.59, 52.475, 12.60, 52.48)
 def env(monkeypatch, tmp_path: Path, demo_scene: Path) -> Path:
     monkeypatch.setenv("SCENES_DIR", str(demo_scene.parent))
     monkeypatch.setenv("LABELS_DIR", str(tmp_path / "labels"))
+    monkeypatch.setenv("SR_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
 
 
@@ -68,12 +69,14 @@ def test_enhance_page_asks_for_an_area_first(env):
     assert "Pick and load an area first" in texts(at)
 
 
-def test_enhance_page_runs_bicubic(env, demo_scene: Path):
+def test_enhance_page_runs_bicubic_and_caches_it(env, demo_scene: Path):
     [scene] = scenes_in_file(demo_scene)
     at = page("enhance")
     at.session_state["scene"] = scene
     at.session_state["original"] = read_area(scene, AREA)
     at.run()
+    assert at.selectbox[0].value == "decrappify"  # the default: learned, and quick on a CPU
+    at.selectbox[0].select("bicubic").run()
     [go] = [b for b in at.button if b.label == "Enhance x4"]
     go.click().run()
     assert not at.exception
@@ -83,6 +86,11 @@ def test_enhance_page_runs_bicubic(env, demo_scene: Path):
     )
     assert at.session_state["pipeline"] == "bicubic"
     assert "Enhanced with Bicubic" in texts(at)
+    assert (
+        at.session_state["consistency"].data.shape[1:]
+        == at.session_state["original"].data.shape[1:]
+    )
+    assert len(list((env / "cache").glob("*.npy"))) == 1
 
 
 def test_label_page_needs_a_name_and_keeps_a_damaged_set(env, demo_scene: Path):

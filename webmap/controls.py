@@ -55,12 +55,13 @@ class OpacityControl(MacroElement):
                 div.style.background = "white";
                 div.style.padding = "4px 8px";
                 div.innerHTML = '<label style="font: 12px sans-serif">{{ this.title }} ' +
-                    '<input type="range" min="0" max="100" value="100"></label>';
+                    '<input type="range" min="0" max="100" value="{{ this.start }}"></label>';
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 div.querySelector("input").addEventListener("input", function (e) {
                     layer.setOpacity(e.target.value / 100);
                 });
+                layer.setOpacity({{ this.start }} / 100);
                 return div;
             };
             ctl.addTo({{ this._parent.get_name() }});
@@ -69,7 +70,30 @@ class OpacityControl(MacroElement):
         """
     )
 
-    def __init__(self, layer: folium.raster_layers.ImageOverlay, title: str):
+    def __init__(self, layer: folium.raster_layers.ImageOverlay, title: str, start: int = 100):
         super().__init__()
         self._name = "OpacityControl"
-        self.layer, self.title = layer, title
+        self.layer, self.title, self.start = layer, title, start
+
+
+class FitWhenSized(MacroElement):
+    """Fit the map to ``bounds`` once the page has given it its final size.
+
+    Streamlit sizes the component's frame after the map script ran, so folium's ``fit_bounds``
+    fits a map of the wrong width; this fits again a moment later."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        setTimeout(function () {
+            {{ this._parent.get_name() }}.invalidateSize();
+            {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }});
+        }, 400);
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._name = "FitWhenSized"
+        self.bounds = bounds

@@ -15,7 +15,7 @@ from shapely.geometry import box, mapping
 
 from sr.render import Overlay
 from sr.scene import BBox
-from webmap.controls import EditableFeatures, OpacityControl
+from webmap.controls import EditableFeatures, FitWhenSized, OpacityControl
 from webmap.offline import use_local_assets
 
 use_local_assets()
@@ -68,14 +68,21 @@ def area_map(
     ).add_to(m)
     if view:
         m.fit_bounds(view)
+        FitWhenSized(view).add_to(m)
     return m
 
 
 def compare_map(
-    original: Overlay, enhanced: Overlay, labels: dict[str, Any], colors: dict[str, str], title: str
+    original: Overlay,
+    enhanced: Overlay,
+    labels: dict[str, Any],
+    colors: dict[str, str],
+    title: str,
+    consistency: Overlay | None = None,
 ) -> folium.plugins.DualMap:
     """Original (left) and enhanced (right) on two maps that pan and zoom together; on the right
-    the enhanced image lies over the original with an opacity slider. Labels show on both."""
+    the enhanced image lies over the original with an opacity slider; on the left the consistency
+    map, when given, with a slider starting at 0. Labels show on both."""
     dual = folium.plugins.DualMap(**_map_options())
     for m in (dual.m1, dual.m2):
         _add_basemap(m)
@@ -83,11 +90,16 @@ def compare_map(
     top = _image(enhanced, title)
     top.add_to(dual.m2)
     OpacityControl(top, title).add_to(dual.m2)
+    if consistency is not None:
+        heat = _image(consistency, "consistency")
+        heat.add_to(dual.m1)
+        OpacityControl(heat, "departure from 10 m", start=0).add_to(dual.m1)
     for m in (dual.m1, dual.m2):
         group = folium.FeatureGroup(name="labels")
         group.add_to(m)
         EditableFeatures(group, labels, colors).add_to(m)
     dual.m1.fit_bounds(original.bounds)
+    FitWhenSized(original.bounds).add_to(dual.m1)
     return dual
 
 
@@ -105,4 +117,5 @@ def label_map(image: Overlay, labels: dict[str, Any], colors: dict[str, str]) ->
         edit_options={"edit": True, "remove": True},
     ).add_to(m)
     m.fit_bounds(image.bounds)
+    FitWhenSized(image.bounds).add_to(m)
     return m

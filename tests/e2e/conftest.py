@@ -43,6 +43,7 @@ def app_url(tmp_path: Path, demo_scene: Path) -> Iterator[str]:
         **os.environ,
         "LABELS_DIR": str(tmp_path / "labels"),
         "SCENES_DIR": str(demo_scene.parent),
+        "SR_CACHE_DIR": str(tmp_path / "cache"),
     }
     with open(tmp_path / "streamlit.log", "w") as log:
         proc = subprocess.Popen(

@@ -81,12 +81,12 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     expect(page.get_by_text("Loaded ")).to_be_visible(timeout=30_000)
     shoot(page, "1-area")
 
-    # 2. Enhance with the bicubic baseline and compare.
+    # 2. Enhance with the default method (Decrappify) and compare.
     page.get_by_role("link", name="Enhance & compare").first.click()
     page.get_by_role("button", name="Enhance x4").click()
     expect(page.get_by_text("Enhanced with")).to_be_visible(timeout=60_000)
     frame = map_frame(page, count=2)
-    expect(frame.locator(".opacity-control")).to_have_count(1)
+    expect(frame.locator(".opacity-control")).to_have_count(2)
     shoot(page, "2-compare")
 
     # 3. Label: choose a class, draw a polygon on the enhanced image, save.
@@ -120,7 +120,8 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     props = feature["properties"]
     assert props["crop_class"] == "maize"
     assert props["annotator"] == "Test Annotator"
-    assert props["image"] == "enhanced" and props["pipeline"] == "bicubic"
+    assert props["image"] == "enhanced" and props["pipeline"] == "decrappify"
+    assert props["preset"] is None and len(props["model_version"]) == 12
     assert props["scene_id"] == demo_scene.stem and props["id"] == feature["id"]
     area = box(*saved["label_set"]["area_bbox"])
     polygon = shape(feature["geometry"])
