@@ -29,8 +29,9 @@ PIPELINE_NAMES = {
     "dip+decrappify": "Deep Image Prior, then Decrappify (the founding method)",
 }
 PRESET_HELP = (
-    "Deep Image Prior settings. fast: 32 channels, for a CPU. quality: the published settings "
-    "(128 channels), meant for a GPU; on a CPU it takes about 4 x longer."
+    "Deep Image Prior settings. fast: 32 channels, at most 1000 iterations, for a CPU. quality: "
+    "the published settings (128 channels, 2000 iterations), meant for a GPU. On a CPU both take "
+    "minutes per 128 x 128 px tile: see the README."
 )
 CONSISTENCY_MAX = 0.02  # reflectance difference shown fully red
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,9 +25,22 @@ def weights_path() -> Path:
     return Path(os.environ.get("SR_DECRAPPIFY_WEIGHTS", DEFAULT_WEIGHTS))
 
 
+def _require(path: Path) -> None:
+    if not path.is_file():
+        raise ImageryError(
+            f"Decrappify weights not found at {path}; train them with `python -m sr train` "
+            "or set SR_DECRAPPIFY_WEIGHTS"
+        )
+
+
 @functools.lru_cache(maxsize=4)
 def weights_hash(path: Path) -> str:
-    """First 12 hex digits of the file's SHA-256: the model version shown to users."""
+    """First 12 hex digits of the file's SHA-256: the model version shown to users.
+
+    Raises:
+        ImageryError: the file is missing.
+    """
+    _require(path)
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
@@ -37,16 +51,12 @@ def load_model(path: Path, device: str) -> DecrappifyUNet:
     Raises:
         ImageryError: the weights file is missing or not a Decrappify checkpoint.
     """
-    if not path.is_file():
-        raise ImageryError(
-            f"Decrappify weights not found at {path}; train them with `python -m sr train` "
-            "or set SR_DECRAPPIFY_WEIGHTS"
-        )
+    _require(path)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         model = DecrappifyUNet(ckpt["encoder"], pretrained=False)
         model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
-    except (RuntimeError, KeyError, ValueError) as err:
+    except (RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as err:
         raise ImageryError(f"{path} is not a Decrappify checkpoint: {err}") from err
     return model.eval().to(device)
 

@@ -48,11 +48,11 @@ class DipConfig:
     seed: int = 0
 
 
-#: ``quality``: the published settings (meant for a GPU). ``fast``: a quarter of the width, for
-#: a CPU (about 4 x less work per iteration; measured in bench/ and the README).
+#: ``quality``: the published settings (meant for a GPU). ``fast``: a quarter of the width and
+#: at most half the iterations, for a CPU (costs and results measured in bench/ and the README).
 PRESETS: dict[str, DipConfig] = {
     "quality": DipConfig(),
-    "fast": DipConfig(channels=32),
+    "fast": DipConfig(channels=32, iterations=1000),
 }
 
 

@@ -1,8 +1,9 @@
 """Processing large images in overlapping tiles, blended so that no seam shows.
 
 Each tile is processed alone; in the overlap the two results are averaged with weights that
-ramp linearly from one tile to the next (Real-ESRGAN-style tiling, with blending instead of
-cropping), so the output has no step at tile borders.
+ramp linearly from one tile to the next, after ignoring the outer quarter of the overlap where
+a tile's own border effects live (Real-ESRGAN's tile padding, with blending), so the output has
+no step at tile borders.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def tile_count(x: torch.Tensor, tile: int, overlap: int) -> int:
 def _ramp(length: int, fade: int, at_start: bool, at_end: bool) -> torch.Tensor:
     w = torch.ones(length)
     if fade > 0:
-        ramp = (torch.arange(fade, dtype=torch.float32) + 0.5) / fade
+        margin = fade // 4
+        ramp = (torch.arange(fade, dtype=torch.float32) + 0.5 - margin) / max(fade - 2 * margin, 1)
+        ramp = ramp.clamp(1e-3, 1.0)
         if at_start:
             w[:fade] = ramp
         if at_end:
