@@ -1,0 +1,125 @@
+"""Time and peak memory of each pipeline for a 256 x 256 px area (x4 to 1024 x 1024).
+
+Each measurement runs in a fresh process so that its peak resident memory is its own. Bicubic
+and Decrappify run whole. Deep Image Prior runs ``--dip-iterations`` iterations on one of its
+tiles (128 x 128 px in, 512 x 512 out); its total is that time per iteration x the preset's
+iterations x the number of tiles (9 for 256 x 256, with their overlap): the most it can take,
+since the plateau rule may stop a fit sooner.
+
+Run alone: ``.venv/bin/python -m bench.pipeline_costs [--device cuda]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+
+DEMO = "data/scenes/S2_T33UUU_20170216_L1C_demo.tif"
+WINDOW = ((200, 456), (600, 856))  # rows, cols of the demo scene: 256 x 256 px of farmland
+
+
+def area():  # type: ignore[no-untyped-def]
+    import numpy as np
+    import rasterio
+
+    from sr.raster import Raster
+
+    with rasterio.open(DEMO) as ds:
+        data = ds.read(window=WINDOW).astype(np.float32) / 10000
+        return Raster(data, ds.crs, ds.window_transform(WINDOW))
+
+
+def peak_mb(device: str) -> float:
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(pipeline: str, preset: str, device: str, dip_iterations: int) -> dict[str, float]:
+    from sr import dip
+    from sr.enhance import DIP_OVERLAP, DIP_TILE, enhance
+    from sr.tiles import tile_count
+
+    raster = area()
+    if pipeline in ("bicubic", "decrappify"):
+        enhance(raster, pipeline, 4, device)  # warm-up: model loading, allocator
+        start = time.perf_counter()
+        enhance(raster, pipeline, 4, device)
+        return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb(device)}
+    cfg = dip.PRESETS[preset]
+    lr = torch.from_numpy(raster.data[:, :DIP_TILE, :DIP_TILE])[None].to(device)
+    short = dip.DipConfig(**{**cfg.__dict__, "iterations": dip_iterations + 2})
+    times: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick(step: dip.DipStep) -> None:
+        now = time.perf_counter()
+        times.append(now - last[0])
+        last[0] = now
+
+    dip.fit(lr, 4, short, tick)
+    per_iter = sum(times[2:]) / len(times[2:])  # the first two include set-up
+    tiles = tile_count(torch.zeros(1, 1, 256, 256), DIP_TILE, DIP_OVERLAP)
+    total = per_iter * cfg.iterations * tiles
+    if pipeline == "dip+decrappify":
+        from sr.decrappify import refine
+
+        up = torch.nn.functional.interpolate(lr.new_zeros(1, 4, 256, 256), scale_factor=4)
+        start = time.perf_counter()
+        with torch.inference_mode():
+            refine(up + 0.1)
+        total += time.perf_counter() - start
+    return {
+        "seconds_per_iteration": per_iter,
+        "seconds": total,
+        "tiles": tiles,
+        "iterations": cfg.iterations,
+        "peak_mb": peak_mb(device),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dip-iterations", type=int, default=10)
+    parser.add_argument("--one", nargs=2, metavar=("PIPELINE", "PRESET"))
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(*args.one, args.device, args.dip_iterations)))
+        return
+    runs = [("bicubic", "-"), ("decrappify", "-")]
+    runs += [(p, s) for p in ("dip", "dip+decrappify") for s in ("fast", "quality")]
+    print(f"device: {args.device}, torch threads: {torch.get_num_threads()}, area 256 x 256 px")
+    print("| pipeline | preset | time | DIP s/iteration | peak memory MB |")
+    print("|---|---|---|---|---|")
+    for pipeline, preset in runs:
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.pipeline_costs",
+            "--one",
+            pipeline,
+            preset,
+            "--device",
+            args.device,
+            "--dip-iterations",
+            str(args.dip_iterations),
+        ]
+        r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+        per = f"{r['seconds_per_iteration']:.2f}" if "seconds_per_iteration" in r else ""
+        when = (
+            f"{r['seconds']:.1f} s"
+            if r["seconds"] < 120
+            else f"≤ {r['seconds'] / 60:.0f} min ({r['tiles']} tiles x {r['iterations']} it.)"
+        )
+        print(f"| {pipeline} | {preset} | {when} | {per} | {r['peak_mb']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
