@@ -48,7 +48,7 @@ def test_bad_requests_are_refused():
     with pytest.raises(ImageryError, match="unknown pipeline 'magic'"):
         enhance(tiny(np.ones((4, 4, 4))), "magic")
     with pytest.raises(ImageryError, match="no valid pixel"):
-        enhance(tiny(np.full((4, 4, 4), np.nan)))
+        enhance(tiny(np.full((4, 8, 8), np.nan)))
 
 
 def test_device_choice():
