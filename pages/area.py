@@ -9,6 +9,7 @@ from shapely.geometry import shape
 from streamlit_folium import st_folium
 
 from pages.common import APP_MAX_SIZE, init_state, local_catalog, scene_preview, set_area_raster
+from sr.clouds import cloud_warning
 from sr.errors import ImageryError
 from sr.read import read_area
 from sr.render import to_rgba
@@ -100,5 +101,8 @@ if raster is not None:
         f"Loaded {raster.width} x {raster.height} px at {raster.resolution:.0f} m from "
         f"{scene.label} ({raster.crs.to_string()}). Go on to **Enhance & compare**."
     )
+    warning = cloud_warning(raster)
+    if warning:
+        st.warning(warning)
     st.image(to_rgba(raster, "true"), caption="True colour (B04, B03, B02)", width=360)
     st.page_link("pages/enhance.py", label="Enhance & compare →")

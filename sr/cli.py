@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from sr.cache import ResultCache, cache_dir_from_env
+from sr.clouds import cloud_warning
 from sr.demo import build_demo
 from sr.enhance import PIPELINES, PRESETS, Progress, enhance
 from sr.errors import ImageryError
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "enhance":
             raster, dtype = read_raster(args.input, args.max_size)
+            warning = cloud_warning(raster)
+            if warning:
+                log.warning("warning: %s", warning)
 
             shown = {-1}
 
