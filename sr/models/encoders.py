@@ -55,19 +55,23 @@ def lite0(pretrained: bool = True) -> nn.Module:
 
 
 class Lite0Encoder(nn.Module):
-    """EfficientNet-Lite0 to stride 16; returns features at strides 2, 4, 8, 16."""
+    """EfficientNet-Lite0 up to the last of ``taps`` (block indices), returning the features
+    after each: by default strides 2, 4, 8 and 16."""
 
-    channels = (16, 24, 40, 112)
-    #: Index of the last block of each returned stage.
-    taps = (0, 2, 4, 10)
+    #: Output channels after each block that ends a stage.
+    STAGE_CHANNELS = {0: 16, 2: 24, 4: 40, 7: 80, 10: 112}
 
-    def __init__(self, pretrained: bool = True, bands: int = 4) -> None:
+    def __init__(
+        self, pretrained: bool = True, bands: int = 4, taps: tuple[int, ...] = (0, 2, 4, 10)
+    ) -> None:
         super().__init__()
+        self.taps = taps
+        self.channels = tuple(self.STAGE_CHANNELS[t] for t in taps)
         net: Any = lite0(pretrained)
         if bands == 4:
             four_band_conv(net._conv_stem)
         self.stem = nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6())
-        self.blocks = nn.ModuleList(net._blocks[: self.taps[-1] + 1])
+        self.blocks = nn.ModuleList(net._blocks[: taps[-1] + 1])
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = self.stem(x)
@@ -82,7 +86,7 @@ class Lite0Encoder(nn.Module):
 class ResNet34Encoder(nn.Module):
     """torchvision ResNet34 to stride 16; features at strides 2, 4, 8, 16."""
 
-    channels = (64, 64, 128, 256)
+    channels: tuple[int, ...] = (64, 64, 128, 256)
 
     def __init__(self, pretrained: bool = True, bands: int = 4) -> None:
         super().__init__()

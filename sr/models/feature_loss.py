@@ -17,13 +17,13 @@ its strides 2, 4 and 8). Pixel L1 covers all four bands, NIR included.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sr.models.encoders import BAND_SCALE, lite0, normalise
+from sr.models.encoders import BAND_SCALE, Lite0Encoder, normalise
 
 LAYER_WEIGHTS = (20.0, 70.0, 10.0)
 FEATURE_SCALE = 3.5e-5  # a
@@ -36,25 +36,9 @@ def gram(x: torch.Tensor) -> torch.Tensor:
     return f @ f.transpose(1, 2) / (c * h * w)
 
 
-class Lite0Features(nn.Module):
-    """EfficientNet-Lite0 features after blocks 0, 2 and 4 (strides 2, 4, 8)."""
-
-    taps = (0, 2, 4)
-
-    def __init__(self) -> None:
-        super().__init__()
-        net: Any = lite0(pretrained=True)
-        self.stem = nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6())
-        self.blocks = nn.ModuleList(net._blocks[: self.taps[-1] + 1])
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = self.stem(x)
-        out = []
-        for i, block in enumerate(self.blocks):
-            x = block(x)
-            if i in self.taps:
-                out.append(x)
-        return out
+def lite0_features() -> nn.Module:
+    """EfficientNet-Lite0 (RGB, ImageNet weights) features after blocks 0, 2, 4: strides 2, 4, 8."""
+    return Lite0Encoder(pretrained=True, bands=3, taps=(0, 2, 4))
 
 
 class Vgg16BnFeatures(nn.Module):
@@ -78,8 +62,8 @@ class Vgg16BnFeatures(nn.Module):
         return out
 
 
-FEATURE_NETS: dict[str, type[nn.Module]] = {
-    "efficientnet-lite0": Lite0Features,
+FEATURE_NETS: dict[str, Callable[[], nn.Module]] = {
+    "efficientnet-lite0": lite0_features,
     "vgg16_bn": Vgg16BnFeatures,
 }
 
