@@ -117,3 +117,28 @@ def test_label_page_needs_a_name_and_keeps_a_damaged_set(env, demo_scene: Path):
     set_name.input("bad").run()
     assert "damaged and was kept" in texts(at)
     assert (labels / "bad.geojson").read_text() == "{oops"
+
+
+def test_enhance_page_runs_dip_with_a_preset_and_offers_the_geotiff(env, demo_scene, monkeypatch):
+    import sr.dip
+
+    tiny = sr.dip.DipConfig(
+        channels=8, scales=2, skip_channels=2, input_channels=8, iterations=30, preview_every=10
+    )
+    monkeypatch.setitem(sr.dip.PRESETS, "fast", tiny)
+    [scene] = scenes_in_file(demo_scene)
+    at = page("enhance")
+    at.session_state["scene"] = scene
+    at.session_state["original"] = read_area(scene, AREA)
+    at.run()
+    at.selectbox[0].select("dip+decrappify").run()
+    [preset] = [r for r in at.radio if r.label == "Preset"]
+    assert preset.value == "fast" and not preset.disabled
+    [go] = [b for b in at.button if b.label == "Enhance x4"]
+    go.click().run()
+    assert not at.exception
+    assert at.session_state["pipeline"] == "dip+decrappify"
+    assert at.session_state["preset"] == "fast" and len(at.session_state["model_version"]) == 12
+    text = texts(at)
+    assert "preset fast" in text and "model " in text
+    assert "Download the enhanced GeoTIFF" in str(at)
