@@ -85,6 +85,12 @@ if st.button(f"Save ({changes.summary()})", type="primary", disabled=not changes
         "scene_date": scene.date.isoformat() if scene.date else None,
         "area_bbox": list(st.session_state["area"]),
         "created_by": annotator,
+        "grid": {  # the original image's grid, for raster masks (x4 for the enhanced one)
+            "crs": original.crs.to_string(),
+            "transform": list(original.transform)[:6],
+            "width": original.width,
+            "height": original.height,
+        },
     }
     try:
         saved = store.apply(set_name, upserts, changes.deleted, info)

@@ -1,0 +1,5 @@
+import sys
+
+from labels.cli import main
+
+sys.exit(main())

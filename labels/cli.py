@@ -1,0 +1,64 @@
+"""``python -m labels stats|export|import``: label sets from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from labels.export import FORMATS, export
+from labels.features import LabelError
+from labels.imports import read_polygons
+from labels.stats import area_by_class
+from labels.store import SUFFIX, LabelStore
+
+
+def _store_and_name(path: Path) -> tuple[LabelStore, str]:
+    if path.suffix != SUFFIX:
+        raise LabelError(f"{path} is not a label set ({SUFFIX} file)")
+    return LabelStore(path.parent), path.name[: -len(SUFFIX)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m labels", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    st = sub.add_parser("stats", help="area (ha) and count per crop class")
+    st.add_argument("set", type=Path)
+    ex = sub.add_parser("export", help=f"export to {' '.join(FORMATS)}")
+    ex.add_argument("set", type=Path)
+    ex.add_argument("out", type=Path)
+    ex.add_argument(
+        "--image", choices=["enhanced", "original"], default="enhanced", help="grid of a .tif mask"
+    )
+    im = sub.add_parser("import", help="add polygons from GeoJSON, GeoPackage or zipped Shapefile")
+    im.add_argument("input", type=Path)
+    im.add_argument("set", type=Path)
+    im.add_argument("--class-field", default="crop_class")
+    im.add_argument("--annotator", default="import")
+    args = parser.parse_args(argv)
+    try:
+        store, name = _store_and_name(args.set)
+        if args.command == "stats":
+            rows = area_by_class(store.load(name))
+            total = sum(r["hectares"] for r in rows.values()) or 1.0
+            print("| crop class | fields | hectares | share |")
+            print("|---|---|---|---|")
+            for crop, r in rows.items():
+                print(
+                    f"| {crop} | {int(r['fields'])} | {r['hectares']:.2f} | "
+                    f"{r['hectares'] / total:.1%} |"
+                )
+        elif args.command == "export":
+            export(store.load(name), args.out, args.image)
+            print(f"wrote {args.out}")
+        else:
+            data = store.load(name)
+            scene = data.get("label_set", {}).get("scene_id") or "import"
+            features = read_polygons(args.input, args.class_field, args.annotator, scene)
+            saved = store.apply(name, features)
+            print(json.dumps({"imported": len(features), "in_set": len(saved["features"])}))
+    except (LabelError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0

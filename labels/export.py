@@ -1,0 +1,111 @@
+"""Exporting a label set: GeoJSON, GeoPackage (UTM), zipped Shapefile, CSV with WKT, and a
+class-id raster mask aligned to the image grid, for training segmentation models."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.features import rasterize
+from shapely.geometry import shape
+
+from labels.features import LabelError
+
+FORMATS = (".geojson", ".gpkg", ".zip", ".csv", ".tif")
+#: Shapefile field names are at most 10 characters.
+SHAPEFILE_NAMES = {"model_version": "model_ver", "crop_class": "crop_class"}
+
+
+def to_frame(collection: dict[str, Any]) -> gpd.GeoDataFrame:
+    """The set's features as a GeoDataFrame in EPSG:4326, one row per feature."""
+    features = collection["features"]
+    rows = [dict(f["properties"]) for f in features]
+    geoms = [shape(f["geometry"]) for f in features]
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+
+
+def utm_crs(collection: dict[str, Any], frame: gpd.GeoDataFrame) -> str:
+    """The scene's CRS recorded with the set, else the UTM zone of the features."""
+    crs = collection.get("label_set", {}).get("grid", {}).get("crs")
+    return str(crs) if crs else str(frame.estimate_utm_crs())
+
+
+def export(collection: dict[str, Any], out: Path, image: str = "enhanced") -> Path:
+    """Write the set to ``out``; the suffix chooses the format (see :data:`FORMATS`).
+
+    ``image`` chooses the grid of a ``.tif`` mask: ``"enhanced"`` (2.5 m) or ``"original"``.
+
+    Raises:
+        LabelError: unknown format, an empty set, or no grid recorded for a mask.
+    """
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise LabelError(f"cannot export to {out.name}: use one of {', '.join(FORMATS)}")
+    if suffix == ".geojson":
+        data = {"type": "FeatureCollection", "features": collection["features"]}
+        out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        return out
+    if not collection["features"]:
+        raise LabelError("the label set has no polygons to export")
+    frame = to_frame(collection)
+    if suffix == ".gpkg":
+        frame.to_crs(utm_crs(collection, frame)).to_file(out, driver="GPKG", layer="labels")
+    elif suffix == ".zip":
+        _write_shapefile_zip(frame.to_crs(utm_crs(collection, frame)), out)
+    elif suffix == ".csv":
+        table = frame.drop(columns="geometry").assign(wkt=frame.geometry.to_wkt())
+        table.to_csv(out, index=False)
+    else:
+        write_mask(collection, frame, out, image)
+    return out
+
+
+def _write_shapefile_zip(frame: gpd.GeoDataFrame, out: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        frame.rename(columns=SHAPEFILE_NAMES).to_file(Path(tmp) / "labels.shp", engine="pyogrio")
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for part in sorted(Path(tmp).iterdir()):
+                z.write(part, part.name)
+
+
+def class_ids(collection: dict[str, Any]) -> dict[str, int]:
+    """Class name -> id in the mask (1, 2, ... in sorted order; 0 is unlabelled)."""
+    names = sorted({f["properties"]["crop_class"] for f in collection["features"]})
+    return {name: i + 1 for i, name in enumerate(names)}
+
+
+def write_mask(collection: dict[str, Any], frame: gpd.GeoDataFrame, out: Path, image: str) -> None:
+    """A uint8 GeoTIFF of class ids on the grid of the set's original image, or of its x4
+    enhancement, with the id -> class table in its tags."""
+    grid = collection.get("label_set", {}).get("grid")
+    if not grid:
+        raise LabelError("this label set records no image grid; a mask needs one")
+    scale = 4 if image == "enhanced" else 1
+    transform = Affine(*grid["transform"][:6]) @ Affine.scale(1 / scale)
+    width, height = grid["width"] * scale, grid["height"] * scale
+    ids = class_ids(collection)
+    local = frame.to_crs(grid["crs"])
+    shapes = [(g, ids[c]) for g, c in zip(local.geometry, local["crop_class"], strict=True)]
+    mask = rasterize(shapes, (height, width), transform=transform, fill=0, dtype="uint8")
+    with rasterio.open(
+        out,
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=1,
+        dtype="uint8",
+        crs=grid["crs"],
+        transform=transform,
+        nodata=None,
+        compress="deflate",
+    ) as ds:
+        ds.write(mask[np.newaxis])
+        ds.update_tags(**{f"CLASS_{i}": name for name, i in ids.items()}, CLASS_0="unlabelled")

@@ -1,0 +1,60 @@
+"""Importing polygons into a label set from GeoJSON, GeoPackage or a zipped Shapefile, in any
+CRS (reprojected to WGS84), with one property giving the crop class.
+
+All or nothing: every feature is checked first; one bad feature or an unreadable file raises
+:class:`LabelError` and the set is not touched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from labels.features import Feature, LabelError, new_feature
+
+MAX_BYTES = 50 * 2**20  # uploads larger than 50 MB are refused
+MAX_FEATURES = 100_000
+SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
+
+
+def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -> list[Feature]:
+    """New label features for the polygons in ``path``.
+
+    Raises:
+        LabelError: wrong suffix, too large, unreadable, no CRS, no ``class_field``, a feature
+            that is not a polygon or not valid, or too many features.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise LabelError(f"{path.name}: import GeoJSON, GeoPackage or a zipped Shapefile")
+    if path.stat().st_size > MAX_BYTES:
+        raise LabelError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB")
+    source = f"/vsizip/{path}" if suffix == ".zip" else str(path)
+    try:
+        frame = gpd.read_file(source, engine="pyogrio")
+    except (DataSourceError, DataLayerError, ValueError, OSError, json.JSONDecodeError) as err:
+        raise LabelError(f"cannot read {path.name}: {err}") from err
+    if frame.crs is None:
+        raise LabelError(f"{path.name} has no coordinate reference system")
+    if len(frame) > MAX_FEATURES:
+        raise LabelError(f"{path.name} has {len(frame)} features; the limit is {MAX_FEATURES}")
+    if class_field not in frame.columns:
+        fields = ", ".join(c for c in frame.columns if c != "geometry")
+        raise LabelError(f"{path.name} has no field {class_field!r}; its fields: {fields}")
+    frame = frame.to_crs("EPSG:4326")
+    features = []
+    for i, (geom, crop) in enumerate(zip(frame.geometry, frame[class_field], strict=True)):
+        if geom is None:
+            raise LabelError(f"{path.name}: feature {i + 1} has no geometry")
+        geometry: dict[str, Any] = json.loads(gpd.GeoSeries([geom]).to_json())["features"][0][
+            "geometry"
+        ]
+        try:
+            features.append(new_feature(geometry, str(crop), annotator, scene_id, "original"))
+        except LabelError as err:
+            raise LabelError(f"{path.name}: feature {i + 1}: {err}") from err
+    return features
