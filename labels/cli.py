@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             data = store.load(name)
             scene = data.get("label_set", {}).get("scene_id") or "import"
             features = read_polygons(args.input, args.class_field, args.annotator, scene)
-            saved = store.apply(name, features)
-            print(json.dumps({"imported": len(features), "in_set": len(saved["features"])}))
+            saved = store.apply(name, features, who=args.annotator)
+            print(json.dumps({"imported": len(features), "in_set": len(saved.data["features"])}))
     except (LabelError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

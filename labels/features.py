@@ -4,7 +4,7 @@ Properties of every feature:
     id: unique id (UUID4 hex); crop_class; annotator; created and updated (UTC, ISO 8601);
     scene_id; image: ``"original"`` or ``"enhanced"``; for an enhanced image the enhancement's
     pipeline, preset (Deep Image Prior settings) and model_version (hash of the trained weights),
-    else None.
+    else None; rev: revision number, raised by each saved change.
 """
 
 from __future__ import annotations
@@ -108,5 +108,6 @@ def new_feature(
             "pipeline": pipeline if image == "enhanced" else None,
             "preset": preset if image == "enhanced" else None,
             "model_version": model_version if image == "enhanced" else None,
+            "rev": 1,
         },
     }

@@ -6,7 +6,12 @@ Saving never loses work:
 - changes are applied, not whole files written: under an exclusive file lock the current file is
   read, the session's new, changed and deleted features are merged into it by feature id, and the
   result written. Two sessions saving the same set keep each other's features;
-- a file that cannot be read as a label set is reported and never overwritten.
+- a feature changed by two sessions is a conflict: the second change is not applied but
+  reported (each feature carries a revision number, ``rev``);
+- every change is appended to a journal (``.journal/<set>.jsonl``), from which a batch can be
+  undone, a deleted polygon restored and a feature's history shown;
+- a file that cannot be read as a label set is reported and never overwritten; a deleted set
+  goes to ``.trash/``.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import json
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +33,17 @@ from labels.features import Feature, LabelError, now
 
 SUFFIX = ".geojson"
 NAME = re.compile(r"\w[\w .-]{0,79}")
+
+
+@dataclass
+class Saved:
+    """What a save did: the set as saved, the id of this batch of changes (for undo), the ids
+    not changed because someone else changed them first, and how many changes were applied."""
+
+    data: dict[str, Any]
+    batch: str
+    conflicts: list[str] = field(default_factory=list)
+    applied: int = 0
 
 
 def labels_dir_from_env() -> Path:
@@ -90,21 +108,28 @@ class LabelStore:
         upserts: Sequence[Feature] = (),
         deletes: Sequence[str] = (),
         info: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Merge changes into the set on disk and save it atomically; returns the saved set.
+        expected: dict[str, int] | None = None,
+        who: str = "",
+    ) -> Saved:
+        """Merge changes into the set on disk, save it atomically and journal them.
 
         Args:
             name: the set.
             upserts: features to add, or to replace where the id exists (``created`` is kept,
-                ``updated`` set to now).
+                ``updated`` set to now, ``rev`` raised by one).
             deletes: ids of features to remove (ids not present are ignored).
             info: set-level facts (scene, area, creator) stored under ``label_set``, for keys
                 not already there.
+            expected: for features this session loaded, the ``rev`` it saw. A change to a
+                feature whose ``rev`` on disk differs (someone else changed it meanwhile) is a
+                conflict: it is not applied and its id is returned in ``conflicts``.
+            who: the annotator, for the journal.
 
         Raises:
             LabelError: bad name or damaged file (then nothing is written).
         """
         self.root.mkdir(parents=True, exist_ok=True)
+        expected = expected or {}
         with self._lock(name):
             data = self.load(name)
             meta = data.setdefault("label_set", {"name": name})
@@ -112,18 +137,141 @@ class LabelStore:
                 meta.setdefault(key, value)
             meta.setdefault("created", now())
             by_id = {f.get("id"): f for f in data["features"]}
+            saved = Saved(data, uuid.uuid4().hex)
+            entries: list[tuple[str, str, Any, Any]] = []
+
+            def conflict(fid: str) -> bool:
+                old = by_id.get(fid)
+                seen = expected.get(fid)
+                if seen is not None and (old is None or old["properties"].get("rev") != seen):
+                    saved.conflicts.append(fid)
+                    return True
+                return False
+
             for feature in upserts:
+                if conflict(feature["id"]):
+                    continue
                 old = by_id.get(feature["id"])
+                feature = copy.deepcopy(feature)
+                props = feature["properties"]
                 if old is not None:
-                    feature = copy.deepcopy(feature)
-                    feature["properties"]["created"] = old["properties"].get("created")
-                    feature["properties"]["updated"] = now()
+                    props["created"] = old["properties"].get("created")
+                    props["updated"] = now()
+                    props["rev"] = int(old["properties"].get("rev", 1)) + 1
+                else:
+                    props.setdefault("rev", 1)
                 by_id[feature["id"]] = feature
+                entries.append(("edit" if old else "add", feature["id"], old, feature))
             for fid in deletes:
-                by_id.pop(fid, None)
+                if fid in by_id and not conflict(fid):
+                    entries.append(("delete", fid, by_id.pop(fid), None))
             data["features"] = list(by_id.values())
-            _write_atomic(self.path(name), data)
-        return data
+            if entries:
+                _write_atomic(self.path(name), data)
+                self._journal(name, saved.batch, who, entries)
+            saved.applied = len(entries)
+        return saved
+
+    def history(self, name: str) -> list[dict[str, Any]]:
+        """The set's journal, oldest first: one entry per change with its ``batch``, ``time``,
+        ``who``, ``op`` (add, edit, delete), feature ``id``, and the feature ``before`` and
+        ``after``."""
+        path = self._journal_path(name)
+        if not path.exists():
+            return []
+        entries = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut by a crash: the set file itself is complete
+        return entries
+
+    def revert(self, name: str, batch: str, who: str = "") -> Saved:
+        """Undo one batch of changes (redo: revert the revert). Features changed since by
+        someone else are left alone and returned as conflicts."""
+        entries = [e for e in self.history(name) if e["batch"] == batch]
+        upserts, deletes, expected = [], [], {}
+        for e in reversed(entries):
+            if e["op"] == "add":
+                deletes.append(e["id"])
+                expected[e["id"]] = e["after"]["properties"]["rev"]
+            elif e["op"] == "delete":
+                upserts.append(e["before"])
+            else:
+                upserts.append(e["before"])
+                expected[e["id"]] = e["after"]["properties"]["rev"]
+        return self.apply(name, upserts, deletes, expected=expected, who=who)
+
+    def deleted(self, name: str) -> list[Feature]:
+        """Features deleted from the set and not restored, most recent first."""
+        alive = {f["id"] for f in self.load(name)["features"]}
+        gone: dict[str, Feature] = {}
+        for e in self.history(name):
+            if e["op"] == "delete" and e["id"] not in alive:
+                gone[e["id"]] = e["before"]
+        return list(reversed(gone.values()))
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a set and its journal.
+
+        Raises:
+            LabelError: a bad name, ``old`` missing or ``new`` taken.
+        """
+        src, dst = self.path(old), self.path(new)
+        with self._lock(old), self._lock(new):
+            if not src.exists():
+                raise LabelError(f"there is no label set {old!r}")
+            if dst.exists():
+                raise LabelError(f"a label set {new!r} exists already")
+            os.replace(src, dst)
+            if self._journal_path(old).exists():
+                os.replace(self._journal_path(old), self._journal_path(new))
+
+    def delete(self, name: str) -> Path:
+        """Move a set (and its journal) to the ``.trash`` folder; returns where it went."""
+        src = self.path(name)
+        trash = self.root / ".trash"
+        trash.mkdir(parents=True, exist_ok=True)
+        stamp = now().replace(":", "")
+        with self._lock(name):
+            if not src.exists():
+                raise LabelError(f"there is no label set {name!r}")
+            dst = trash / f"{name}.{stamp}{SUFFIX}"
+            os.replace(src, dst)
+            if self._journal_path(name).exists():
+                os.replace(self._journal_path(name), trash / f"{name}.{stamp}.journal.jsonl")
+        return dst
+
+    def _journal_path(self, name: str) -> Path:
+        return self.root / ".journal" / f"{self.path(name).stem}.jsonl"
+
+    def _journal(
+        self, name: str, batch: str, who: str, entries: list[tuple[str, str, Any, Any]]
+    ) -> None:
+        path = self._journal_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stamp = now()
+        lines = "".join(
+            json.dumps(
+                {
+                    "batch": batch,
+                    "time": stamp,
+                    "who": who,
+                    "op": op,
+                    "id": fid,
+                    "before": before,
+                    "after": after,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for op, fid, before, after in entries
+        )
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
 
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:

@@ -93,7 +93,7 @@ if st.button(f"Save ({changes.summary()})", type="primary", disabled=not changes
         },
     }
     try:
-        saved = store.apply(set_name, upserts, changes.deleted, info)
+        saved = store.apply(set_name, upserts, changes.deleted, info, who=annotator).data
     except LabelError as err:
         st.error(f"Nothing was saved: {err}")
     else:

@@ -36,7 +36,7 @@ def test_update_keeps_created_and_delete_removes(tmp_path: Path):
     store.apply("s", [a, b])
     edited = {**a, "geometry": {**SQUARE, "coordinates": [SQUARE["coordinates"][0][::-1]]}}
     edited["properties"] = {**a["properties"], "created": "tampered"}
-    saved = store.apply("s", [edited], deletes=[b["id"]])
+    saved = store.apply("s", [edited], deletes=[b["id"]]).data
     [only] = saved["features"]
     assert only["id"] == a["id"] and only["geometry"] == edited["geometry"]
     assert only["properties"]["created"] == a["properties"]["created"]
@@ -90,3 +90,50 @@ def test_names_cannot_leave_the_label_directory(tmp_path: Path, name: str):
     with pytest.raises(LabelError, match="not a usable label set name"):
         LabelStore(tmp_path / "labels").apply(name, [feature()])
     assert not (tmp_path / "labels").exists() or list((tmp_path / "labels").glob("*.geojson")) == []
+
+
+def test_the_second_edit_of_the_same_polygon_is_a_conflict(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    f = feature()
+    store.apply("s", [f])
+    seen = {f["id"]: 1}
+    ana = {**f, "properties": {**f["properties"], "crop_class": "barley"}}
+    ben = {**f, "properties": {**f["properties"], "crop_class": "rapeseed"}}
+    first = store.apply("s", [ana], expected=seen, who="ana")
+    second = store.apply("s", [ben], expected=seen, who="ben")
+    assert first.conflicts == [] and first.applied == 1
+    assert second.conflicts == [f["id"]] and second.applied == 0
+    [saved] = store.load("s")["features"]
+    assert saved["properties"]["crop_class"] == "barley" and saved["properties"]["rev"] == 2
+    assert store.apply("s", deletes=[f["id"]], expected=seen).conflicts == [f["id"]]
+
+
+def test_journal_undo_redo_and_restore(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    a, b = feature(), feature("barley")
+    add = store.apply("s", [a, b], who="ana")
+    gone = store.apply("s", deletes=[a["id"]], who="ana")
+    assert [f["id"] for f in store.deleted("s")] == [a["id"]]
+    undo = store.revert("s", gone.batch, who="ana")  # undo the delete
+    assert {f["id"] for f in store.load("s")["features"]} == {a["id"], b["id"]}
+    store.revert("s", undo.batch)  # redo it
+    assert [f["id"] for f in store.load("s")["features"]] == [b["id"]]
+    store.revert("s", add.batch)  # undo the first batch: b goes, a stays gone
+    assert store.load("s")["features"] == []
+    ops = [(e["op"], e["id"]) for e in store.history("s")]
+    assert ops[:3] == [("add", a["id"]), ("add", b["id"]), ("delete", a["id"])]
+    assert all(e["who"] in ("ana", "") for e in store.history("s"))
+
+
+def test_rename_and_delete_keep_the_work(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    store.apply("old", [feature()])
+    store.rename("old", "new")
+    assert store.names() == ["new"] and len(store.history("new")) == 1
+    store.apply("other", [feature()])
+    with pytest.raises(LabelError, match="exists already"):
+        store.rename("other", "new")
+    trashed = store.delete("new")
+    assert trashed.exists() and "new" not in store.names()
+    with pytest.raises(LabelError, match="no label set"):
+        store.delete("new")
