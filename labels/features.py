@@ -4,7 +4,8 @@ Properties of every feature:
     id: unique id (UUID4 hex); crop_class; annotator; created and updated (UTC, ISO 8601);
     scene_id; image: ``"original"`` or ``"enhanced"``; for an enhanced image the enhancement's
     pipeline, preset (Deep Image Prior settings) and model_version (hash of the trained weights),
-    else None; rev: revision number, raised by each saved change.
+    else None; rev: revision number, raised by each saved change; area_ha (set when saved, in
+    the scene's UTM zone); note: free text, optional.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shapely.validation import make_valid
 
 Feature = dict[str, Any]
 IMAGES = ("original", "enhanced")
+MAX_VERTICES = 20_000  # per feature: more is no hand-drawn field
 
 
 class LabelError(ValueError):
@@ -49,7 +51,10 @@ def polygon_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
         geom: BaseGeometry = shape(geometry)
     except (ValueError, TypeError, AttributeError, IndexError) as err:
         raise LabelError(f"malformed polygon: {err}") from err
-    if not np.isfinite(shapely.get_coordinates(geom)).all():
+    coords = shapely.get_coordinates(geom)
+    if len(coords) > MAX_VERTICES:
+        raise LabelError(f"the polygon has {len(coords)} vertices; the limit is {MAX_VERTICES}")
+    if not np.isfinite(coords).all():
         raise LabelError("polygon coordinates must be finite numbers")
     west, south, east, north = geom.bounds
     if west < -180 or east > 180 or south < -90 or north > 90:
@@ -69,6 +74,23 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     polygons = [p for part in getattr(geom, "geoms", []) for p in getattr(part, "geoms", [part])]
     polygons = [p for p in polygons if p.geom_type == "Polygon"]
     return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+
+
+def clip_to_neighbours(geometry: dict[str, Any], others: list[dict[str, Any]]) -> dict[str, Any]:
+    """``geometry`` minus the polygons it overlaps among ``others`` (all WGS84 GeoJSON).
+
+    Raises:
+        LabelError: nothing is left.
+    """
+    geom = shape(geometry)
+    near = [shape(o) for o in others]
+    near = [o for o in near if o.intersects(geom)]
+    if near:
+        geom = _polygonal(make_valid(geom.difference(shapely.union_all(near))))
+    if geom.is_empty or geom.area == 0:
+        raise LabelError("the polygon lies inside its neighbours: nothing is left after clipping")
+    result: dict[str, Any] = json.loads(shapely.to_geojson(geom))
+    return result
 
 
 def new_feature(
@@ -109,5 +131,6 @@ def new_feature(
             "preset": preset if image == "enhanced" else None,
             "model_version": model_version if image == "enhanced" else None,
             "rev": 1,
+            "note": "",
         },
     }

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from labels.features import Feature, LabelError, now
+from labels.stats import area_ha, set_crs
 
 SUFFIX = ".geojson"
 NAME = re.compile(r"\w[\w .-]{0,79}")
@@ -116,7 +117,8 @@ class LabelStore:
         Args:
             name: the set.
             upserts: features to add, or to replace where the id exists (``created`` is kept,
-                ``updated`` set to now, ``rev`` raised by one).
+                ``updated`` set to now, ``rev`` raised by one); ``area_ha`` is set, in the
+                set's UTM zone.
             deletes: ids of features to remove (ids not present are ignored).
             info: set-level facts (scene, area, creator) stored under ``label_set``, for keys
                 not already there.
@@ -154,6 +156,7 @@ class LabelStore:
                 old = by_id.get(feature["id"])
                 feature = copy.deepcopy(feature)
                 props = feature["properties"]
+                props["area_ha"] = round(area_ha(feature["geometry"], set_crs(data)), 4)
                 if old is not None:
                     props["created"] = old["properties"].get("created")
                     props["updated"] = now()

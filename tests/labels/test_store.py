@@ -23,9 +23,13 @@ def test_saved_set_is_rfc7946_geojson_and_reopens(tmp_path: Path):
     store.apply("field trial 1", [f], info={"scene_id": "S2_demo", "area_bbox": [1, 2, 3, 4]})
     raw = json.loads((tmp_path / "labels" / "field trial 1.geojson").read_text())
     assert raw["type"] == "FeatureCollection" and "crs" not in raw
-    assert raw["features"] == [f]
+    [saved] = raw["features"]
+    assert saved["id"] == f["id"] and saved["geometry"] == f["geometry"]
+    assert saved["properties"] == {**f["properties"], "area_ha": saved["properties"]["area_ha"]}
+    # 0.01 x 0.01 degrees at 52.5 N in UTM 33N: 680 m x 1113 m
+    assert saved["properties"]["area_ha"] == pytest.approx(75.6, rel=0.01)
     assert raw["label_set"]["scene_id"] == "S2_demo"
-    assert LabelStore(tmp_path / "labels").load("field trial 1")["features"] == [f]
+    assert LabelStore(tmp_path / "labels").load("field trial 1")["features"] == [saved]
     assert store.names() == ["field trial 1"]
     assert [p.name for p in (tmp_path / "labels").iterdir() if p.suffix == ".tmp"] == []
 

@@ -1,0 +1,60 @@
+"""Property tests (hypothesis) for geometry, areas and CRS round trips."""
+
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Transformer
+from shapely.geometry import box, mapping, shape
+
+from labels.features import clip_to_neighbours, polygon_geometry
+from labels.stats import area_ha, utm_zone
+
+lon = st.floats(-179.0, 178.9)
+lat = st.floats(-79.0, 79.0)
+size = st.floats(1e-4, 0.05)
+
+
+@given(lon, lat, size, size)
+@settings(max_examples=60, deadline=None)
+def test_rectangle_area_in_its_utm_zone_matches_the_ellipsoid(x, y, w, h):
+    rect = mapping(box(x, y, x + w, y + h))
+    from pyproj import Geod
+
+    geodesic = abs(Geod(ellps="WGS84").geometry_area_perimeter(shape(rect))[0]) / 1e4
+    utm = area_ha(rect, utm_zone(x + w / 2, y + h / 2))
+    assert math.isclose(utm, geodesic, rel_tol=2e-3)  # UTM scale error < 0.1 % per axis in zone
+
+
+@given(lon, lat, size)
+@settings(max_examples=60, deadline=None)
+def test_wgs84_utm_round_trip_moves_points_by_less_than_a_millimetre(x, y, d):
+    crs = utm_zone(x, y)
+    fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    e, n = fwd.transform(x + d, y + d)
+    bx, by = fwd.transform(e, n, direction="INVERSE")
+    ex, ny = fwd.transform(bx, by)
+    assert math.hypot(ex - e, ny - n) < 1e-3
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=4, max_size=12))
+@settings(max_examples=80, deadline=None)
+def test_any_drawn_ring_becomes_a_valid_polygon_or_a_clear_refusal(points):
+    ring = [list(p) for p in points] + [list(points[0])]
+    try:
+        geom = shape(polygon_geometry({"type": "Polygon", "coordinates": [ring]}))
+    except ValueError as err:
+        assert "area" in str(err) or "malformed" in str(err)
+    else:
+        assert geom.is_valid and geom.area > 0
+        assert geom.geom_type in ("Polygon", "MultiPolygon")
+
+
+@given(st.floats(0.1, 0.9), st.floats(0.1, 0.9))
+@settings(max_examples=40, deadline=None)
+def test_clipped_polygon_never_overlaps_its_neighbours(cx, cy):
+    neighbour = mapping(box(0, 0, cx, cy))
+    new = mapping(box(cx / 2, cy / 2, 1, 1))
+    clipped = shape(clip_to_neighbours(new, [neighbour]))
+    assert clipped.intersection(shape(neighbour)).area < 1e-12
+    assert math.isclose(clipped.area + (cx / 2) * (cy / 2), (1 - cx / 2) * (1 - cy / 2))
