@@ -1,4 +1,10 @@
-"""Crop classes offered when labelling, with the colour each is drawn in."""
+"""Crop classes offered when labelling, with the colour each is drawn in.
+
+Each label set keeps its own editable list under ``label_set.classes``; new sets start with
+:data:`CROP_CLASSES`.
+"""
+
+from typing import Any
 
 CROP_CLASSES: dict[str, str] = {
     "winter wheat": "#e6ab02",
@@ -11,3 +17,9 @@ CROP_CLASSES: dict[str, str] = {
     "fallow": "#999999",
     "other": "#7570b3",
 }
+
+
+def set_classes(collection: dict[str, Any]) -> dict[str, str]:
+    """The class list of a set (name -> colour), the default one when it has none."""
+    classes = collection.get("label_set", {}).get("classes")
+    return dict(classes) if isinstance(classes, dict) and classes else dict(CROP_CLASSES)

@@ -127,6 +127,9 @@ class LabelStore:
                 conflict: it is not applied and its id is returned in ``conflicts``.
             who: the annotator, for the journal.
 
+        A set that does not exist yet is created, even with no change (so a new set can be
+        started empty).
+
         Raises:
             LabelError: bad name or damaged file (then nothing is written).
         """
@@ -134,6 +137,7 @@ class LabelStore:
         expected = expected or {}
         with self._lock(name):
             data = self.load(name)
+            new_file = not self.path(name).exists()
             meta = data.setdefault("label_set", {"name": name})
             for key, value in (info or {}).items():
                 meta.setdefault(key, value)
@@ -169,11 +173,20 @@ class LabelStore:
                 if fid in by_id and not conflict(fid):
                     entries.append(("delete", fid, by_id.pop(fid), None))
             data["features"] = list(by_id.values())
-            if entries:
+            if entries or new_file:
                 _write_atomic(self.path(name), data)
+            if entries:
                 self._journal(name, saved.batch, who, entries)
             saved.applied = len(entries)
         return saved
+
+    def update_info(self, name: str, info: dict[str, Any]) -> dict[str, Any]:
+        """Set (overwrite) set-level facts such as the class list; returns the saved set."""
+        with self._lock(name):
+            data = self.load(name)
+            data.setdefault("label_set", {"name": name}).update(info)
+            _write_atomic(self.path(name), data)
+        return data
 
     def history(self, name: str) -> list[dict[str, Any]]:
         """The set's journal, oldest first: one entry per change with its ``batch``, ``time``,

@@ -103,9 +103,20 @@ def compare_map(
     return dual
 
 
-def label_map(image: Overlay, labels: dict[str, Any], colors: dict[str, str]) -> folium.Map:
-    """One image with the set's polygons, editable and deletable, and a polygon tool."""
-    m = folium.Map(**_map_options())
+def label_map(
+    image: Overlay,
+    labels: dict[str, Any],
+    colors: dict[str, str],
+    view: tuple[list[float], int] | list[list[float]] | None = None,
+) -> folium.Map:
+    """One image with the set's polygons, editable and deletable, and a polygon tool.
+
+    ``view``: ``(centre [lat, lon], zoom)`` to keep where the user was, or bounds
+    ``[[south, west], [north, east]]`` to show; default the image."""
+    if isinstance(view, tuple):
+        m = folium.Map(location=view[0], zoom_start=view[1], **_map_options())
+    else:
+        m = folium.Map(**_map_options())
     _add_basemap(m)
     _image(image, "image").add_to(m)
     group = folium.FeatureGroup(name="labels")
@@ -116,6 +127,7 @@ def label_map(image: Overlay, labels: dict[str, Any], colors: dict[str, str]) ->
         draw_options={**NO_SHAPES, "rectangle": False, "polygon": {"allowIntersection": False}},
         edit_options={"edit": True, "remove": True},
     ).add_to(m)
-    m.fit_bounds(image.bounds)
-    FitWhenSized(image.bounds).add_to(m)
+    if not isinstance(view, tuple):
+        m.fit_bounds(view or image.bounds)
+        FitWhenSized(view or image.bounds).add_to(m)
     return m
