@@ -116,9 +116,11 @@ if value.get("center") and value.get("zoom"):
 changes = diff_drawings(value.get("all_drawings"), snapshot["features"])
 annotator = st.session_state["annotator"]
 
-if changes and not annotator:
+if not annotator:
+    pending = f" Not saved yet: {changes.summary()}." if changes else ""
     st.warning(
-        f"Not saved yet ({changes.summary()}): enter your name as **Annotator** in the sidebar."
+        "Enter your name as **Annotator** in the sidebar: it is saved with each polygon, and "
+        f"nothing is saved without it.{pending}"
     )
 elif changes:  # autosave
     upserts, refused = [], []

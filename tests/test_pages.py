@@ -111,8 +111,7 @@ def test_label_page_needs_a_name_and_keeps_a_damaged_set(env, demo_scene: Path):
     at.run()
     assert not at.exception
     assert "Enter your name as **Annotator**" in texts(at)
-    [save] = [b for b in at.button if b.label.startswith("Save")]
-    assert save.disabled
+    assert [b.disabled for b in at.button if "Undo" in b.label or "Redo" in b.label] == [True] * 2
     [set_name] = [t for t in at.text_input if t.label == "Label set"]
     set_name.input("bad").run()
     assert "damaged and was kept" in texts(at)
@@ -142,3 +141,58 @@ def test_enhance_page_runs_dip_with_a_preset_and_offers_the_geotiff(env, demo_sc
     text = texts(at)
     assert "preset fast" in text and "model " in text
     assert "Download the enhanced GeoTIFF" in str(at)
+
+
+def saved_set(env, demo_scene):
+    from shapely.geometry import box, mapping
+
+    from labels.features import new_feature
+    from labels.store import LabelStore
+
+    area = read_area(scenes_in_file(demo_scene)[0], AREA)
+    grid = {
+        "crs": area.crs.to_string(),
+        "transform": list(area.transform)[:6],
+        "width": area.width,
+        "height": area.height,
+    }
+    store = LabelStore(env / "labels")
+    fields = [
+        new_feature(mapping(box(12.591, 52.476, 12.594, 52.478)), "maize", "ana", "d", "original"),
+        new_feature(mapping(box(12.595, 52.476, 12.598, 52.478)), "maize", "ben", "d", "original"),
+        new_feature(
+            mapping(box(12.591, 52.4785, 12.592, 52.4795)), "barley", "ana", "d", "original"
+        ),
+    ]
+    store.apply("trial", fields, info={"scene_id": "d", "grid": grid})
+    return store
+
+
+def test_statistics_page_shows_area_per_crop_and_annotator(env, demo_scene):
+    saved_set(env, demo_scene)
+    at = page("stats").run()
+    assert not at.exception
+    tables = [t.value for t in at.dataframe]
+    per_class = tables[0].set_index("crop class")
+    assert list(per_class.index) == ["barley", "maize"]
+    assert per_class.loc["maize", "fields"] == 2
+    assert per_class.loc["maize", "hectares"] > 10 * per_class.loc["barley", "hectares"] / 3
+    assert set(tables[1]["annotator"]) == {"ana", "ben"}
+    assert [m.label for m in at.metric] == ["Fields", "Labelled area", "Median field"]
+
+
+def test_sets_page_renames_deletes_and_offers_every_export(env, demo_scene):
+    store = saved_set(env, demo_scene)
+    at = page("sets").run()
+    assert not at.exception
+    assert "Mask, original grid (GeoTIFF)" in str(at) and "Shapefile (UTM, zip)" in str(at)
+    [new_name] = [t for t in at.text_input if t.label == "New name"]
+    new_name.input("renamed").run()
+    [rename] = [b for b in at.button if b.label == "Rename"]
+    rename.click().run()
+    assert store.names() == ["renamed"]
+    [sure] = [c for c in at.checkbox if c.label.startswith("Yes, delete")]
+    sure.check().run()
+    [delete] = [b for b in at.button if b.label == "Delete set"]
+    delete.click().run()
+    assert store.names() == [] and len(list((env / "labels" / ".trash").glob("*.geojson"))) == 1

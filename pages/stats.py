@@ -1,0 +1,62 @@
+"""Page 5: what a label set says: area under each crop, field sizes, progress per annotator."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from labels.features import LabelError
+from labels.stats import area_by_class, areas, by_annotator, size_histogram
+from pages.common import init_state, label_store
+
+init_state()
+st.title("Statistics")
+store = label_store()
+names = store.names()
+if not names:
+    st.info("No label set yet.")
+    st.stop()
+current = st.session_state.get("label_set")
+name = st.selectbox("Label set", names, index=names.index(current) if current in names else 0)
+try:
+    data = store.load(name)
+except LabelError as err:
+    st.error(str(err))
+    st.stop()
+if not data["features"]:
+    st.info("This set has no polygons yet.")
+    st.stop()
+
+sizes = areas(data)
+c1, c2, c3 = st.columns(3)
+c1.metric("Fields", len(sizes))
+c2.metric("Labelled area", f"{sum(sizes):.2f} ha")
+c3.metric("Median field", f"{sorted(sizes)[len(sizes) // 2]:.2f} ha")
+
+st.subheader("Area per crop class")
+classes = area_by_class(data)
+table = [
+    {
+        "crop class": c,
+        "fields": int(r["fields"]),
+        "hectares": round(r["hectares"], 2),
+        "share": f"{r['share']:.1%}",
+    }
+    for c, r in classes.items()
+]
+st.dataframe(table, hide_index=True)
+st.bar_chart(
+    {c: r["hectares"] for c, r in classes.items()}, x_label="crop class", y_label="hectares"
+)
+
+st.subheader("Field sizes")
+st.bar_chart(dict(size_histogram(sizes)), x_label="field size", y_label="fields")
+
+st.subheader("Progress per annotator")
+people = by_annotator(data)
+st.dataframe(
+    [
+        {"annotator": a, "fields": int(r["fields"]), "hectares": round(r["hectares"], 2)}
+        for a, r in people.items()
+    ],
+    hide_index=True,
+)
