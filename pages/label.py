@@ -10,7 +10,7 @@ import streamlit as st
 from shapely.geometry import shape
 from streamlit_folium import st_folium
 
-from labels.classes import set_classes
+from labels.classes import CROP_CLASSES, set_classes
 from labels.drawings import diff_drawings
 from labels.features import LabelError, clip_to_neighbours, new_feature, polygon_geometry
 from labels.stats import area_ha, set_crs
@@ -31,6 +31,7 @@ def set_info() -> dict[str, Any]:
         "scene_date": scene.date.isoformat() if scene.date else None,
         "area_bbox": list(st.session_state["area"]),
         "created_by": st.session_state["annotator"],
+        "classes": dict(CROP_CLASSES),
         "grid": {  # the original image's grid, for raster masks (x4 for the enhanced one)
             "crs": original.crs.to_string(),
             "transform": list(original.transform)[:6],

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+import geopandas as gpd
+import rasterio
 from playwright.sync_api import Frame, Page, expect
 from shapely.geometry import box, shape
 
@@ -18,7 +20,9 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 def map_frame(page: Page, count: int = 1, timeout: float = 60) -> Frame:
     """The frame of the newest map component, once ``count`` Leaflet maps are drawn in it."""
-    iframe = page.locator("iframe[title='streamlit_folium.st_folium']").last
+    frames = page.locator("iframe[title='streamlit_folium.st_folium']")
+    expect(frames).to_have_count(1, timeout=timeout * 1000)  # no old map still going away
+    iframe = frames.last
     iframe.wait_for(timeout=timeout * 1000)
     handle = iframe.element_handle()
     frame = handle.content_frame() if handle else None
@@ -104,11 +108,7 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
         page.mouse.move(x, y)
         page.mouse.click(x, y)
         time.sleep(0.35)
-    try:
-        expect(page.get_by_text("1 new, 0 edited, 0 deleted.")).to_be_visible(timeout=30_000)
-    except AssertionError:
-        page.screenshot(path="/tmp/fail.png", full_page=True)
-        raise
+    expect(page.get_by_text("1 new, 0 edited, 0 deleted.")).to_be_visible(timeout=30_000)
     # The map is rebuilt from the file: the saved polygon is back, drawn in its class colour.
     frame = map_frame(page)
     expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
@@ -131,7 +131,73 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     [scene] = scenes_in_file(demo_scene)
     assert shape(scene.footprint).contains(area)
 
-    # Delete it with the map's toolbar, then save: the set on disk is empty again.
+    set_file = tmp_path / "labels" / f"{demo_scene.stem}.geojson"
+
+    def on_disk() -> dict:
+        [f] = json.loads(set_file.read_text())["features"]
+        return f
+
+    # Edit: drag a vertex; the change is saved by itself.
+    frame = map_frame(page)
+    frame.locator(".leaflet-draw-edit-edit").click()
+    handle = frame.locator(".leaflet-editing-icon").first.bounding_box()
+    assert handle is not None
+    hx, hy = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(hx, hy)
+    page.mouse.down()
+    page.mouse.move(hx - 25, hy - 15, steps=6)
+    page.mouse.up()
+    frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
+    expect(page.get_by_text("0 new, 1 edited, 0 deleted.")).to_be_visible(timeout=30_000)
+    edited = on_disk()
+    assert edited["properties"]["rev"] == 2 and shape(edited["geometry"]) != polygon
+    assert shape(edited["geometry"]).area > polygon.area  # the vertex moved outwards
+
+    # Twenty reruns of the page lose nothing.
+    for _ in range(20):
+        page.get_by_text("Clip new polygons").click()
+        time.sleep(0.3)
+    wait_idle(page)
+    expect(map_frame(page).locator("path.leaflet-interactive")).to_have_count(1)
+    assert on_disk() == edited
+
+    # Reclassify from the table, then undo it.
+    page.get_by_test_id("stDataFrame").scroll_into_view_if_needed()
+    grid = page.get_by_test_id("stDataFrame").bounding_box()
+    assert grid is not None
+    row_box = (grid["x"] + 16, grid["y"] + 35 + 17)  # the first row's selection box
+    page.mouse.move(*row_box)
+    time.sleep(0.3)
+    page.mouse.click(*row_box)
+    page.get_by_role("button", name="Set class").wait_for()
+    page.get_by_label("New class").click()
+    page.get_by_role("option", name="barley").click()
+    page.get_by_role("button", name="Set class").click()
+    expect(page.get_by_text("1 polygon now barley")).to_be_visible(timeout=30_000)
+    assert on_disk()["properties"]["crop_class"] == "barley"
+    map_frame(page)  # the page has settled: the rebuilt map is there
+    time.sleep(1)
+    page.get_by_role("button", name="↶ Undo").click()
+    expect(page.get_by_text("undone")).to_be_visible(timeout=30_000)
+    assert on_disk()["properties"]["crop_class"] == "maize"
+
+    # Export from the Label sets page: the files land on disk and hold the polygon.
+    page.get_by_role("link", name="Label sets").first.click()
+    page.get_by_text("Export").first.wait_for()
+    exported = {}
+    for label in ("GeoPackage (UTM)", "Mask, enhanced grid (GeoTIFF)"):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).click()
+        target = tmp_path / download.value.suggested_filename
+        download.value.save_as(target)
+        exported[label] = target
+    frame_gpkg = gpd.read_file(exported["GeoPackage (UTM)"])
+    assert list(frame_gpkg["crop_class"]) == ["maize"] and frame_gpkg.crs.to_epsg() == 32633
+    with rasterio.open(exported["Mask, enhanced grid (GeoTIFF)"]) as ds:
+        assert ds.res == (2.5, 2.5) and (ds.read(1) == 1).sum() > 50
+    page.get_by_role("link", name="Label fields").first.click()
+
+    # Delete it with the map's toolbar: the set on disk is empty again.
     frame = map_frame(page)
     frame.locator(".leaflet-draw-edit-remove").click()
     shape_box = frame.locator("path.leaflet-interactive").first.bounding_box()
@@ -141,6 +207,5 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     )
     frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
     expect(page.get_by_text("0 new, 0 edited, 1 deleted.")).to_be_visible(timeout=30_000)
-    saved = json.loads((tmp_path / "labels" / f"{demo_scene.stem}.geojson").read_text())
-    assert saved["features"] == []
+    assert json.loads(set_file.read_text())["features"] == []
     assert outside == [], f"requests left this machine: {outside[:5]}"
