@@ -32,12 +32,7 @@ def set_info() -> dict[str, Any]:
         "area_bbox": list(st.session_state["area"]),
         "created_by": st.session_state["annotator"],
         "classes": dict(CROP_CLASSES),
-        "grid": {  # the original image's grid, for raster masks (x4 for the enhanced one)
-            "crs": original.crs.to_string(),
-            "transform": list(original.transform)[:6],
-            "width": original.width,
-            "height": original.height,
-        },
+        "grid": original.grid,  # for raster masks (x4 for the enhanced image)
     }
 
 
@@ -161,19 +156,17 @@ elif changes:  # autosave
         st.rerun()
 
 b1, b2, b3 = st.columns([1, 1, 4])
-undo, redo = st.session_state["label_undo"], st.session_state["label_redo"]
-if b1.button("↶ Undo", disabled=not undo):
-    saved = store.revert(set_name, undo.pop(), who=annotator)
-    remember(saved, "undone", undoable=False)
-    if saved.applied:
-        st.session_state["label_redo"].append(saved.batch)
-    st.rerun()
-if b2.button("↷ Redo", disabled=not redo):
-    saved = store.revert(set_name, redo.pop(), who=annotator)
-    remember(saved, "redone", undoable=False)
-    if saved.applied:
-        st.session_state["label_undo"].append(saved.batch)
-    st.rerun()
+for column, label, source, target, what in (
+    (b1, "↶ Undo", "label_undo", "label_redo", "undone"),
+    (b2, "↷ Redo", "label_redo", "label_undo", "redone"),
+):
+    if column.button(label, disabled=not st.session_state[source]):
+        # reverting a batch is itself a batch: reverting that one redoes the change
+        saved = store.revert(set_name, st.session_state[source].pop(), who=annotator)
+        remember(saved, what, undoable=False)
+        if saved.applied:
+            st.session_state[target].append(saved.batch)
+        st.rerun()
 b3.caption(st.session_state.get("label_status") or "Every change is saved as soon as it is made.")
 
 legend = " ".join(

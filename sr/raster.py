@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -54,6 +55,16 @@ class Raster:
         left, top = self.transform @ (0, 0)
         right, bottom = self.transform @ (self.width, self.height)
         return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+
+    @property
+    def grid(self) -> dict[str, Any]:
+        """The pixel grid as plain JSON: ``crs`` (string), ``transform`` (6 numbers), size."""
+        return {
+            "crs": self.crs.to_string(),
+            "transform": list(self.transform)[:6],
+            "width": self.width,
+            "height": self.height,
+        }
 
     def band(self, name: str) -> np.ndarray:
         """The ``(H, W)`` array of one band, by ESA name."""

@@ -150,12 +150,7 @@ def saved_set(env, demo_scene):
     from labels.store import LabelStore
 
     area = read_area(scenes_in_file(demo_scene)[0], AREA)
-    grid = {
-        "crs": area.crs.to_string(),
-        "transform": list(area.transform)[:6],
-        "width": area.width,
-        "height": area.height,
-    }
+    grid = area.grid
     store = LabelStore(env / "labels")
     fields = [
         new_feature(mapping(box(12.591, 52.476, 12.594, 52.478)), "maize", "ana", "d", "original"),

@@ -25,12 +25,7 @@ AREA = (12.59, 52.475, 12.60, 52.48)
 @pytest.fixture
 def label_set(tmp_path: Path, demo_scene: Path) -> Path:
     area = read_area(scenes_in_file(demo_scene)[0], AREA)
-    grid = {
-        "crs": area.crs.to_string(),
-        "transform": list(area.transform)[:6],
-        "width": area.width,
-        "height": area.height,
-    }
+    grid = area.grid
     fields = [
         new_feature(
             mapping(box(12.591, 52.476, 12.594, 52.478)),
