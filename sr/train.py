@@ -156,7 +156,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             hr = torch.stack([sample(train_imgs, cfg.patch, rng, True) for _ in range(cfg.batch)])
             inp = degrade(hr, rng, cfg.scale)
             hr, inp = hr.to(device), inp.to(device)
-            frac = (time.monotonic() - start) / (cfg.minutes * 60)
+            # schedule position: the time budget or the step budget, whichever is nearer its end
+            # (a run with a large --minutes and a set --steps is step-for-step reproducible)
+            frac = max((time.monotonic() - start) / (cfg.minutes * 60), step / cfg.steps)
             for group, base in zip(opt.param_groups, (cfg.lr / 10, cfg.lr), strict=True):
                 group["lr"] = base * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))  # cosine
             loss = loss_fn(model(inp), hr)
