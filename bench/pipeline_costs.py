@@ -18,18 +18,17 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+import rasterio
 import torch
+
+from sr.raster import Raster
 
 DEMO = "data/scenes/S2_T33UUU_20170216_L1C_demo.tif"
 WINDOW = ((200, 456), (600, 856))  # rows, cols of the demo scene: 256 x 256 px of farmland
 
 
-def area():  # type: ignore[no-untyped-def]
-    import numpy as np
-    import rasterio
-
-    from sr.raster import Raster
-
+def area() -> Raster:
     with rasterio.open(DEMO) as ds:
         data = ds.read(window=WINDOW).astype(np.float32) / 10000
         return Raster(data, ds.crs, ds.window_transform(WINDOW))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from affine import Affine
+from rasterio.crs import CRS
 from streamlit_folium import st_folium
 
 from labels.classes import CROP_CLASSES
@@ -40,9 +42,6 @@ CONSISTENCY_MAX = 0.02  # reflectance difference shown fully red
 def geotiff_bytes(
     data: np.ndarray, crs_wkt: str, transform: tuple[float, ...], bands: tuple[str, ...]
 ) -> bytes:
-    from affine import Affine
-    from rasterio.crs import CRS
-
     raster = Raster(data, CRS.from_wkt(crs_wkt), Affine(*transform[:6]), bands)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "enhanced.tif"

@@ -25,7 +25,7 @@ NO_SHAPES = {"polyline": False, "circle": False, "marker": False, "circlemarker"
 
 
 def _map_options() -> dict[str, Any]:
-    return {"tiles": None, "max_zoom": MAX_ZOOM, "control_scale": True, "prefer_canvas": False}
+    return {"tiles": None, "max_zoom": MAX_ZOOM, "control_scale": True}
 
 
 def _add_basemap(m: folium.Map) -> None:
