@@ -214,18 +214,21 @@ picked = st.dataframe(
     hide_index=True,
     on_select="rerun",
     selection_mode="multi-row",
-    key=f"label_table_{st.session_state['label_rev']}",
+    key=f"label_table_{set_name}_{len(features)}",  # a new table when polygons come or go
 )
-chosen = [features[i] for i in picked.selection.rows]  # type: ignore[attr-defined]
+selected = tuple(i for i in picked.selection.rows if i < len(features))  # type: ignore[attr-defined]
+chosen = [features[i] for i in selected]
+if not selected:
+    st.session_state["label_zoomed"] = ()
+elif selected != st.session_state.get("label_zoomed"):  # a click on a row zooms to it
+    west, south, east, north = shape(
+        {"type": "GeometryCollection", "geometries": [f["geometry"] for f in chosen]}
+    ).bounds
+    st.session_state.update(label_zoomed=selected, label_view=[[south, west], [north, east]])
+    st.session_state["label_rev"] += 1
+    st.rerun()
 if chosen:
-    a1, a2, a3, a4 = st.columns(4)
-    if a1.button(f"Zoom to {plural(len(chosen), 'polygon')}"):
-        west, south, east, north = shape(
-            {"type": "GeometryCollection", "geometries": [f["geometry"] for f in chosen]}
-        ).bounds
-        st.session_state["label_view"] = [[south, west], [north, east]]
-        st.session_state["label_rev"] += 1
-        st.rerun()
+    a2, a3, a4 = st.columns(3)
     new_class = a2.selectbox("New class", list(classes), label_visibility="collapsed")
     if a3.button("Set class"):
         edits = [{**f, "properties": {**f["properties"], "crop_class": new_class}} for f in chosen]

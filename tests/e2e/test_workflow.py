@@ -161,7 +161,8 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     expect(map_frame(page).locator("path.leaflet-interactive")).to_have_count(1)
     assert on_disk() == edited
 
-    # Reclassify from the table, then undo it.
+    # A click on the polygon's row in the table zooms the map to it; reclassify it, then undo.
+    before = map_frame(page).locator("path.leaflet-interactive").first.bounding_box()
     page.get_by_test_id("stDataFrame").scroll_into_view_if_needed()
     grid = page.get_by_test_id("stDataFrame").bounding_box()
     assert grid is not None
@@ -170,6 +171,11 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     time.sleep(0.3)
     page.mouse.click(*row_box)
     page.get_by_role("button", name="Set class").wait_for()
+    zoomed = map_frame(page).locator("path.leaflet-interactive").first
+    expect(zoomed).to_be_visible()
+    time.sleep(1)  # the map fits the polygon a moment after it is drawn
+    after = zoomed.bounding_box()
+    assert before is not None and after is not None and after["width"] > 2 * before["width"]
     page.get_by_label("New class").click()
     page.get_by_role("option", name="barley").click()
     page.get_by_role("button", name="Set class").click()
