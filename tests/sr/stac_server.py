@@ -44,6 +44,7 @@ class StacServer:
             "conformsTo": [
                 "https://api.stacspec.org/v1.0.0/core",
                 "https://api.stacspec.org/v1.0.0/item-search",
+                "https://api.stacspec.org/v1.0.0/item-search#query",
             ],
             "links": [
                 {"rel": "self", "href": f"{self.url}/", "type": "application/json"},
