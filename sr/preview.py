@@ -37,9 +37,7 @@ def read_preview(scene: Scene, max_size: int = 768) -> Raster:
                         ds.width / shape[1], ds.height / shape[0]
                     )
                     crs = ds.crs
-                    arrays.append(
-                        np.ma.filled(dn.astype(np.float32) * band.scale + band.offset, np.nan)
-                    )
+                    arrays.append(band.reflectance(dn))
     except RasterioError as err:
         raise ImageryError(f"Cannot read a preview of {scene.id}: {err}") from err
     return Raster(

@@ -54,9 +54,7 @@ def read_area(scene: Scene, bbox: BBox, max_size: int = MAX_SIZE) -> Raster:
                         window, crs, transform = _window(ds, bbox, scene.id, max_size)
                     elif ds.crs != crs:
                         raise ImageryError(f"band {band.name} of {scene.id} has another CRS")
-                    dn = ds.read(band.index, window=window, masked=True)
-                    refl = dn.astype(np.float32) * np.float32(band.scale) + np.float32(band.offset)
-                    arrays.append(np.ma.filled(refl, np.nan).astype(np.float32))
+                    arrays.append(band.reflectance(ds.read(band.index, window=window, masked=True)))
     except RasterioError as err:
         raise ImageryError(f"Cannot read scene {scene.id}: {err}") from err
     data = np.stack(arrays)

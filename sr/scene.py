@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 from shapely.geometry import box, shape
 
 #: An area as ``(west, south, east, north)`` in WGS84 degrees.
@@ -24,6 +25,11 @@ class BandSource:
     index: int = 1
     scale: float = 1e-4
     offset: float = 0.0
+
+    def reflectance(self, dn: np.ma.MaskedArray) -> np.ndarray:
+        """Digital numbers read from this band to float32 reflectance, NaN where masked."""
+        refl = dn.astype(np.float32) * np.float32(self.scale) + np.float32(self.offset)
+        return np.ma.filled(refl, np.nan).astype(np.float32)
 
 
 @dataclass(frozen=True)
