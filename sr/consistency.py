@@ -9,16 +9,13 @@ ones; large: the enhancement invented or lost something there.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from sr.degrade import downsample, gaussian_kernel
+from sr.degrade import degrade_raster
 from sr.raster import Raster
 
 
 def consistency(original: Raster, enhanced: Raster, scale: int = 4) -> Raster:
     """``(1, H, W)`` mean absolute reflectance difference on the original's grid (NaN: nodata)."""
-    hi = np.nan_to_num(enhanced.data, nan=0.0)
-    with torch.no_grad():
-        back = downsample(torch.from_numpy(hi)[None], gaussian_kernel(scale), scale)[0].numpy()
+    back = degrade_raster(enhanced, "gaussian", scale).data
     diff = np.abs(back - original.data).mean(axis=0, keepdims=True).astype(np.float32)
     return Raster(diff, original.crs, original.transform, ("consistency",))

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from affine import Affine
+
+from sr.raster import Raster
 
 
 def lanczos2_kernel(factor: int) -> torch.Tensor:
@@ -68,3 +72,12 @@ def downsample(x: torch.Tensor, kernel: torch.Tensor, factor: int) -> torch.Tens
     weight = kernel.to(x)[None, None].expand(c, 1, *kernel.shape)
     padded = F.pad(x, (pad, pad, pad, pad), mode="replicate")
     return F.conv2d(padded, weight, stride=factor, groups=c)
+
+
+def degrade_raster(hr: Raster, kind: str, scale: int) -> Raster:
+    """The low-resolution version of ``hr`` (cropped to a multiple of ``scale``)."""
+    h, w = hr.height // scale * scale, hr.width // scale * scale
+    data = np.nan_to_num(hr.data[:, :h, :w], nan=0.0)
+    with torch.no_grad():
+        lr = downsample(torch.from_numpy(data)[None], kernel_for(kind, scale), scale)[0].numpy()
+    return Raster(lr, hr.crs, hr.transform @ Affine.scale(scale), hr.bands)

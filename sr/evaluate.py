@@ -15,12 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import torch
 from affine import Affine
 from shapely.geometry import shape
 
 from sr.cache import ResultCache
-from sr.degrade import downsample, kernel_for
+from sr.degrade import degrade_raster
 from sr.enhance import enhance
 from sr.local import scenes_in_file
 from sr.metrics import METRICS
@@ -30,15 +29,6 @@ from sr.read import read_area
 log = logging.getLogger(__name__)
 
 Row = dict[str, str | float]
-
-
-def degrade_raster(hr: Raster, kind: str, scale: int) -> Raster:
-    """The low-resolution version of ``hr`` (cropped to a multiple of ``scale``)."""
-    h, w = hr.height // scale * scale, hr.width // scale * scale
-    data = np.nan_to_num(hr.data[:, :h, :w], nan=0.0)
-    with torch.no_grad():
-        lr = downsample(torch.from_numpy(data)[None], kernel_for(kind, scale), scale)[0].numpy()
-    return Raster(lr, hr.crs, hr.transform @ Affine.scale(scale), hr.bands)
 
 
 def centre_crop(raster: Raster, size: int) -> Raster:

@@ -7,7 +7,8 @@ import torch
 
 from sr.cli import main
 from sr.decrappify import load_model
-from sr.evaluate import degrade_raster, evaluate, table
+from sr.degrade import degrade_raster
+from sr.evaluate import evaluate, table
 from sr.metrics import gmsd, psnr, sam, ssim
 from sr.train import TrainConfig, train
 from tests.conftest import write_tif
