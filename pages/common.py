@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from labels.features import LabelError
 from labels.store import LabelStore, labels_dir_from_env
 from sr.local import LocalCatalog, scene_dirs_from_env
 from sr.preview import read_preview
@@ -48,6 +49,18 @@ def local_catalog() -> LocalCatalog:
 
 def label_store() -> LabelStore:
     return LabelStore(labels_dir_from_env())
+
+
+def pick_label_set(store: LabelStore, names: list[str]) -> tuple[str, dict[str, Any]]:
+    """A choice of the existing sets (the session's current one first) and the chosen set;
+    a damaged file stops the page with its message."""
+    current = st.session_state.get("label_set")
+    name = st.selectbox("Label set", names, index=names.index(current) if current in names else 0)
+    try:
+        return name, store.load(name)
+    except LabelError as err:
+        st.error(str(err))
+        st.stop()
 
 
 @st.cache_data(show_spinner="Reading scene preview…", max_entries=16)

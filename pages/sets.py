@@ -11,7 +11,7 @@ from labels.classes import set_classes
 from labels.export import export
 from labels.features import LabelError
 from labels.imports import MAX_BYTES, read_polygons
-from pages.common import init_state, label_store
+from pages.common import init_state, label_store, pick_label_set
 
 EXPORTS = [
     ("GeoJSON (WGS84)", ".geojson", "enhanced", "application/geo+json"),
@@ -43,14 +43,8 @@ with st.expander("New label set", expanded=not names):
 if not names:
     st.stop()
 
-current = st.session_state.get("label_set")
-name = st.selectbox("Label set", names, index=names.index(current) if current in names else 0)
+name, data = pick_label_set(store, names)
 st.session_state["label_set"] = name
-try:
-    data = store.load(name)
-except LabelError as err:
-    st.error(str(err))
-    st.stop()
 meta = data.get("label_set", {})
 st.caption(
     f"{len(data['features'])} polygons · scene {meta.get('scene_id', '?')} "

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from labels.features import LabelError
 from labels.stats import area_by_class, areas, by_annotator, size_histogram
-from pages.common import init_state, label_store
+from pages.common import init_state, label_store, pick_label_set
 
 init_state()
 st.title("Statistics")
@@ -15,13 +14,7 @@ names = store.names()
 if not names:
     st.info("No label set yet.")
     st.stop()
-current = st.session_state.get("label_set")
-name = st.selectbox("Label set", names, index=names.index(current) if current in names else 0)
-try:
-    data = store.load(name)
-except LabelError as err:
-    st.error(str(err))
-    st.stop()
+name, data = pick_label_set(store, names)
 if not data["features"]:
     st.info("This set has no polygons yet.")
     st.stop()
