@@ -17,6 +17,7 @@ from rasterio.features import rasterize
 from shapely.geometry import shape
 
 from labels.features import LabelError
+from labels.stats import set_crs
 
 FORMATS = (".geojson", ".gpkg", ".zip", ".csv", ".tif")
 #: Shapefile field names are at most 10 characters.
@@ -29,12 +30,6 @@ def to_frame(collection: dict[str, Any]) -> gpd.GeoDataFrame:
     rows = [dict(f["properties"]) for f in features]
     geoms = [shape(f["geometry"]) for f in features]
     return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
-
-
-def utm_crs(collection: dict[str, Any], frame: gpd.GeoDataFrame) -> str:
-    """The scene's CRS recorded with the set, else the UTM zone of the features."""
-    crs = collection.get("label_set", {}).get("grid", {}).get("crs")
-    return str(crs) if crs else str(frame.estimate_utm_crs())
 
 
 def export(collection: dict[str, Any], out: Path, image: str = "enhanced") -> Path:
@@ -56,9 +51,9 @@ def export(collection: dict[str, Any], out: Path, image: str = "enhanced") -> Pa
         raise LabelError("the label set has no polygons to export")
     frame = to_frame(collection)
     if suffix == ".gpkg":
-        frame.to_crs(utm_crs(collection, frame)).to_file(out, driver="GPKG", layer="labels")
+        frame.to_crs(set_crs(collection)).to_file(out, driver="GPKG", layer="labels")
     elif suffix == ".zip":
-        _write_shapefile_zip(frame.to_crs(utm_crs(collection, frame)), out)
+        _write_shapefile_zip(frame.to_crs(set_crs(collection)), out)
     elif suffix == ".csv":
         table = frame.drop(columns="geometry").assign(wkt=frame.geometry.to_wkt())
         table.to_csv(out, index=False)
