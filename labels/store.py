@@ -173,10 +173,11 @@ class LabelStore:
                 if fid in by_id and not conflict(fid):
                     entries.append(("delete", fid, by_id.pop(fid), None))
             data["features"] = list(by_id.values())
+            if entries:  # journal first (write-ahead): a crash between the two writes leaves
+                # the journal ahead of the set, never a saved change missing from it
+                self._journal(name, saved.batch, who, entries)
             if entries or new_file:
                 _write_atomic(self.path(name), data)
-            if entries:
-                self._journal(name, saved.batch, who, entries)
             saved.applied = len(entries)
         return saved
 
