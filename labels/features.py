@@ -63,6 +63,11 @@ def polygon_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
         geom = _polygonal(make_valid(geom))
     if geom.is_empty or geom.area == 0:
         raise LabelError("the polygon has no area")
+    return as_geojson(geom)
+
+
+def as_geojson(geom: BaseGeometry) -> dict[str, Any]:
+    """A shapely geometry as a GeoJSON geometry dict (plain lists, full precision)."""
     result: dict[str, Any] = json.loads(shapely.to_geojson(geom))
     return result
 
@@ -89,8 +94,7 @@ def clip_to_neighbours(geometry: dict[str, Any], others: list[dict[str, Any]]) -
         geom = _polygonal(make_valid(geom.difference(shapely.union_all(near))))
     if geom.is_empty or geom.area == 0:
         raise LabelError("the polygon lies inside its neighbours: nothing is left after clipping")
-    result: dict[str, Any] = json.loads(shapely.to_geojson(geom))
-    return result
+    return as_geojson(geom)
 
 
 def new_feature(

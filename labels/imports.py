@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from labels.features import Feature, LabelError, new_feature
+from labels.features import Feature, LabelError, as_geojson, new_feature
 
 MAX_BYTES = 50 * 2**20  # uploads larger than 50 MB are refused
 MAX_FEATURES = 100_000
@@ -50,11 +49,10 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
     for i, (geom, crop) in enumerate(zip(frame.geometry, frame[class_field], strict=True)):
         if geom is None:
             raise LabelError(f"{path.name}: feature {i + 1} has no geometry")
-        geometry: dict[str, Any] = json.loads(gpd.GeoSeries([geom]).to_json())["features"][0][
-            "geometry"
-        ]
         try:
-            features.append(new_feature(geometry, str(crop), annotator, scene_id, "original"))
+            features.append(
+                new_feature(as_geojson(geom), str(crop), annotator, scene_id, "original")
+            )
         except LabelError as err:
             raise LabelError(f"{path.name}: feature {i + 1}: {err}") from err
     return features
