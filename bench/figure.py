@@ -12,11 +12,11 @@ from pathlib import Path
 from affine import Affine
 from PIL import Image, ImageDraw
 
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
 from sr.cache import ResultCache, cache_dir_from_env
 from sr.enhance import enhance
-from sr.local import scenes_in_file
-from sr.raster import Raster
-from sr.render import stretch_limits, to_rgba
+from webmap.render import stretch_limits, to_rgba
 
 AUSTRIA = Path("../shared/data/s2_austria_T33UUP_2021_2dates.tif")
 WINDOW = (150, 230)  # top-left row, col of the 64 x 64 px area
@@ -32,7 +32,7 @@ PANELS = [
 def main(out: Path) -> None:
     from shapely.geometry import shape
 
-    from sr.read import read_area
+    from imagery.read import read_area
 
     scene = scenes_in_file(AUSTRIA)[0]
     full = read_area(scene, shape(scene.footprint).bounds, max_size=4096)

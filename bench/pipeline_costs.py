@@ -22,7 +22,7 @@ import numpy as np
 import rasterio
 import torch
 
-from sr.raster import Raster
+from imagery.raster import Raster
 
 DEMO = "data/scenes/S2_T33UUU_20170216_L1C_demo.tif"
 WINDOW = ((200, 456), (600, 856))  # rows, cols of the demo scene: 256 x 256 px of farmland

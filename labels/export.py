@@ -17,7 +17,7 @@ from rasterio.features import rasterize
 from shapely.geometry import shape
 
 from labels.features import LabelError
-from labels.stats import set_crs
+from labels.geometry import set_crs
 
 FORMATS = (".geojson", ".gpkg", ".zip", ".csv", ".tif")
 #: Shapefile field names are at most 10 characters.

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from labels.features import Feature, LabelError, now
-from labels.stats import area_ha, set_crs
+from labels.geometry import area_ha, set_crs
 
 SUFFIX = ".geojson"
 NAME = re.compile(r"\w[\w .-]{0,79}")

@@ -8,13 +8,13 @@ import streamlit as st
 from shapely.geometry import shape
 from streamlit_folium import st_folium
 
+from imagery.clouds import cloud_warning
+from imagery.errors import ImageryError
+from imagery.read import read_area
+from imagery.stac import StacCatalog
 from pages.common import APP_MAX_SIZE, init_state, local_catalog, scene_preview, set_area_raster
-from sr.clouds import cloud_warning
-from sr.errors import ImageryError
-from sr.read import read_area
-from sr.render import to_rgba
-from sr.stac import StacCatalog
 from webmap.maps import area_map
+from webmap.render import to_rgba
 
 MAP_KEY = "area_map"
 

@@ -6,13 +6,13 @@ from typing import Any
 
 import streamlit as st
 
+from imagery.local import LocalCatalog, scene_dirs_from_env
+from imagery.raster import Raster
+from imagery.read import read_preview
+from imagery.scene import Scene
 from labels.features import LabelError
 from labels.store import LabelStore, labels_dir_from_env
-from sr.local import LocalCatalog, scene_dirs_from_env
-from sr.preview import read_preview
-from sr.raster import Raster
-from sr.render import Overlay, overlay, stretch_limits
-from sr.scene import Scene
+from webmap.render import Overlay, overlay, stretch_limits
 
 #: Largest area the app reads, in 10 m pixels a side: the x4 image (2048 px) is shown unreduced.
 APP_MAX_SIZE = 512

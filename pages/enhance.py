@@ -12,17 +12,17 @@ from affine import Affine
 from rasterio.crs import CRS
 from streamlit_folium import st_folium
 
+from imagery.errors import ImageryError
+from imagery.geotiff import write_raster
+from imagery.raster import Raster
 from labels.classes import CROP_CLASSES
 from labels.features import LabelError
 from pages.common import image_overlay, init_state, label_store
 from sr.cache import ResultCache, cache_dir_from_env
 from sr.consistency import consistency
 from sr.enhance import PIPELINES, PRESETS, Progress, enhance, model_version
-from sr.errors import ImageryError
-from sr.geotiff import write_raster
-from sr.raster import Raster
-from sr.render import heat_rgba, overlay, stretch_limits, to_rgba
 from webmap.maps import compare_map
+from webmap.render import heat_rgba, overlay, stretch_limits, to_rgba
 
 PIPELINE_NAMES = {
     "bicubic": "Bicubic (baseline, no learning)",

@@ -11,9 +11,9 @@ from shapely.geometry import shape
 from streamlit_folium import st_folium
 
 from labels.classes import CROP_CLASSES, set_classes
-from labels.drawings import diff_drawings
+from labels.edits import diff_drawings
 from labels.features import LabelError, clip_to_neighbours, new_feature, polygon_geometry
-from labels.stats import area_ha, set_crs
+from labels.geometry import area_ha, set_crs
 from labels.store import LabelStore, Saved
 from pages.common import image_overlay, init_state, label_store
 from webmap.maps import label_map

@@ -1,1 +1,1 @@
-"""Sentinel-2 imagery access and super-resolution backend (no Streamlit here)."""
+"""How pixels get sharper: Deep Image Prior, Decrappify, pipelines, tiles, cache, training."""

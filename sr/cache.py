@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sr.raster import Raster
+from imagery.raster import Raster
 
 CODE_VERSION = "1"
 

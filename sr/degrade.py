@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from affine import Affine
 
-from sr.raster import Raster
+from imagery.raster import Raster
 
 
 def lanczos2_kernel(factor: int) -> torch.Tensor:

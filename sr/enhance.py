@@ -18,12 +18,12 @@ import torch
 import torch.nn.functional as F
 from affine import Affine
 
+from imagery.errors import ImageryError
+from imagery.raster import BANDS, Raster
 from sr import dip as dip_module
 from sr.cache import ResultCache
 from sr.decrappify import refine, weights_hash, weights_path
 from sr.device import pick_device
-from sr.errors import ImageryError
-from sr.raster import BANDS, Raster
 from sr.tiles import tile_count, tiled
 
 #: Pipelines by name: (upsampling, refinement or None).

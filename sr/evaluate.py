@@ -18,13 +18,13 @@ import numpy as np
 from affine import Affine
 from shapely.geometry import shape
 
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
+from imagery.read import read_area
 from sr.cache import ResultCache
 from sr.degrade import degrade_raster
 from sr.enhance import enhance
-from sr.local import scenes_in_file
 from sr.metrics import METRICS
-from sr.raster import Raster
-from sr.read import read_area
 
 log = logging.getLogger(__name__)
 

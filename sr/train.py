@@ -32,11 +32,11 @@ import rasterio
 import torch
 import torch.nn.functional as F
 
+from imagery.raster import BANDS
 from sr.degrade import downsample, gaussian_kernel, lanczos2_kernel
 from sr.device import pick_device
 from sr.models.feature_loss import FeatureLoss
 from sr.models.unet import DecrappifyUNet
-from sr.raster import BANDS
 
 log = logging.getLogger(__name__)
 

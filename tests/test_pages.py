@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from imagery.local import scenes_in_file
+from imagery.read import read_area
 from sr.enhance import enhance
-from sr.local import scenes_in_file
-from sr.read import read_area
 
 AREA = (12.59, 52.475, 12.60, 52.48)
 

@@ -13,10 +13,10 @@ import folium
 import folium.plugins
 from shapely.geometry import box, mapping
 
-from sr.render import Overlay
-from sr.scene import BBox
+from imagery.scene import BBox
 from webmap.controls import EditableFeatures, FitWhenSized, OpacityControl
 from webmap.offline import use_local_assets
+from webmap.render import Overlay
 
 use_local_assets()
 

@@ -13,7 +13,7 @@ import rasterio
 from playwright.sync_api import Frame, Page, expect
 from shapely.geometry import box, shape
 
-from sr.local import scenes_in_file
+from imagery.local import scenes_in_file
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 

@@ -10,14 +10,14 @@ import rasterio
 from shapely import wkt
 from shapely.geometry import box, mapping, shape
 
+from imagery.local import scenes_in_file
+from imagery.read import read_area
 from labels.cli import main
 from labels.export import export
 from labels.features import LabelError, new_feature
+from labels.geometry import area_ha
 from labels.imports import read_polygons
-from labels.stats import area_ha
 from labels.store import LabelStore
-from sr.local import scenes_in_file
-from sr.read import read_area
 
 AREA = (12.59, 52.475, 12.60, 52.48)
 

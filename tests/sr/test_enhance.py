@@ -7,11 +7,11 @@ import torch
 from affine import Affine
 from rasterio.crs import CRS
 
+from imagery.errors import ImageryError
+from imagery.raster import Raster
 from sr.cli import main
 from sr.device import pick_device
 from sr.enhance import Progress, enhance
-from sr.errors import ImageryError
-from sr.raster import Raster
 from tests.conftest import write_tif
 
 UTM = CRS.from_epsg(32633)

@@ -7,14 +7,14 @@ from affine import Affine
 from rasterio.crs import CRS
 
 import sr.dip
+from imagery.errors import ImageryError
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
+from imagery.read import read_area
 from sr.cache import ResultCache
 from sr.consistency import consistency
 from sr.decrappify import DEFAULT_WEIGHTS
 from sr.enhance import PIPELINES, Progress, enhance, model_version
-from sr.errors import ImageryError
-from sr.local import scenes_in_file
-from sr.raster import Raster
-from sr.read import read_area
 
 TINY = sr.dip.DipConfig(
     channels=8, scales=2, skip_channels=2, input_channels=8, iterations=40, preview_every=20

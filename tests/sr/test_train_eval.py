@@ -70,8 +70,8 @@ def test_wald_evaluation_on_the_held_out_file(austria, tmp_path):
 def test_degraded_raster_keeps_the_ground_extent(austria):
     from shapely.geometry import shape
 
-    from sr.local import scenes_in_file
-    from sr.read import read_area
+    from imagery.local import scenes_in_file
+    from imagery.read import read_area
 
     scene = scenes_in_file(austria)[0]
     hr = read_area(scene, shape(scene.footprint).bounds, max_size=4096)

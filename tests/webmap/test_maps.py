@@ -4,11 +4,11 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 
+from imagery.raster import Raster
 from labels.classes import CROP_CLASSES
 from labels.features import new_feature
-from sr.raster import Raster
-from sr.render import overlay
 from webmap.maps import area_map, compare_map, label_map
+from webmap.render import overlay
 
 URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 

@@ -8,7 +8,7 @@ from pyproj import Transformer
 from shapely.geometry import box, mapping, shape
 
 from labels.features import clip_to_neighbours, polygon_geometry
-from labels.stats import area_ha, utm_zone
+from labels.geometry import area_ha, utm_zone
 
 lon = st.floats(-179.0, 178.9)
 lat = st.floats(-79.0, 79.0)

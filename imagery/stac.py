@@ -14,9 +14,9 @@ from pystac import Item
 from pystac_client import Client
 from pystac_client.exceptions import APIError
 
-from sr.errors import CatalogError
-from sr.raster import BANDS
-from sr.scene import BandSource, BBox, Scene
+from imagery.errors import CatalogError
+from imagery.raster import BANDS
+from imagery.scene import BandSource, BBox, Scene
 
 DEFAULT_URL = "https://earth-search.aws.element84.com/v1"
 DEFAULT_COLLECTION = "sentinel-2-l2a"

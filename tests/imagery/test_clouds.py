@@ -2,10 +2,10 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 
-from sr.clouds import cloud_warning, cloudy_fraction
-from sr.local import scenes_in_file
-from sr.raster import Raster
-from sr.read import read_area
+from imagery.clouds import cloud_warning, cloudy_fraction
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
+from imagery.read import read_area
 
 
 def raster(data):

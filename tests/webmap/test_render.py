@@ -8,12 +8,12 @@ from pyproj import Transformer
 from rasterio.crs import CRS
 from shapely.geometry import shape
 
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
+from imagery.read import read_area
 from sr.enhance import enhance
-from sr.local import scenes_in_file
-from sr.raster import Raster
-from sr.read import read_area
-from sr.render import overlay, to_rgba
 from tests.conftest import write_tif
+from webmap.render import overlay, to_rgba
 
 TO_MERCATOR = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
 TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32633", always_xy=True)

@@ -13,8 +13,8 @@ import numpy as np
 import rasterio
 from rasterio.errors import RasterioError
 
-from sr.errors import AreaError, ImageryError
-from sr.raster import BANDS, Raster
+from imagery.errors import AreaError, ImageryError
+from imagery.raster import BANDS, Raster
 
 SCALE = 10000.0
 

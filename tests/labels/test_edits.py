@@ -1,4 +1,4 @@
-from labels.drawings import diff_drawings
+from labels.edits import diff_drawings
 from labels.features import new_feature
 
 A = {

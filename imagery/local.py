@@ -21,8 +21,8 @@ from rasterio.errors import RasterioError
 from rasterio.warp import transform_geom
 from shapely.geometry import box, mapping
 
-from sr.raster import BANDS
-from sr.scene import BandSource, BBox, Scene, matches
+from imagery.raster import BANDS
+from imagery.scene import BandSource, BBox, Scene, matches
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sr.raster import Raster
+from imagery.raster import Raster
 
 BRIGHT = 0.2
 WARN_FRACTION = 0.2

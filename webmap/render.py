@@ -17,7 +17,7 @@ from rasterio.enums import Resampling
 from rasterio.transform import from_bounds
 from rasterio.warp import calculate_default_transform, reproject, transform_bounds
 
-from sr.raster import Raster
+from imagery.raster import Raster
 
 #: Bands shown as red, green, blue for each composite.
 COMPOSITES: dict[str, tuple[str, str, str]] = {

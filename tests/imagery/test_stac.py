@@ -7,11 +7,11 @@ import pytest
 import rasterio
 from shapely.geometry import shape
 
-from sr.errors import CatalogError
-from sr.local import scenes_in_file
-from sr.read import read_area
-from sr.stac import StacCatalog
-from tests.sr.stac_server import StacServer
+from imagery.errors import CatalogError
+from imagery.local import scenes_in_file
+from imagery.read import read_area
+from imagery.stac import StacCatalog
+from tests.imagery.stac_server import StacServer
 
 ASSETS = {"red": "B04", "green": "B03", "blue": "B02", "nir": "B08"}
 

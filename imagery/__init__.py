@@ -1,0 +1,1 @@
+"""Where pixels come from: catalogues (local, STAC), area reads, GeoTIFF I/O, demo (no torch)."""

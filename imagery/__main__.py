@@ -1,0 +1,5 @@
+import sys
+
+from imagery.cli import main
+
+sys.exit(main())

