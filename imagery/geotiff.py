@@ -1,16 +1,23 @@
-"""Whole-file GeoTIFF reading and writing for the command line, keeping the value scale.
+"""The one GeoTIFF reader and writer: band order, value scale, nodata and atomic writes.
 
 Integer files hold reflectance x 10000 (Sentinel-2 L2A/L1C digital numbers); float files hold
 reflectance. A file is written back in the dtype it was read in, nodata as 0 for integers and
-NaN for floats.
+NaN for floats. Every write goes to a temporary file in the target's folder, then replaces the
+target in one step, so a crash or a full disk never leaves a half-written file in its place.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
+from affine import Affine
+from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 
 from imagery.errors import AreaError, ImageryError
@@ -19,21 +26,26 @@ from imagery.raster import BANDS, Raster
 SCALE = 10000.0
 
 
-def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
-    """All bands of a GeoTIFF as reflectance, and the file's dtype.
+def read_bands(
+    path: Path, max_size: int | None = None
+) -> tuple[np.ndarray, tuple[str, ...], np.dtype]:
+    """All bands of a GeoTIFF as reflectance, their names and the file's dtype; no georeferencing
+    needed (training reads files that have none).
 
     Band names come from the band descriptions; a file of 4 bands without them is read as
     B04, B03, B02, B08 (the app's convention), others as ``band1``, ``band2``...
 
+    Returns:
+        ``(C, H, W)`` float32 reflectance with NaN for nodata, band names, the file's dtype.
+
     Raises:
-        ImageryError: unreadable file, no CRS, or a pixel type other than integer or float.
+        ImageryError: unreadable file, or a pixel type other than 16/32-bit integer or float,
+            fewer than 3 bands, or floats that are not reflectance.
         AreaError: wider or higher than ``max_size`` pixels.
     """
     try:
         with rasterio.open(path) as ds:
-            if ds.crs is None:
-                raise ImageryError(f"{path.name} has no coordinate reference system")
-            if ds.width > max_size or ds.height > max_size:
+            if max_size is not None and (ds.width > max_size or ds.height > max_size):
                 raise AreaError(
                     f"{path.name} is {ds.width} x {ds.height} px; the limit is {max_size} px a side"
                 )
@@ -52,7 +64,6 @@ def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
                 names = BANDS
             else:
                 names = tuple(f"band{i + 1}" for i in range(ds.count))
-            crs, transform = ds.crs, ds.transform
     except RasterioError as err:
         raise ImageryError(f"cannot read {path}: {err}") from err
     if dtype.kind in "ui":
@@ -62,11 +73,31 @@ def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
             f"{path.name} holds floats up to {np.nanmax(data):.0f}: not reflectance (0-1); "
             "convert digital numbers with / 10000 or save them as uint16"
         )
+    return data, names, dtype
+
+
+def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
+    """All bands of a georeferenced GeoTIFF as a reflectance raster, and the file's dtype.
+
+    Raises:
+        ImageryError: no CRS, or anything :func:`read_bands` refuses.
+        AreaError: wider or higher than ``max_size`` pixels.
+    """
+    try:
+        with rasterio.open(path) as ds:
+            crs, transform = ds.crs, ds.transform
+    except RasterioError as err:
+        raise ImageryError(f"cannot read {path}: {err}") from err
+    if crs is None:
+        raise ImageryError(f"{path.name} has no coordinate reference system")
+    data, names, dtype = read_bands(path, max_size)
     return Raster(data, crs, transform, names), dtype
 
 
-def write_raster(raster: Raster, path: Path, dtype: np.dtype) -> None:
-    """Write a tiled, deflate-compressed GeoTIFF with band descriptions.
+def write_raster(
+    raster: Raster, path: Path, dtype: np.dtype, tags: Mapping[str, str] | None = None
+) -> None:
+    """Write reflectance as a GeoTIFF of ``dtype`` with band descriptions (atomically).
 
     For integer dtypes reflectance is scaled by 10000 and rounded, clipped to [1, dtype max] so
     that a valid pixel never reads as the nodata value 0.
@@ -79,20 +110,49 @@ def write_raster(raster: Raster, path: Path, dtype: np.dtype) -> None:
         nodata: float = 0
     else:
         out, nodata = data.astype(dtype), float("nan")
-    profile = {
+    write_geotiff(path, out, raster.crs, raster.transform, nodata, raster.bands, tags)
+
+
+def write_geotiff(
+    path: Path,
+    data: np.ndarray,
+    crs: CRS | str | None,
+    transform: Affine,
+    nodata: float | None = None,
+    descriptions: Sequence[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """Write a ``(C, H, W)`` array as a tiled, deflate-compressed GeoTIFF, atomically: into a
+    temporary file beside ``path``, then renamed over it (a crash leaves the old file or none)."""
+    profile: dict[str, Any] = {
         "driver": "GTiff",
-        "width": raster.width,
-        "height": raster.height,
-        "count": len(raster.bands),
-        "dtype": out.dtype.name,
-        "crs": raster.crs,
-        "transform": raster.transform,
+        "width": data.shape[2],
+        "height": data.shape[1],
+        "count": data.shape[0],
+        "dtype": data.dtype.name,
+        "crs": crs,
+        "transform": transform,
         "nodata": nodata,
+        "compress": "deflate",
         "tiled": True,
         "blockxsize": 256,
         "blockysize": 256,
-        "compress": "deflate",
     }
-    with rasterio.open(path, "w", **profile) as ds:
-        ds.write(out)
-        ds.descriptions = raster.bands
+    if data.dtype.kind in "ui":
+        profile["predictor"] = 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        with rasterio.open(tmp, "w", **profile) as ds:
+            ds.write(data)
+            if descriptions:
+                ds.descriptions = tuple(descriptions)
+            if tags:
+                ds.update_tags(**tags)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

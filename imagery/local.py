@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +26,6 @@ from imagery.scene import BandSource, BBox, Scene, matches
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".tif", ".tiff")
-
-
-def scene_dirs_from_env() -> list[Path]:
-    """Folders named by ``SCENES_DIR`` (``os.pathsep``-separated), default ``data/scenes``."""
-    value = os.environ.get("SCENES_DIR", "data/scenes")
-    return [Path(p) for p in value.split(os.pathsep) if p]
 
 
 class LocalCatalog:

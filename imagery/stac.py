@@ -7,19 +7,16 @@ choose another. Only the area's window of each band is read (HTTP range requests
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 from pystac import Item
 from pystac_client import Client
 from pystac_client.exceptions import APIError
 
+import settings
 from imagery.errors import CatalogError
 from imagery.raster import BANDS
 from imagery.scene import BandSource, BBox, Scene
-
-DEFAULT_URL = "https://earth-search.aws.element84.com/v1"
-DEFAULT_COLLECTION = "sentinel-2-l2a"
 
 #: Asset keys that hold each band, by catalogue convention (Earth Search v1 uses colour names).
 ASSET_KEYS: dict[str, tuple[str, ...]] = {
@@ -34,8 +31,8 @@ class StacCatalog:
     """Scenes from a STAC API item search."""
 
     def __init__(self, url: str | None = None, collection: str | None = None, limit: int = 50):
-        self.url = url or os.environ.get("STAC_URL", DEFAULT_URL)
-        self.collection = collection or os.environ.get("STAC_COLLECTION", DEFAULT_COLLECTION)
+        self.url = url or settings.stac_url()
+        self.collection = collection or settings.stac_collection()
         self.limit = limit
 
     def search(

@@ -1,4 +1,7 @@
-"""What changed on the map: drawings returned by Leaflet.draw against the features shown.
+"""From the map to the store: what changed on the map, and the save that records it.
+
+``diff_drawings`` compares the drawings returned by Leaflet.draw with the features the map was
+built with; ``plan_edits`` turns those changes into the upserts and deletes of one save.
 
 Leaflet returns every polygon in the drawing layer (``all_drawings``) as GeoJSON rounded to six
 decimals. Polygons shown from the label set keep their properties, so they come back with their
@@ -12,7 +15,14 @@ from typing import Any
 
 from shapely.geometry import shape
 
-from labels.features import Feature
+from labels.features import (
+    Feature,
+    LabelError,
+    clip_to_neighbours,
+    new_feature,
+    polygon_geometry,
+)
+from labels.geometry import area_ha
 
 #: Two geometries closer than this (degrees, about 0.2 m) are the same: Leaflet rounds to 1e-6.
 TOLERANCE = 2e-6
@@ -56,3 +66,74 @@ def diff_drawings(drawings: list[dict[str, Any]] | None, shown: list[Feature]) -
             changes.changed.append({**old, "geometry": drawing["geometry"]})
     changes.deleted = [fid for fid in by_id if fid not in seen]
     return changes
+
+
+@dataclass(frozen=True)
+class NewPolygonRules:
+    """What a polygon drawn on the map becomes, and what it must satisfy to be saved.
+
+    Attributes:
+        crop_class: class given to new polygons.
+        annotator: who draws (saved with each polygon).
+        scene_id: the scene the polygons are drawn on.
+        image: ``"original"`` or ``"enhanced"``.
+        made_by: the enhancement's pipeline, preset and model version (None on the original).
+        crs: CRS in which areas are measured (the scene's UTM zone), e.g. ``"EPSG:32633"``.
+        clip: cut new polygons so that they do not overlap the polygons already saved.
+        min_m2: new polygons smaller than this (square metres, after clipping) are refused.
+    """
+
+    crop_class: str
+    annotator: str
+    scene_id: str
+    image: str
+    made_by: tuple[str | None, str | None, str | None] = (None, None, None)
+    crs: str = "EPSG:32633"
+    clip: bool = True
+    min_m2: float = 100.0
+
+
+@dataclass
+class Edits:
+    """One save: features to write, ids to delete, and the drawings refused with their reason."""
+
+    upserts: list[Feature] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -> Edits:
+    """Turn the map's changes into the upserts and deletes of one save.
+
+    New polygons are repaired (self-intersections), optionally clipped against the features shown,
+    measured in ``rules.crs`` and refused under ``rules.min_m2``; edited ones are repaired and keep
+    their id, class and provenance. A refused drawing is left out with its reason.
+    """
+    edits = Edits(deletes=list(changes.deleted))
+    others = [f["geometry"] for f in shown]
+    for geometry in changes.new:
+        try:
+            geom = polygon_geometry(geometry)
+            if rules.clip:
+                geom = clip_to_neighbours(geom, others)
+            m2 = area_ha(geom, rules.crs) * 10_000
+            if m2 < rules.min_m2:
+                raise LabelError(f"{m2:.0f} m² is smaller than the minimum of {rules.min_m2:g} m²")
+            edits.upserts.append(
+                new_feature(
+                    geom,
+                    rules.crop_class,
+                    rules.annotator,
+                    rules.scene_id,
+                    rules.image,
+                    *rules.made_by,
+                )
+            )
+        except LabelError as err:
+            edits.refused.append(f"a new polygon: {err}")
+    for feature in changes.changed:
+        try:
+            edits.upserts.append({**feature, "geometry": polygon_geometry(feature["geometry"])})
+        except LabelError as err:
+            edits.refused.append(f"an edit: {err}")
+    return edits

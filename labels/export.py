@@ -11,11 +11,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import rasterio
 from affine import Affine
 from rasterio.features import rasterize
 from shapely.geometry import shape
 
+from imagery.geotiff import write_geotiff
 from labels.features import LabelError
 from labels.geometry import set_crs
 
@@ -89,18 +89,5 @@ def write_mask(collection: dict[str, Any], frame: gpd.GeoDataFrame, out: Path, i
     local = frame.to_crs(grid["crs"])
     shapes = [(g, ids[c]) for g, c in zip(local.geometry, local["crop_class"], strict=True)]
     mask = rasterize(shapes, (height, width), transform=transform, fill=0, dtype="uint8")
-    with rasterio.open(
-        out,
-        "w",
-        driver="GTiff",
-        width=width,
-        height=height,
-        count=1,
-        dtype="uint8",
-        crs=grid["crs"],
-        transform=transform,
-        nodata=None,
-        compress="deflate",
-    ) as ds:
-        ds.write(mask[np.newaxis])
-        ds.update_tags(**{f"CLASS_{i}": name for name, i in ids.items()}, CLASS_0="unlabelled")
+    tags = {**{f"CLASS_{i}": name for name, i in ids.items()}, "CLASS_0": "unlabelled"}
+    write_geotiff(out, mask[np.newaxis], grid["crs"], transform, None, ("class_id",), tags)

@@ -47,11 +47,6 @@ class Saved:
     applied: int = 0
 
 
-def labels_dir_from_env() -> Path:
-    """The label directory: ``LABELS_DIR``, default ``data/labels``."""
-    return Path(os.environ.get("LABELS_DIR", "data/labels"))
-
-
 class LabelStore:
     """The label sets in one folder."""
 

@@ -6,12 +6,13 @@ from typing import Any
 
 import streamlit as st
 
-from imagery.local import LocalCatalog, scene_dirs_from_env
+import settings
+from imagery.local import LocalCatalog
 from imagery.raster import Raster
 from imagery.read import read_preview
 from imagery.scene import Scene
 from labels.features import LabelError
-from labels.store import LabelStore, labels_dir_from_env
+from labels.store import LabelStore
 from webmap.render import Overlay, overlay, stretch_limits
 
 #: Largest area the app reads, in 10 m pixels a side: the x4 image (2048 px) is shown unreduced.
@@ -32,6 +33,7 @@ def init_state() -> None:
         "stac_scenes": [],
         "overlays": {},  # (image, composite) -> Overlay for the current area
         "annotator": "",
+        "label_set": None,  # name of the set being labelled; the Label sets page can change it
     }
     for key, value in defaults.items():
         if key not in st.session_state:
@@ -44,11 +46,11 @@ def init_state() -> None:
 
 
 def local_catalog() -> LocalCatalog:
-    return LocalCatalog(scene_dirs_from_env())
+    return LocalCatalog(settings.scene_dirs())
 
 
 def label_store() -> LabelStore:
-    return LabelStore(labels_dir_from_env())
+    return LabelStore(settings.labels_dir())
 
 
 def pick_label_set(store: LabelStore, names: list[str]) -> tuple[str, dict[str, Any]]:

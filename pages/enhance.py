@@ -12,13 +12,14 @@ from affine import Affine
 from rasterio.crs import CRS
 from streamlit_folium import st_folium
 
+import settings
 from imagery.errors import ImageryError
 from imagery.geotiff import write_raster
 from imagery.raster import Raster
 from labels.classes import CROP_CLASSES
 from labels.features import LabelError
 from pages.common import image_overlay, init_state, label_store
-from sr.cache import ResultCache, cache_dir_from_env
+from sr.cache import ResultCache
 from sr.consistency import consistency
 from sr.enhance import PIPELINES, PRESETS, Progress, enhance, model_version
 from webmap.maps import compare_map
@@ -102,7 +103,7 @@ if st.button("Enhance x4", type="primary"):
             scale=4,
             progress=report,
             preset=preset,
-            cache=ResultCache(cache_dir_from_env()),
+            cache=ResultCache(settings.cache_dir()),
         )
     except ImageryError as err:
         st.error(str(err))

@@ -19,9 +19,13 @@ from imagery.raster import Raster
 CODE_VERSION = "1"
 
 
-def cache_dir_from_env() -> Path:
-    """``SR_CACHE_DIR``, default ``data/cache``."""
-    return Path(os.environ.get("SR_CACHE_DIR", "data/cache"))
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex (weights versions, training records)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class ResultCache:

@@ -7,11 +7,12 @@ import logging
 import sys
 from pathlib import Path
 
+import settings
 from imagery.clouds import cloud_warning
 from imagery.errors import ImageryError
 from imagery.geotiff import read_raster, write_raster
 from imagery.read import MAX_SIZE
-from sr.cache import ResultCache, cache_dir_from_env
+from sr.cache import ResultCache
 from sr.enhance import PIPELINES, PRESETS, Progress, enhance
 from sr.evaluate import evaluate, table
 from sr.train import TrainConfig, train
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                     shown.add(step)
                     log.info("%3.0f%% %s", 100 * p.fraction, p.message)
 
-            cache = None if args.no_cache else ResultCache(cache_dir_from_env())
+            cache = None if args.no_cache else ResultCache(settings.cache_dir())
             result = enhance(
                 raster, args.pipeline, args.scale, args.device, report, args.preset, cache
             )
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.scale,
                 args.preset,
                 args.device,
-                ResultCache(cache_dir_from_env()),
+                ResultCache(settings.cache_dir()),
                 args.crop,
             )
             print(table(rows))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -12,17 +10,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+import settings
 from imagery.errors import ImageryError
+from sr.cache import file_sha256
 from sr.models.unet import DecrappifyUNet
 from sr.tiles import tiled
 
-DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "decrappify-lite0.pt"
 TILE, OVERLAP = 512, 32  # pixels at the output resolution
-
-
-def weights_path() -> Path:
-    """``SR_DECRAPPIFY_WEIGHTS``, default the weights shipped in ``sr/weights``."""
-    return Path(os.environ.get("SR_DECRAPPIFY_WEIGHTS", DEFAULT_WEIGHTS))
 
 
 def _require(path: Path) -> None:
@@ -41,7 +35,7 @@ def weights_hash(path: Path) -> str:
         ImageryError: the file is missing.
     """
     _require(path)
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return file_sha256(path)[:12]
 
 
 @functools.lru_cache(maxsize=4)
@@ -66,7 +60,7 @@ def refine(up: torch.Tensor, on_tile: Callable[[int, int], None] | None = None) 
     shipped model, in overlapping tiles of 512 px."""
     if up.shape[1] != 4:
         raise ImageryError(f"Decrappify needs the 4 bands B04, B03, B02, B08, not {up.shape[1]}")
-    model = load_model(weights_path(), str(up.device))
+    model = load_model(settings.decrappify_weights(), str(up.device))
 
     def run(tile: torch.Tensor) -> torch.Tensor:
         h, w = tile.shape[-2:]

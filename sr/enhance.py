@@ -18,11 +18,12 @@ import torch
 import torch.nn.functional as F
 from affine import Affine
 
+import settings
 from imagery.errors import ImageryError
 from imagery.raster import BANDS, Raster
 from sr import dip as dip_module
 from sr.cache import ResultCache
-from sr.decrappify import refine, weights_hash, weights_path
+from sr.decrappify import refine, weights_hash
 from sr.device import pick_device
 from sr.tiles import tile_count, tiled
 
@@ -53,7 +54,7 @@ ProgressFn = Callable[[Progress], None]
 
 def model_version(pipeline: str) -> str | None:
     """The version of the trained weights a pipeline uses (None when it uses none)."""
-    return weights_hash(weights_path()) if PIPELINES[pipeline][1] else None
+    return weights_hash(settings.decrappify_weights()) if PIPELINES[pipeline][1] else None
 
 
 def enhance(
@@ -126,7 +127,7 @@ def enhance(
         upsampler, up_parts, lambda: _upsample(filled, upsampler, scale, preset, report, up_part)
     )
     if refiner:
-        parts = (*up_parts, refiner, weights_hash(weights_path()))
+        parts = (*up_parts, refiner, weights_hash(settings.decrappify_weights()))
 
         def run_refine() -> torch.Tensor:
             report(Progress(up_part, "Decrappify refinement"))

@@ -28,13 +28,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 import torch
 import torch.nn.functional as F
 
+from imagery.errors import ImageryError
+from imagery.geotiff import read_bands
 from imagery.raster import BANDS
+from settings import DEMO_SCENE
+from sr.cache import file_sha256
 from sr.degrade import downsample, gaussian_kernel, lanczos2_kernel
 from sr.device import pick_device
+from sr.metrics import psnr
 from sr.models.feature_loss import FeatureLoss
 from sr.models.unet import DecrappifyUNet
 
@@ -45,7 +49,7 @@ log = logging.getLogger(__name__)
 class TrainConfig:
     """Training settings (defaults: the shipped model)."""
 
-    images: tuple[str, ...] = ("data/scenes/S2_T33UUU_20170216_L1C_demo.tif",)
+    images: tuple[str, ...] = (str(DEMO_SCENE),)
     out: str = "sr/weights/decrappify-lite0.pt"
     encoder: str = "efficientnet-lite0"
     feature_net: str = "efficientnet-lite0"
@@ -63,15 +67,18 @@ class TrainConfig:
 
 
 def load_reflectance(path: Path) -> np.ndarray:
-    """Bands B04, B03, B02, B08 of a GeoTIFF as ``(4, H, W)`` reflectance (by description, or the
-    first four bands)."""
-    with rasterio.open(path) as ds:
-        names = list(ds.descriptions)
-        idx = (
-            [names.index(b) + 1 for b in BANDS] if all(b in names for b in BANDS) else [1, 2, 3, 4]
-        )
-        data = ds.read(idx).astype(np.float32) / 10000
-    return data
+    """Bands B04, B03, B02, B08 of a GeoTIFF as ``(4, H, W)`` reflectance, NaN for nodata (by
+    band description; a file without descriptions is read as the first four bands).
+
+    Raises:
+        ImageryError: what :func:`imagery.geotiff.read_bands` refuses, or a band is missing.
+    """
+    data, names, _ = read_bands(path)
+    if not all(b in names for b in BANDS):
+        if any(n in BANDS for n in names) or len(names) < len(BANDS):
+            raise ImageryError(f"{path.name} lacks one of the bands {', '.join(BANDS)}")
+        names = BANDS + names[len(BANDS) :]
+    return np.stack([data[names.index(b)] for b in BANDS])
 
 
 def degrade(hr: torch.Tensor, rng: random.Random, scale: int) -> torch.Tensor:
@@ -99,20 +106,23 @@ def degrade(hr: torch.Tensor, rng: random.Random, scale: int) -> torch.Tensor:
 
 
 def sample(images: list[np.ndarray], size: int, rng: random.Random, augment: bool) -> torch.Tensor:
-    img = images[rng.randrange(len(images))]
-    _, h, w = img.shape
-    y, x = rng.randrange(h - size + 1), rng.randrange(w - size + 1)
-    patch = torch.from_numpy(img[:, y : y + size, x : x + size].copy())
+    """A random ``(4, size, size)`` patch without nodata (up to 100 tries), optionally augmented."""
+    for _ in range(100):
+        img = images[rng.randrange(len(images))]
+        _, h, w = img.shape
+        y, x = rng.randrange(h - size + 1), rng.randrange(w - size + 1)
+        window = img[:, y : y + size, x : x + size]
+        if not np.isnan(window).any():
+            break
+    else:
+        raise ImageryError("the training images are mostly nodata: no clean patch found")
+    patch = torch.from_numpy(window.copy())
     if augment:
         patch = torch.rot90(patch, rng.randrange(4), dims=(1, 2))
         if rng.random() < 0.5:
             patch = patch.flip(2)
         patch = patch * rng.uniform(0.9, 1.1)
     return patch
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor, peak: float = 1.0) -> float:
-    return float(10 * torch.log10(peak**2 / F.mse_loss(a, b)))
 
 
 def train(cfg: TrainConfig) -> dict[str, Any]:
@@ -134,7 +144,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     val_in = degrade(val_hr, val_rng, cfg.scale)
     val_hr, val_in = val_hr.to(device), val_in.to(device)
     # PSNR with the peak at reflectance 0.3 ("white" in the model's normalisation)
-    base_psnr = psnr(val_in / 0.3, val_hr / 0.3)
+    base_psnr = psnr((val_in / 0.3).cpu().numpy(), (val_hr / 0.3).cpu().numpy())
 
     model = DecrappifyUNet(cfg.encoder, pretrained=True).to(device)
     loss_fn = FeatureLoss(cfg.feature_net).to(device)
@@ -169,7 +179,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             if step % cfg.log_every == 0:
                 model.eval()
                 with torch.inference_mode():
-                    val = psnr(model(val_in) / 0.3, val_hr / 0.3)
+                    val = psnr((model(val_in) / 0.3).cpu().numpy(), (val_hr / 0.3).cpu().numpy())
                 record = {
                     "step": step,
                     "minutes": round((time.monotonic() - start) / 60, 2),
@@ -195,7 +205,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         "val_psnr_input": round(base_psnr, 3),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, {device}",
         "torch": torch.__version__,
-        "sha256": sha256(out),
+        "sha256": file_sha256(out),
     }
     out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
     return summary
@@ -207,9 +217,3 @@ def save_checkpoint(model: DecrappifyUNet, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save({"encoder": model.encoder_name, "state_dict": state}, tmp)
     tmp.replace(path)
-
-
-def sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()

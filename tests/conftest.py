@@ -6,11 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rasterio
 from affine import Affine
 
+from imagery.geotiff import write_geotiff
+from settings import DEMO_SCENE
+
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "scenes" / "S2_T33UUU_20170216_L1C_demo.tif"
+DEMO = ROOT / DEMO_SCENE
 AUSTRIA = ROOT.parent / "shared" / "data" / "s2_austria_T33UUP_2021_2dates.tif"
 
 
@@ -37,21 +39,6 @@ def write_tif(
     tags: dict[str, str] | None = None,
 ) -> Path:
     """Write ``(C, H, W)`` ``data`` as a GeoTIFF with its top-left corner at ``origin``."""
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=data.shape[2],
-        height=data.shape[1],
-        count=data.shape[0],
-        dtype=data.dtype,
-        crs=crs,
-        transform=Affine(res, 0, origin[0], 0, -res, origin[1]),
-        nodata=nodata,
-    ) as ds:
-        ds.write(data)
-        if descriptions:
-            ds.descriptions = descriptions
-        if tags:
-            ds.update_tags(**tags)
+    transform = Affine(res, 0, origin[0], 0, -res, origin[1])
+    write_geotiff(path, data, crs, transform, nodata, descriptions, tags)
     return path

@@ -6,13 +6,13 @@ internet. ``BASEMAP_URL`` (an XYZ tile template) adds a basemap for users who ar
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import folium
 import folium.plugins
 from shapely.geometry import box, mapping
 
+import settings
 from imagery.scene import BBox
 from webmap.controls import EditableFeatures, FitWhenSized, OpacityControl
 from webmap.offline import use_local_assets
@@ -29,7 +29,7 @@ def _map_options() -> dict[str, Any]:
 
 
 def _add_basemap(m: folium.Map) -> None:
-    url = os.environ.get("BASEMAP_URL")
+    url = settings.basemap_url()
     if url:
         folium.TileLayer(url, attr="basemap", max_zoom=MAX_ZOOM, max_native_zoom=19).add_to(m)
 

@@ -1,4 +1,9 @@
-from labels.edits import diff_drawings
+from dataclasses import replace
+
+import pytest
+from shapely.geometry import shape
+
+from labels.edits import Changes, NewPolygonRules, diff_drawings, plan_edits
 from labels.features import new_feature
 
 A = {
@@ -57,3 +62,86 @@ def test_rounding_by_leaflet_is_not_an_edit():
         "original",
     )
     assert not diff_drawings([as_drawing(a)], [a])
+
+
+def square(x0, y0, d):
+    return {
+        "type": "Polygon",
+        "coordinates": [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]],
+    }
+
+
+RULES = NewPolygonRules(
+    crop_class="wheat",
+    annotator="ana",
+    scene_id="S2_demo",
+    image="enhanced",
+    made_by=("decrappify", None, "abc123"),
+    crs="EPSG:32633",
+    clip=True,
+    min_m2=100,
+)
+
+
+def test_a_new_polygon_becomes_a_feature_with_class_and_provenance():
+    edits = plan_edits(Changes(new=[A]), [], RULES)
+    assert edits.refused == [] and edits.deletes == []
+    (feature,) = edits.upserts
+    props = feature["properties"]
+    assert (props["crop_class"], props["annotator"], props["image"]) == ("wheat", "ana", "enhanced")
+    assert (props["pipeline"], props["model_version"]) == ("decrappify", "abc123")
+    assert shape(feature["geometry"]).equals(shape(A))
+
+
+def test_edits_keep_id_and_class_and_deletes_pass_through():
+    a = new_feature(A, "maize", "bo", "s", "original")
+    moved = square(12.6, 52.47, 0.02)
+    edits = plan_edits(Changes(changed=[{**a, "geometry": moved}], deleted=["x1"]), [a], RULES)
+    (feature,) = edits.upserts
+    assert feature["id"] == a["id"] and feature["properties"]["crop_class"] == "maize"
+    assert shape(feature["geometry"]).equals(shape(moved))
+    assert edits.deletes == ["x1"]
+
+
+def test_a_polygon_under_the_minimum_area_is_refused_with_its_size():
+    tiny = square(12.6, 52.47, 0.00005)  # about 3.4 x 5.6 m
+    edits = plan_edits(Changes(new=[tiny]), [], RULES)
+    assert edits.upserts == []
+    assert len(edits.refused) == 1 and "smaller than the minimum of 100 m²" in edits.refused[0]
+
+
+def test_new_polygons_are_clipped_against_their_neighbours_only_when_asked():
+    old = new_feature(square(12.6, 52.47, 0.01), "maize", "bo", "s", "original")
+    overlapping = square(12.605, 52.47, 0.01)  # half over the old one
+    clipped = plan_edits(Changes(new=[overlapping]), [old], RULES).upserts[0]
+    assert shape(clipped["geometry"]).intersection(shape(old["geometry"])).area < 1e-12
+    assert abs(shape(clipped["geometry"]).area - shape(overlapping).area / 2) < 1e-9
+    kept = plan_edits(Changes(new=[overlapping]), [old], replace(RULES, clip=False)).upserts[0]
+    assert shape(kept["geometry"]).equals(shape(overlapping))
+
+
+def test_a_polygon_inside_a_neighbour_is_refused_when_clipping():
+    old = new_feature(square(12.6, 52.47, 0.01), "maize", "bo", "s", "original")
+    edits = plan_edits(Changes(new=[square(12.602, 52.472, 0.002)]), [old], RULES)
+    assert edits.upserts == [] and "inside its neighbours" in edits.refused[0]
+
+
+def test_a_self_intersecting_outline_is_repaired_not_refused():
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[12.6, 52.47], [12.61, 52.48], [12.61, 52.47], [12.6, 52.48], [12.6, 52.47]]
+        ],
+    }
+    (feature,) = plan_edits(Changes(new=[bowtie]), [], RULES).upserts
+    geom = shape(feature["geometry"])
+    assert geom.is_valid and geom.area == pytest.approx(0.0001 / 2)
+
+
+def test_an_edit_that_is_not_a_polygon_is_refused_and_the_rest_saved():
+    a = new_feature(A, "maize", "bo", "s", "original")
+    line = {"type": "LineString", "coordinates": [[12.6, 52.47], [12.61, 52.48]]}
+    edits = plan_edits(Changes(new=[B], changed=[{**a, "geometry": line}]), [a], RULES)
+    assert len(edits.upserts) == 1 and edits.refused == [
+        "an edit: only polygons can be labels, not LineString"
+    ]

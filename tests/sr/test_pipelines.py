@@ -11,9 +11,9 @@ from imagery.errors import ImageryError
 from imagery.local import scenes_in_file
 from imagery.raster import Raster
 from imagery.read import read_area
+from settings import SHIPPED_WEIGHTS as DEFAULT_WEIGHTS
 from sr.cache import ResultCache
 from sr.consistency import consistency
-from sr.decrappify import DEFAULT_WEIGHTS
 from sr.enhance import PIPELINES, Progress, enhance, model_version
 
 TINY = sr.dip.DipConfig(

@@ -1,0 +1,115 @@
+"""The Label page's state between reruns, declared in one place (not a page itself).
+
+Streamlit runs the page script from the top on every interaction, so the page is a state machine;
+this is its state and its transitions:
+
+- **open** a set or switch the image drawn on: the snapshot is loaded again and the map remounted;
+- **the map reports changes** (``st.session_state[map_key()]``, stored by st_folium before the
+  rerun): they are saved at once, the saved set becomes the snapshot, the map is remounted;
+- **undo / redo** revert a batch of the journal: the same as a save;
+- **a click on a table row** zooms the map to the polygons: remounted with their bounds.
+
+The map is built from the snapshot, never from the file between saves: any change to its HTML
+remounts it and wipes what is being drawn, so :func:`remount_map` is the only way it changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from labels.store import Saved
+
+#: ``(centre [lat, lon], zoom)`` to keep where the user was, or ``[[south, west], [north, east]]``.
+View = tuple[list[float], int] | list[list[float]]
+
+_KEY = "label_page"
+
+
+@dataclass
+class LabelPageState:
+    """Everything the Label page remembers in a session.
+
+    Attributes:
+        snapshot: the label set as last loaded or saved; the map and table show it.
+        snapshot_for: ``(set name, image)`` the snapshot was loaded for.
+        map_rev: generation of the map; part of its widget key, so a new value remounts it.
+        view: the view the map last reported, or the bounds a table click asked for.
+        built_view: ``(map_rev, view)``: the view the current generation was built with.
+        undo: journal batches that Undo reverts, newest last.
+        redo: batches that Redo reverts (the reverts of undone batches), newest last.
+        status: the last save's status line, for ``status_for``.
+        status_for: the set the status line belongs to.
+        conflicts: ids of polygons whose save lost to another session's change.
+        zoomed: table rows the map was last zoomed to.
+    """
+
+    snapshot: dict[str, Any] | None = None
+    snapshot_for: tuple[str, str] | None = None
+    map_rev: int = 0
+    view: View | None = None
+    built_view: tuple[int, View | None] | None = None
+    undo: list[str] = field(default_factory=list)
+    redo: list[str] = field(default_factory=list)
+    status: str = ""
+    status_for: str = ""
+    conflicts: list[str] = field(default_factory=list)
+    zoomed: tuple[int, ...] = ()
+
+
+def page_state() -> LabelPageState:
+    """This session's state, created on first use."""
+    if _KEY not in st.session_state:
+        st.session_state[_KEY] = LabelPageState()
+    state: LabelPageState = st.session_state[_KEY]
+    return state
+
+
+def map_key(state: LabelPageState) -> str:
+    """The widget key of the current map generation."""
+    return f"label_map_{state.map_rev}"
+
+
+def remount_map(state: LabelPageState, view: View | None = None) -> None:
+    """Build the map anew on the next run, at ``view`` if given (else where the user was)."""
+    if view is not None:
+        state.view = view
+    state.map_rev += 1
+
+
+def view_for_build(state: LabelPageState) -> View | None:
+    """The view the current generation is built with, fixed at its first run: a new view would
+    change the map's HTML and remount it."""
+    if state.built_view is None or state.built_view[0] != state.map_rev:
+        state.built_view = (state.map_rev, state.view)
+    return state.built_view[1]
+
+
+def open_set(state: LabelPageState, name: str) -> None:
+    """Another set: its own undo history, status and view."""
+    state.undo, state.redo, state.conflicts = [], [], []
+    state.view, state.zoomed = None, ()
+    state.snapshot_for = None
+    state.status, state.status_for = "", name
+
+
+def after_save(state: LabelPageState, saved: Saved, name: str, what: str, undoable: bool) -> None:
+    """A save or revert reached the file: new snapshot, remounted map, status and undo stack."""
+    state.snapshot = saved.data
+    remount_map(state)
+    stamp = dt.datetime.now().strftime("%H:%M:%S")
+    status = f"Saved at {stamp}: {what}."
+    if saved.conflicts:
+        n = len(saved.conflicts)
+        status += (
+            f" {n} polygon{'' if n == 1 else 's'} changed meanwhile by someone else "
+            "kept their version; yours was not applied."
+        )
+        state.conflicts = list(saved.conflicts)
+    state.status, state.status_for = status, name
+    if undoable and saved.applied:
+        state.undo.append(saved.batch)
+        state.redo = []
