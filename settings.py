@@ -15,6 +15,12 @@ DEMO_SCENE = Path("data/scenes/S2_T33UUU_20170216_L1C_demo.tif")
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "sr" / "weights" / "decrappify-lite0.pt"
 
 
+def shared_data_dir() -> Path:
+    """``SHARED_DATA_DIR``: the real Sentinel-2 data for training, tests and benchmarks (never
+    copied into the repository); default ``../shared/data`` beside the checkout."""
+    return Path(os.environ.get("SHARED_DATA_DIR", "../shared/data"))
+
+
 def scene_dirs() -> list[Path]:
     """``SCENES_DIR``: local scene folders, ``os.pathsep``-separated; default ``data/scenes``."""
     value = os.environ.get("SCENES_DIR", str(DEMO_SCENE.parent))

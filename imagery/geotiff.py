@@ -153,6 +153,7 @@ def write_geotiff(
                 ds.update_tags(**tags)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a GeoTIFF is for others to read too
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

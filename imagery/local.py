@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -46,14 +47,10 @@ class LocalCatalog:
             self.problems.append(f"{path.name}: {err}")
             log.warning("skipping %s: %s", path, err)
 
-    def search(
-        self,
-        bbox: BBox | None = None,
-        start: dt.date | None = None,
-        end: dt.date | None = None,
-        max_cloud: float | None = None,
-    ) -> list[Scene]:
-        return [s for s in self.scenes if matches(s, bbox, start, end, max_cloud)]
+    def search(self, bbox: BBox | None = None, **filters: Any) -> list[Scene]:
+        """Scenes that intersect ``bbox`` (all when None) and pass ``start``, ``end`` and
+        ``max_cloud`` as :func:`imagery.scene.matches` reads them (unknown values pass)."""
+        return [s for s in self.scenes if matches(s, bbox, **filters)]
 
 
 def scenes_in_file(path: Path) -> list[Scene]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from shapely.geometry import box, shape
@@ -70,28 +70,12 @@ class Scene:
         return bool(shape(self.footprint).intersects(box(*bbox)))
 
 
-class Catalog(Protocol):
-    """A source of scenes searchable by area, dates and cloud cover."""
-
-    def search(
-        self,
-        bbox: BBox | None = None,
-        start: dt.date | None = None,
-        end: dt.date | None = None,
-        max_cloud: float | None = None,
-    ) -> list[Scene]:
-        """Scenes that intersect ``bbox`` (all when None), acquired in ``[start, end]``, with at
-        most ``max_cloud`` percent cloud cover; scenes with an unknown date or cloud cover are kept.
-        """
-        ...
-
-
 def matches(
     scene: Scene,
-    bbox: BBox | None,
-    start: dt.date | None,
-    end: dt.date | None,
-    max_cloud: float | None,
+    bbox: BBox | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    max_cloud: float | None = None,
 ) -> bool:
     """Whether a scene passes a catalogue search's filters (unknown values pass)."""
     if bbox is not None and not scene.intersects(bbox):

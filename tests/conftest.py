@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from affine import Affine
 
+import settings
 from imagery.geotiff import write_geotiff
 from settings import DEMO_SCENE
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / DEMO_SCENE
-AUSTRIA = ROOT.parent / "shared" / "data" / "s2_austria_T33UUP_2021_2dates.tif"
+AUSTRIA = ROOT / settings.shared_data_dir() / "s2_austria_T33UUP_2021_2dates.tif"
 
 
 @pytest.fixture

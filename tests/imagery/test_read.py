@@ -8,7 +8,7 @@ from shapely.geometry import shape
 
 from imagery.errors import AreaError, ImageryError
 from imagery.local import scenes_in_file
-from imagery.read import read_area
+from imagery.read import read_area, read_preview
 from tests.conftest import write_tif
 
 
@@ -77,3 +77,36 @@ def test_file_that_vanished_or_is_corrupt(tmp_path: Path):
     path.write_bytes(b"garbage")
     with pytest.raises(ImageryError, match="Cannot read scene x"):
         read_area(scene, bbox)
+
+
+def test_preview_of_the_whole_demo_scene_is_small_reflectance_over_the_same_area(demo_scene):
+    [scene] = scenes_in_file(demo_scene)
+    preview = read_preview(scene)
+    assert max(preview.width, preview.height) <= 768
+    assert preview.bands == ("B04", "B03", "B02", "B08") and preview.data.dtype == np.float32
+    with rasterio.open(demo_scene) as ds:
+        assert preview.crs == ds.crs
+        assert preview.width / preview.height == pytest.approx(ds.width / ds.height, rel=0.01)
+        bounds = ds.bounds
+        dn = ds.read(masked=True)
+    assert np.allclose(preview.bounds, bounds, atol=preview.resolution)  # within a pixel
+    values = preview.data[np.isfinite(preview.data)]
+    assert values.size > 0.9 * preview.data.size
+    # Reflectance, not digital numbers: 0-1.5 but for a few saturated L1C pixels (bright
+    # clouds, up to DN 25216 in this file), and each band averages to the file's mean / 10000.
+    assert values.min() >= 0 and values.max() <= dn.max() / 10000
+    assert np.mean(values <= 1.5) > 0.9999
+    band_means = np.nanmean(preview.data, axis=(1, 2))
+    np.testing.assert_allclose(band_means, dn.mean(axis=(1, 2)) / 10000, rtol=0.01)
+
+
+def test_preview_of_a_small_file_keeps_its_pixels_and_nodata(tmp_path: Path):
+    data = np.full((4, 20, 30), 1200, np.uint16)
+    data[:, :5, :] = 0
+    [scene] = scenes_in_file(write_tif(tmp_path / "small.tif", data))
+    preview = read_preview(scene)
+    assert (preview.height, preview.width) == (20, 30) and preview.resolution == 10.0
+    assert np.isnan(preview.data[:, :5]).all() and np.allclose(preview.data[:, 5:], 0.12)
+    halved = read_preview(scene, max_size=15)
+    assert (halved.height, halved.width) == (10, 15) and halved.resolution == 20.0
+    assert halved.bounds == preview.bounds

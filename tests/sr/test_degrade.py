@@ -1,8 +1,11 @@
 import numpy as np
 import pytest
 import torch
+from shapely.geometry import shape
 
-from sr.degrade import downsample, gaussian_kernel, kernel_for, lanczos2_kernel
+from imagery.local import scenes_in_file
+from imagery.read import read_area
+from sr.degrade import degrade_raster, downsample, gaussian_kernel, kernel_for, lanczos2_kernel
 
 
 @pytest.mark.parametrize("kernel", [lanczos2_kernel(4), gaussian_kernel(4, 2.0)])
@@ -36,3 +39,11 @@ def test_bad_sizes_and_names():
         downsample(torch.zeros(1, 1, 30, 32), lanczos2_kernel(4), 4)
     with pytest.raises(ValueError, match="unknown degradation"):
         kernel_for("box", 4)
+
+
+def test_degraded_raster_keeps_the_ground_extent(austria):
+    scene = scenes_in_file(austria)[0]
+    hr = read_area(scene, shape(scene.footprint).bounds, max_size=4096)
+    lr = degrade_raster(hr, "lanczos", 4)
+    assert lr.resolution == 40 and lr.transform.c == hr.transform.c
+    assert lr.width == hr.width // 4

@@ -1,0 +1,8 @@
+"""Exceptions of super-resolution with messages a user can act on."""
+
+from imagery.errors import UserError
+
+
+class EnhanceError(UserError):
+    """An enhancement cannot be run as asked: unknown pipeline or preset, bad scale or bands,
+    missing or damaged weights."""

@@ -1,0 +1,148 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.errors import RasterioError
+
+import imagery.geotiff
+from imagery.errors import AreaError, ImageryError
+from imagery.geotiff import read_bands, read_raster, write_geotiff, write_raster
+from imagery.raster import Raster
+from tests.conftest import write_tif
+
+UTM = CRS.from_epsg(32633)
+TRANSFORM = Affine(10, 0, 400000, 0, -10, 5800000)
+NAMES = ("B04", "B03", "B02", "B08")
+
+
+def reflectance(shape=(4, 6, 5), seed: int = 0) -> np.ndarray:
+    """Reflectance on the uint16 grid (multiples of 1e-4), so a round trip is exact."""
+    rng = np.random.default_rng(seed)
+    return (rng.integers(1, 15000, shape) / 10000).astype(np.float32)
+
+
+def test_uint16_raster_round_trips_values_and_georeferencing(tmp_path: Path):
+    raster = Raster(reflectance(), UTM, TRANSFORM, NAMES)
+    path = tmp_path / "out.tif"
+    write_raster(raster, path, np.dtype("uint16"), tags={"SOURCE": "test"})
+    back, dtype = read_raster(path, 1024)
+    assert dtype == np.uint16
+    np.testing.assert_allclose(back.data, raster.data, atol=1e-4)
+    assert back.crs == UTM and back.transform == TRANSFORM and back.bands == NAMES
+    with rasterio.open(path) as ds:
+        assert ds.dtypes[0] == "uint16" and ds.tags()["SOURCE"] == "test"
+        assert int(ds.read(1)[0, 0]) == round(float(raster.data[0, 0, 0]) * 10000)
+
+
+def test_float32_raster_round_trips_with_nan_nodata(tmp_path: Path):
+    data = reflectance()
+    data[:, 0, :] = np.nan
+    write_raster(Raster(data, UTM, TRANSFORM, NAMES), tmp_path / "f.tif", np.dtype("float32"))
+    back, dtype = read_raster(tmp_path / "f.tif", 1024)
+    assert dtype == np.float32
+    np.testing.assert_array_equal(back.data, data)  # NaN in the same places, values exact
+
+
+def test_nan_is_written_as_zero_for_uint16_and_read_back_as_nan(tmp_path: Path):
+    data = reflectance()
+    data[:, 2, 3] = np.nan
+    data[:, 0, 0] = 0.0  # a valid dark pixel must not become nodata
+    path = tmp_path / "holes.tif"
+    write_raster(Raster(data, UTM, TRANSFORM, NAMES), path, np.dtype("uint16"))
+    with rasterio.open(path) as ds:
+        dn = ds.read()
+        assert ds.nodata == 0
+    assert (dn[:, 2, 3] == 0).all() and (dn[:, 0, 0] == 1).all()
+    back, _ = read_raster(path, 1024)
+    assert np.isnan(back.data[:, 2, 3]).all()
+    assert np.isnan(back.data).sum() == 4 and np.isfinite(back.data[:, 0, 0]).all()
+
+
+def test_a_file_without_crs_is_refused_by_read_raster_but_read_by_read_bands(tmp_path: Path):
+    data = np.full((4, 8, 8), 1200, np.uint16)
+    path = write_tif(tmp_path / "nocrs.tif", data, crs=None)
+    with pytest.raises(ImageryError, match="nocrs.tif has no coordinate reference system"):
+        read_raster(path, 1024)
+    refl, names, dtype = read_bands(path)
+    assert refl.shape == (4, 8, 8) and np.allclose(refl, 0.12)
+    assert names == NAMES and dtype == np.uint16
+
+
+def test_band_names_without_descriptions(tmp_path: Path):
+    four = write_tif(tmp_path / "four.tif", np.ones((4, 4, 4), np.uint16), descriptions=None)
+    five = write_tif(tmp_path / "five.tif", np.ones((5, 4, 4), np.uint16), descriptions=None)
+    assert read_bands(four)[1] == NAMES  # the app's band order
+    assert read_bands(five)[1] == ("band1", "band2", "band3", "band4", "band5")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("u8", np.ones((4, 8, 8), np.uint8), "u8.tif has uint8 pixels"),
+        ("two", np.ones((2, 8, 8), np.uint16), r"two.tif has 2 band\(s\); at least 3 are needed"),
+        ("f", np.full((4, 8, 8), 1500, np.float32), "f.tif holds floats up to 1500: not reflect"),
+    ],
+)
+def test_files_that_are_not_reflectance_are_refused(tmp_path: Path, name, data, message):
+    path = write_tif(tmp_path / f"{name}.tif", data, descriptions=None)
+    with pytest.raises(ImageryError, match=message):
+        read_raster(path, 1024)
+    with pytest.raises(ImageryError, match=message):
+        read_bands(path)
+
+
+def test_floats_up_to_two_are_reflectance(tmp_path: Path):
+    path = write_tif(tmp_path / "bright.tif", np.full((4, 8, 8), 1.8, np.float32), nodata=None)
+    assert np.allclose(read_bands(path)[0], 1.8)
+
+
+def test_size_limit_and_unreadable_files(tmp_path: Path):
+    path = write_tif(tmp_path / "wide.tif", np.ones((4, 8, 20), np.uint16))
+    with pytest.raises(AreaError, match="wide.tif is 20 x 8 px; the limit is 16 px"):
+        read_raster(path, 16)
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"not a tiff")
+    with pytest.raises(ImageryError, match="cannot read"):
+        read_raster(junk, 1024)
+    with pytest.raises(ImageryError, match="cannot read"):
+        read_bands(junk)
+
+
+def test_write_geotiff_leaves_no_temporary_file(tmp_path: Path):
+    target = tmp_path / "sub" / "x.tif"
+    write_geotiff(target, np.ones((4, 8, 8), np.uint16), UTM, TRANSFORM, 0, NAMES)
+    write_geotiff(target, np.full((4, 8, 8), 7, np.uint16), UTM, TRANSFORM, 0, NAMES)  # replace
+    assert list(target.parent.iterdir()) == [target]
+    with rasterio.open(target) as ds:
+        assert (ds.read() == 7).all() and ds.descriptions == NAMES
+
+
+def test_a_failed_write_keeps_the_previous_file(tmp_path: Path, monkeypatch):
+    target = write_tif(tmp_path / "x.tif", np.full((4, 8, 8), 1200, np.uint16))
+    before = target.read_bytes()
+    # Fails after the temporary file is written: the wrong number of band descriptions.
+    with pytest.raises(ValueError):
+        write_geotiff(target, np.ones((4, 8, 8), np.uint16), UTM, TRANSFORM, 0, ("B04", "B08"))
+    assert target.read_bytes() == before and list(tmp_path.iterdir()) == [target]
+
+    # Fails after creating the temporary file, as a full disk would.
+    def broken_open(path, mode="r", **kwargs):
+        Path(path).write_bytes(b"half a tiff")
+        raise RasterioError("No space left on device")
+
+    monkeypatch.setattr(imagery.geotiff.rasterio, "open", broken_open)
+    with pytest.raises(RasterioError, match="No space left"):
+        write_raster(Raster(reflectance((4, 8, 8)), UTM, TRANSFORM), target, np.dtype("uint16"))
+    monkeypatch.undo()
+    assert target.read_bytes() == before and list(tmp_path.iterdir()) == [target]
+
+
+def test_a_write_whose_folder_is_a_file_fails_without_touching_anything(tmp_path: Path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(OSError):
+        write_geotiff(tmp_path / "file" / "x.tif", np.ones((4, 8, 8), np.uint16), UTM, TRANSFORM)
+    assert (tmp_path / "file").read_text() == "not a folder"
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]

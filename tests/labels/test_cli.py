@@ -1,0 +1,39 @@
+import json
+
+import pytest
+
+from labels.cli import main
+from labels.export import export
+from labels.features import LabelError
+from tests.labels.conftest import load
+
+
+def test_bad_imports_change_nothing(label_set, tmp_path, capsys):
+    before = label_set.read_text()
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"crop_class": "maize"}, "geometry": {"type": "Point", '
+        '"coordinates": [12.6, 52.47]}}]}'
+    )
+    assert main(["import", str(bad), str(label_set)]) == 1
+    assert "feature 1: only polygons" in capsys.readouterr().err
+    (tmp_path / "junk.gpkg").write_bytes(b"junk")
+    assert main(["import", str(tmp_path / "junk.gpkg"), str(label_set)]) == 1
+    assert "cannot read junk.gpkg" in capsys.readouterr().err
+    assert main(["import", str(label_set), str(label_set), "--class-field", "kind"]) == 1
+    assert "no field 'kind'" in capsys.readouterr().err
+    assert label_set.read_text() == before
+    with pytest.raises(LabelError, match="use one of"):
+        export(load(label_set), tmp_path / "x.kml")
+
+
+def test_cli_stats_export_import(label_set, tmp_path, capsys):
+    assert main(["stats", str(label_set)]) == 0
+    out = capsys.readouterr().out
+    assert "| maize | 1 |" in out and "| winter wheat | 1 |" in out
+    assert main(["export", str(label_set), str(tmp_path / "o.zip")]) == 0
+    capsys.readouterr()
+    target = tmp_path / "other.geojson"
+    assert main(["import", str(tmp_path / "o.zip"), str(target)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"imported": 2, "in_set": 2}

@@ -1,0 +1,46 @@
+import csv
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+from shapely import wkt
+
+from labels.export import export
+from labels.geometry import area_ha
+from tests.labels.conftest import load
+
+
+def test_geopackage_is_in_the_scene_utm_zone_with_the_same_areas(label_set, tmp_path):
+    out = export(load(label_set), tmp_path / "x.gpkg")
+    frame = gpd.read_file(out)
+    assert frame.crs.to_epsg() == 32633
+    expected = sorted(area_ha(f["geometry"], "EPSG:32633") for f in load(label_set)["features"])
+    assert np.allclose(sorted(frame.geometry.area / 1e4), expected, rtol=1e-6)
+    assert set(frame["crop_class"]) == {"maize", "winter wheat"}
+
+
+def test_zipped_shapefile_and_csv(label_set, tmp_path):
+    out = export(load(label_set), tmp_path / "x.zip")
+    names = zipfile.ZipFile(out).namelist()
+    assert {"labels.shp", "labels.shx", "labels.dbf", "labels.prj"} <= set(names)
+    frame = gpd.read_file(f"/vsizip/{out}")
+    assert "model_ver" in frame.columns and frame.crs.to_epsg() == 32633
+    rows = list(csv.DictReader(export(load(label_set), tmp_path / "x.csv").open()))
+    assert len(rows) == 2 and wkt.loads(rows[0]["wkt"]).geom_type == "Polygon"
+
+
+@pytest.mark.parametrize(("image", "pixel"), [("enhanced", 2.5), ("original", 10.0)])
+def test_mask_is_aligned_to_the_image_grid(label_set, tmp_path, image, pixel):
+    out = export(load(label_set), tmp_path / f"{image}.tif", image)
+    with rasterio.open(out) as ds:
+        assert ds.res == (pixel, pixel) and ds.crs.to_epsg() == 32633
+        mask, tags = ds.read(1), ds.tags()
+    assert tags["CLASS_1"] == "maize" and tags["CLASS_2"] == "winter wheat"
+    for feature in load(label_set)["features"]:
+        cid = 1 if feature["properties"]["crop_class"] == "maize" else 2
+        counted = (mask == cid).sum() * pixel**2 / 1e4
+        assert counted == pytest.approx(
+            area_ha(feature["geometry"], "EPSG:32633"), rel=0.15 if pixel == 10 else 0.03
+        )

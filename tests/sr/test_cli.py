@@ -1,0 +1,76 @@
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+
+from sr.cli import main
+from tests.conftest import write_tif
+
+
+def test_cli_writes_a_georeferenced_uint16_geotiff(tmp_path: Path, austria: Path, capsys):
+    with rasterio.open(austria) as ds:
+        data = ds.read(window=rasterio.windows.Window(100, 100, 64, 48))
+        transform = ds.window_transform(rasterio.windows.Window(100, 100, 64, 48))
+    src = write_tif(
+        tmp_path / "in.tif", data[:4], origin=(transform.c, transform.f), descriptions=None
+    )
+    out = tmp_path / "out.tif"
+    assert main(["enhance", str(src), str(out), "--pipeline", "bicubic", "--scale", "4"]) == 0
+    with rasterio.open(src) as a, rasterio.open(out) as b:
+        assert b.crs == a.crs and b.count == a.count and b.dtypes[0] == "uint16"
+        assert (b.width, b.height) == (4 * a.width, 4 * a.height)
+        assert b.transform == a.transform @ Affine.scale(0.25)
+        # Same value scale: block means of the output match the input digital numbers.
+        blocks = b.read().reshape(4, 48, 4, 64, 4).mean(axis=(2, 4))
+        assert np.abs(blocks - a.read()).mean() < 0.03 * a.read().mean()
+
+
+def test_cli_fails_with_one_line_for_a_corrupt_file(tmp_path: Path, capsys):
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"\x00" * 100)
+    assert main(["enhance", str(bad), str(tmp_path / "o.tif")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot read")
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_cli_refuses_rasters_it_cannot_trust(tmp_path, capsys):
+    u8 = write_tif(tmp_path / "u8.tif", np.ones((4, 16, 16), np.uint8))
+    dn_float = write_tif(tmp_path / "f.tif", np.full((4, 16, 16), 1500, np.float32))
+    two = write_tif(tmp_path / "two.tif", np.ones((2, 16, 16), np.uint16), descriptions=None)
+    for path, message in ((u8, "uint8 pixels"), (dn_float, "not reflectance"), (two, "2 band")):
+        assert main(["enhance", str(path), str(tmp_path / "o.tif")]) == 1
+        assert message in capsys.readouterr().err
+
+
+def test_cli_decrappify_then_from_cache(tmp_path, austria, monkeypatch, capsys):
+    monkeypatch.setenv("SR_CACHE_DIR", str(tmp_path / "cache"))
+    with rasterio.open(austria) as ds:
+        data = ds.read([1, 2, 3, 4], window=((100, 148), (100, 164)))
+        t = ds.window_transform(((100, 148), (100, 164)))
+    src = write_tif(tmp_path / "in.tif", data, origin=(t.c, t.f), descriptions=None)
+    for _ in range(2):
+        assert main(["enhance", str(src), str(tmp_path / "o.tif"), "--pipeline", "decrappify"]) == 0
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 2  # bicubic stage + refinement
+    with rasterio.open(tmp_path / "o.tif") as out:
+        assert out.descriptions == ("B04", "B03", "B02", "B08") and out.width == 256
+
+
+def test_cli_evaluate_prints_a_table(austria, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SR_CACHE_DIR", str(tmp_path))
+    code = main(
+        [
+            "evaluate",
+            str(austria),
+            "--pipelines",
+            "bicubic",
+            "--degradations",
+            "lanczos",
+            "--crop",
+            "64",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "| image | degradation | pipeline | PSNR dB" in out and out.count("| lanczos |") == 2
