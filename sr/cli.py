@@ -7,15 +7,18 @@ import logging
 import sys
 from pathlib import Path
 
+import torch
+
 import settings
 from imagery.clouds import cloud_warning
-from imagery.errors import ImageryError
+from imagery.errors import UserError
 from imagery.geotiff import read_raster, write_raster
 from imagery.read import MAX_SIZE
 from sr.cache import ResultCache
+from sr.dip_dataset import build
 from sr.enhance import PIPELINES, PRESETS, Progress, enhance
 from sr.evaluate import evaluate, table
-from sr.train import TrainConfig, train
+from sr.train import TRAIN_SCENES, VAL_SCENES, TrainConfig, train
 
 log = logging.getLogger("sr")
 
@@ -33,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     enh.add_argument("--preset", default="fast", choices=PRESETS, help="Deep Image Prior settings")
     enh.add_argument("--max-size", type=int, default=MAX_SIZE, help="largest side in pixels")
     enh.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    enh.add_argument(
+        "--no-consistency",
+        action="store_true",
+        help="skip the data-consistency step (see sr/consistency.py)",
+    )
 
     ev = sub.add_parser("evaluate", help="reduced-resolution (Wald) evaluation")
     ev.add_argument("rasters", nargs="+", type=Path)
@@ -47,16 +55,34 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--preset", default="fast", choices=PRESETS)
     ev.add_argument("--device", default=None)
     ev.add_argument("--crop", type=int, default=None, help="centred square of this many px")
+    ev.add_argument("--no-consistency", action="store_true", help="skip the data-consistency step")
 
     tr = sub.add_parser("train", help="train the Decrappify U-Net (see sr/train.py)")
-    tr.add_argument("images", nargs="*", type=Path, help="GeoTIFFs of 10 m bands (default: demo)")
+    tr.add_argument(
+        "images", nargs="*", type=Path, help="GeoTIFFs of 10 m bands (default: sr.train's list)"
+    )
+    tr.add_argument(
+        "--val", nargs="*", type=Path, default=None, help="validation GeoTIFFs (default: Denmark)"
+    )
+    tr.add_argument("--feature-weight", type=float, default=TrainConfig.feature_weight)
+    tr.add_argument("--gram-weight", type=float, default=TrainConfig.gram_weight)
     tr.add_argument("--out", type=Path, default=Path(TrainConfig.out))
-    tr.add_argument("--minutes", type=float, default=TrainConfig.minutes)
+    tr.add_argument("--minutes", type=float, default=TrainConfig.minutes, help="safety stop")
     tr.add_argument("--steps", type=int, default=TrainConfig.steps)
     tr.add_argument("--batch", type=int, default=TrainConfig.batch)
     tr.add_argument("--threads", type=int, default=TrainConfig.threads)
     tr.add_argument("--log-every", type=int, default=TrainConfig.log_every)
     tr.add_argument("--seed", type=int, default=TrainConfig.seed)
+    tr.add_argument("--init", default="", help="start from these weights instead of ImageNet")
+    tr.add_argument("--dip-pairs", default="", help="a file of `dip-dataset`: the chain's inputs")
+    tr.add_argument("--dip-fraction", type=float, default=TrainConfig.dip_fraction)
+
+    dd = sub.add_parser("dip-dataset", help="DIP outputs of training patches (sr/dip_dataset.py)")
+    dd.add_argument("output", type=Path)
+    dd.add_argument("--patches", type=int, default=32)
+    dd.add_argument("--preset", default="fast", choices=PRESETS)
+    dd.add_argument("--seed", type=int, default=0)
+    dd.add_argument("--threads", type=int, default=2)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -77,7 +103,14 @@ def main(argv: list[str] | None = None) -> int:
 
             cache = None if args.no_cache else ResultCache(settings.cache_dir())
             result = enhance(
-                raster, args.pipeline, args.scale, args.device, report, args.preset, cache
+                raster,
+                args.pipeline,
+                args.scale,
+                args.device,
+                report,
+                args.preset,
+                cache,
+                consistent=not args.no_consistency,
             )
             write_raster(result, args.output, dtype)
             log.info("wrote %s (%d x %d px)", args.output, result.width, result.height)
@@ -91,11 +124,18 @@ def main(argv: list[str] | None = None) -> int:
                 args.device,
                 ResultCache(settings.cache_dir()),
                 args.crop,
+                consistent=not args.no_consistency,
             )
             print(table(rows))
+        elif args.command == "dip-dataset":
+            torch.set_num_threads(args.threads)
+            log.info("wrote %s", build(args.output, args.patches, args.preset, args.seed))
         else:
             cfg = TrainConfig(
-                images=tuple(str(p) for p in args.images) or TrainConfig.images,
+                images=tuple(str(p) for p in args.images) or TRAIN_SCENES,
+                val_images=VAL_SCENES if args.val is None else tuple(str(p) for p in args.val),
+                feature_weight=args.feature_weight,
+                gram_weight=args.gram_weight,
                 out=str(args.out),
                 minutes=args.minutes,
                 steps=args.steps,
@@ -103,9 +143,12 @@ def main(argv: list[str] | None = None) -> int:
                 threads=args.threads,
                 log_every=args.log_every,
                 seed=args.seed,
+                init=args.init,
+                dip_pairs=args.dip_pairs,
+                dip_fraction=args.dip_fraction,
             )
             log.info("trained: %s", train(cfg))
-    except (ImageryError, ValueError, OSError) as err:
+    except (UserError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 import settings
-from imagery.errors import ImageryError
 from sr.cache import file_sha256
+from sr.errors import EnhanceError
 from sr.models.unet import DecrappifyUNet
 from sr.tiles import tiled
 
@@ -21,7 +21,7 @@ TILE, OVERLAP = 512, 32  # pixels at the output resolution
 
 def _require(path: Path) -> None:
     if not path.is_file():
-        raise ImageryError(
+        raise EnhanceError(
             f"Decrappify weights not found at {path}; train them with `python -m sr train` "
             "or set SR_DECRAPPIFY_WEIGHTS"
         )
@@ -32,7 +32,7 @@ def weights_hash(path: Path) -> str:
     """First 12 hex digits of the file's SHA-256: the model version shown to users.
 
     Raises:
-        ImageryError: the file is missing.
+        EnhanceError: the file is missing.
     """
     _require(path)
     return file_sha256(path)[:12]
@@ -43,7 +43,7 @@ def load_model(path: Path, device: str) -> DecrappifyUNet:
     """The model in evaluation mode on ``device``, loaded once per process.
 
     Raises:
-        ImageryError: the weights file is missing or not a Decrappify checkpoint.
+        EnhanceError: the weights file is missing or not a Decrappify checkpoint.
     """
     _require(path)
     try:
@@ -51,7 +51,7 @@ def load_model(path: Path, device: str) -> DecrappifyUNet:
         model = DecrappifyUNet(ckpt["encoder"], pretrained=False)
         model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
     except (RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as err:
-        raise ImageryError(f"{path} is not a Decrappify checkpoint: {err}") from err
+        raise EnhanceError(f"{path} is not a Decrappify checkpoint: {err}") from err
     return model.eval().to(device)
 
 
@@ -59,7 +59,7 @@ def refine(up: torch.Tensor, on_tile: Callable[[int, int], None] | None = None) 
     """Refine an upsampled ``(1, 4, H, W)`` reflectance image (B04, B03, B02, B08) with the
     shipped model, in overlapping tiles of 512 px."""
     if up.shape[1] != 4:
-        raise ImageryError(f"Decrappify needs the 4 bands B04, B03, B02, B08, not {up.shape[1]}")
+        raise EnhanceError(f"Decrappify needs the 4 bands B04, B03, B02, B08, not {up.shape[1]}")
     model = load_model(settings.decrappify_weights(), str(up.device))
 
     def run(tile: torch.Tensor) -> torch.Tensor:

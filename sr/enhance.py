@@ -19,12 +19,13 @@ import torch.nn.functional as F
 from affine import Affine
 
 import settings
-from imagery.errors import ImageryError
 from imagery.raster import BANDS, Raster
 from sr import dip as dip_module
 from sr.cache import ResultCache
+from sr.consistency import make_consistent
 from sr.decrappify import refine, weights_hash
 from sr.device import pick_device
+from sr.errors import EnhanceError
 from sr.tiles import tile_count, tiled
 
 #: Pipelines by name: (upsampling, refinement or None).
@@ -65,6 +66,7 @@ def enhance(
     progress: ProgressFn | None = None,
     preset: str = "fast",
     cache: ResultCache | None = None,
+    consistent: bool = True,
 ) -> Raster:
     """Super-resolve a raster.
 
@@ -77,33 +79,36 @@ def enhance(
         progress: called with :class:`Progress` as the work goes on.
         preset: DIP settings, ``"fast"`` or ``"quality"`` (see :data:`sr.dip.PRESETS`).
         cache: where to keep and find results; None computes everything.
+        consistent: end with the data-consistency step (:func:`sr.consistency.make_consistent`),
+            so that the result, degraded by the sensor model, reproduces ``raster``. The
+            ``bicubic`` baseline is never changed by it.
 
     Returns:
         ``(C, scale*H, scale*W)`` reflectance (negative values clipped to 0) in the same CRS and
         bands, with the transform's pixel size divided by ``scale``; NaN where the input was.
 
     Raises:
-        ImageryError: unknown pipeline or preset, bad scale, bands, size, or no valid pixel;
+        EnhanceError: unknown pipeline or preset, bad scale, bands, size, or no valid pixel;
             missing weights.
     """
     if pipeline not in PIPELINES:
-        raise ImageryError(f"unknown pipeline {pipeline!r}; choose one of {sorted(PIPELINES)}")
+        raise EnhanceError(f"unknown pipeline {pipeline!r}; choose one of {sorted(PIPELINES)}")
     if preset not in dip_module.PRESETS:
-        raise ImageryError(f"unknown preset {preset!r}; choose one of {PRESETS}")
+        raise EnhanceError(f"unknown preset {preset!r}; choose one of {PRESETS}")
     if scale < 1:
-        raise ImageryError(f"scale must be a positive integer, not {scale}")
+        raise EnhanceError(f"scale must be a positive integer, not {scale}")
     upsampler, refiner = PIPELINES[pipeline]
     if refiner and raster.bands != BANDS:
-        raise ImageryError(f"{pipeline} needs the bands {BANDS} in this order, not {raster.bands}")
+        raise EnhanceError(f"{pipeline} needs the bands {BANDS} in this order, not {raster.bands}")
     if min(raster.height, raster.width) < MIN_SIZE:
-        raise ImageryError(
+        raise EnhanceError(
             f"the area is {raster.width} x {raster.height} px; at least {MIN_SIZE} x {MIN_SIZE} "
             "are needed"
         )
     report = progress or (lambda p: None)
     valid = np.isfinite(raster.data).all(axis=0)
     if not valid.any():
-        raise ImageryError("the raster has no valid pixel to enhance")
+        raise EnhanceError("the raster has no valid pixel to enhance")
     dev = pick_device(device)
     up_part = 0.9 if refiner else 1.0
 
@@ -142,6 +147,11 @@ def enhance(
         out = staged(pipeline, parts, run_refine)
     else:
         out = up
+    if consistent and pipeline != "bicubic":
+        report(Progress(1.0, "data consistency"))
+        with torch.inference_mode():
+            fixed = make_consistent(torch.from_numpy(out)[None].to(dev), filled, scale)[0]
+        out = fixed.clamp_min(0).cpu().numpy()
     out = out.copy()
     hole = np.repeat(np.repeat(~valid, scale, axis=0), scale, axis=1)
     out[:, hole] = np.nan

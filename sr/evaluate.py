@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import torch
 from affine import Affine
 from shapely.geometry import shape
 
@@ -22,9 +23,10 @@ from imagery.local import scenes_in_file
 from imagery.raster import Raster
 from imagery.read import read_area
 from sr.cache import ResultCache
+from sr.consistency import departure
 from sr.degrade import degrade_raster
 from sr.enhance import enhance
-from sr.metrics import METRICS
+from sr.metrics import METRICS, grid_score
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,11 @@ def evaluate(
     device: str | None = None,
     cache: ResultCache | None = None,
     crop: int | None = None,
+    consistent: bool = True,
 ) -> list[Row]:
-    """One row per image, degradation and pipeline with PSNR, SSIM, SAM, GMSD and seconds."""
+    """One row per image, degradation and pipeline with PSNR, SSIM, SAM, GMSD, the grid score
+    (:func:`sr.metrics.grid_score`), the departure from the low-resolution input under the
+    sensor model (:func:`sr.consistency.departure`) and seconds."""
     rows: list[Row] = []
     for path in paths:
         for scene in scenes_in_file(path):
@@ -61,13 +66,27 @@ def evaluate(
                 lr = degrade_raster(hr, kind, scale)
                 for pipeline in pipelines:
                     start = time.perf_counter()
-                    sr = enhance(lr, pipeline, scale, device, preset=preset, cache=cache)
+                    sr = enhance(
+                        lr,
+                        pipeline,
+                        scale,
+                        device,
+                        preset=preset,
+                        cache=cache,
+                        consistent=consistent,
+                    )
                     seconds = time.perf_counter() - start
                     ok = np.isfinite(ref).all(0) & np.isfinite(sr.data).all(0)
                     a = np.where(ok, sr.data, 0.0)
                     b = np.where(ok, ref, 0.0)
                     row: Row = {"image": scene.id, "degradation": kind, "pipeline": pipeline}
                     row.update({name: fn(a, b) for name, fn in METRICS.items()})
+                    row["grid"] = grid_score(sr.data)
+                    row["departure"] = departure(
+                        torch.from_numpy(np.nan_to_num(sr.data))[None],
+                        torch.from_numpy(lr.data)[None],
+                        scale,
+                    )
                     row["seconds"] = seconds
                     log.info("%s", row)
                     rows.append(row)
@@ -78,8 +97,9 @@ def table(rows: list[Row]) -> str:
     """A Markdown table, with the PSNR gain over bicubic for the same image and degradation."""
     base = {(r["image"], r["degradation"]): r["PSNR"] for r in rows if r["pipeline"] == "bicubic"}
     lines = [
-        "| image | degradation | pipeline | PSNR dB | vs bicubic | SSIM | SAM deg | GMSD | s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| image | degradation | pipeline | PSNR dB | vs bicubic | SSIM | SAM deg | GMSD | grid % "
+        "| departure | s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ref = base.get((r["image"], r["degradation"]))
@@ -87,6 +107,6 @@ def table(rows: list[Row]) -> str:
         lines.append(
             f"| {r['image']} | {r['degradation']} | {r['pipeline']} | {float(r['PSNR']):.2f} | "
             f"{gain} | {float(r['SSIM']):.4f} | {float(r['SAM']):.3f} | {float(r['GMSD']):.4f} | "
-            f"{float(r['seconds']):.1f} |"
+            f"{float(r['grid']):.1f} | {float(r['departure']):.5f} | {float(r['seconds']):.1f} |"
         )
     return "\n".join(lines)

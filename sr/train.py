@@ -10,9 +10,15 @@ the model's input is made in the pipelines:
   then a Gaussian blur of sigma 0.7), standing in for Deep Image Prior's output in the chain;
 - augmentation: the 8 flips and rotations, and a brightness factor ~ U(0.9, 1.1).
 
-The last ``val_fraction`` of each image's columns is held out for validation (fixed patches);
-the best checkpoint by validation PSNR is kept. Every ``log_every`` steps one JSON line goes to
-the log. The held-out Austria file must never be given to this command.
+Data (the defaults): every scene in ``../shared/data/train`` but one, plus the demo scene: 8
+scenes from 5 countries on 3 continents, L1C and L2A, winter to summer. Denmark (Zealand farmland,
+2017-05-27) is held out as the validation scene: fixed patches of it pick the best checkpoint.
+Without validation scenes, the last ``val_fraction`` of each training image's columns is held
+out instead. The held-out Austria file must never be given to this command (it is refused).
+
+The learning rate follows a cosine over ``steps``, never over wall time, so a run is the same
+step for step on any machine; ``minutes`` is only a safety stop, recorded when it ends a run.
+Every ``log_every`` steps one JSON line goes to the log.
 """
 
 from __future__ import annotations
@@ -23,18 +29,19 @@ import math
 import platform
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+import settings
 from imagery.errors import ImageryError
 from imagery.geotiff import read_bands
 from imagery.raster import BANDS
-from settings import DEMO_SCENE
 from sr.cache import file_sha256
 from sr.degrade import downsample, gaussian_kernel, lanczos2_kernel
 from sr.device import pick_device
@@ -44,26 +51,53 @@ from sr.models.unet import DecrappifyUNet
 
 log = logging.getLogger(__name__)
 
+_TRAIN = settings.shared_data_dir() / "train"
+#: The training scenes (``../shared/data/train``, see its README) and the demo scene.
+TRAIN_SCENES: tuple[str, ...] = (
+    *(
+        str(_TRAIN / name)
+        for name in (
+            "s2_virginia_T18SVG_L1C.tif",
+            "s2_patagonia_T19GFG.tif",
+            "s2_madagascar_T38KPD_20170203_L2A.tif",
+            "s2_madagascar_T38KPE_20170213_L2A_hazy.tif",
+            "s2_madagascar_T38KPD_20170223_L2A.tif",
+            "s2_pasture_unknown_nogeo.tif",
+            "s2_sharkbay_T49JGM_20171022_L1C_nogeo.tif",
+        )
+    ),
+    str(settings.DEMO_SCENE),
+)
+#: Held out for validation: farmland on Zealand, Denmark.
+VAL_SCENES: tuple[str, ...] = (str(_TRAIN / "s2_denmark_T33UUB_20170527_L1C_nogeo.tif"),)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Training settings (defaults: the shipped model)."""
 
-    images: tuple[str, ...] = (str(DEMO_SCENE),)
+    images: tuple[str, ...] = field(default_factory=lambda: TRAIN_SCENES)
+    val_images: tuple[str, ...] = field(default_factory=lambda: VAL_SCENES)
     out: str = "sr/weights/decrappify-lite0.pt"
     encoder: str = "efficientnet-lite0"
     feature_net: str = "efficientnet-lite0"
     patch: int = 128  # high-resolution patch side, pixels
     batch: int = 8
     lr: float = 1e-3  # decoder; the pretrained encoder gets lr / 10
-    minutes: float = 60.0  # stop after this long, or after `steps`
-    steps: int = 100_000
+    feature_weight: float = 0.25  # x the calibrated feature term (sr/models/feature_loss.py)
+    gram_weight: float = 0.0  # x the calibrated Gram (style) term
+    minutes: float = 600.0  # safety stop only: the schedule follows `steps`
+    steps: int = 3000
     val_fraction: float = 0.2
     val_patches: int = 32
     log_every: int = 50
     seed: int = 0
     threads: int = 2
     scale: int = 4
+    init: str = ""  # start from these weights (a checkpoint of this command) instead of ImageNet
+    dip_pairs: str = ""  # a file of `python -m sr dip-dataset`: the chain's real inputs
+    dip_fraction: float = 0.5  # share of each batch taken from the DIP pairs
+    dip_val: int = 4  # the last pairs of that file validate instead of training
 
 
 def load_reflectance(path: Path) -> np.ndarray:
@@ -81,16 +115,22 @@ def load_reflectance(path: Path) -> np.ndarray:
     return np.stack([data[names.index(b)] for b in BANDS])
 
 
+def degrade_lr(hr: torch.Tensor, rng: random.Random, scale: int) -> torch.Tensor:
+    """``(1, C, H, W)`` -> the low-resolution ``(1, C, H / scale, W / scale)`` the sensor might
+    have measured: blurred (Gaussian or Lanczos-2), decimated, with noise."""
+    if rng.random() < 0.7:
+        kernel = gaussian_kernel(scale, rng.uniform(1.5, 2.5))
+    else:
+        kernel = lanczos2_kernel(scale)
+    lr = downsample(hr, kernel, scale)
+    return lr + torch.randn_like(lr) * rng.uniform(0.0, 0.003)
+
+
 def degrade(hr: torch.Tensor, rng: random.Random, scale: int) -> torch.Tensor:
     """A model input from a high-resolution batch: degrade x ``scale``, add noise, upsample."""
     out = []
     for x in hr.split(1):
-        if rng.random() < 0.7:
-            kernel = gaussian_kernel(scale, rng.uniform(1.5, 2.5))
-        else:
-            kernel = lanczos2_kernel(scale)
-        lr = downsample(x, kernel, scale)
-        lr = lr + torch.randn_like(lr) * rng.uniform(0.0, 0.003)
+        lr = degrade_lr(x, rng, scale)
         if rng.random() < 0.7:
             up = F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
         else:
@@ -103,6 +143,15 @@ def degrade(hr: torch.Tensor, rng: random.Random, scale: int) -> torch.Tensor:
             )
         out.append(up)
     return torch.cat(out)
+
+
+def augment_pair(
+    hr: torch.Tensor, inp: torch.Tensor, rng: random.Random
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same random rotation and flip of a ``(C, H, W)`` target and its model input."""
+    k, flip = rng.randrange(4), rng.random() < 0.5
+    pair = [torch.rot90(t, k, dims=(1, 2)) for t in (hr, inp)]
+    return (pair[0].flip(2), pair[1].flip(2)) if flip else (pair[0], pair[1])
 
 
 def sample(images: list[np.ndarray], size: int, rng: random.Random, augment: bool) -> torch.Tensor:
@@ -125,29 +174,67 @@ def sample(images: list[np.ndarray], size: int, rng: random.Random, augment: boo
     return patch
 
 
+def load_pairs(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``(hr, dip)`` tensors of a file of ``python -m sr dip-dataset``."""
+    with np.load(path) as data:
+        return torch.from_numpy(data["hr"]), torch.from_numpy(data["dip"])
+
+
+class Validation:
+    """Fixed validation pairs: bicubic-style inputs from the validation scenes, and the last
+    ``cfg.dip_val`` DIP pairs when training with them. PSNR with the peak at reflectance 0.3
+    ("white" in the model's normalisation)."""
+
+    def __init__(
+        self, cfg: TrainConfig, images: list[np.ndarray], dip: tuple[torch.Tensor, torch.Tensor]
+    ):
+        val_rng = random.Random(12345)
+        patches = [sample(images, cfg.patch, val_rng, False) for _ in range(cfg.val_patches)]
+        hr = torch.stack(patches)
+        self.sets = {"val_psnr": (degrade(hr, val_rng, cfg.scale), hr)}
+        if len(dip[0]):
+            self.sets["val_psnr_dip"] = (dip[1], dip[0])
+        self.inputs = {k: _psnr(x, y) for k, (x, y) in self.sets.items()}
+
+    def __call__(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        model.eval()
+        with torch.inference_mode():
+            return {k: _psnr(model(x.to(device)).cpu(), y) for k, (x, y) in self.sets.items()}
+
+    def gain(self, scores: dict[str, float]) -> float:
+        """Mean gain over the inputs: what picks the best checkpoint."""
+        return float(np.mean([scores[k] - self.inputs[k] for k in scores]))
+
+
+def _psnr(x: torch.Tensor, y: torch.Tensor) -> float:
+    return round(psnr((x / 0.3).numpy(), (y / 0.3).numpy()), 3)
+
+
 def train(cfg: TrainConfig) -> dict[str, Any]:
     """Train, keep the best checkpoint at ``cfg.out`` and write its record beside it."""
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     rng = random.Random(cfg.seed)
     device = pick_device(None)
-    full = [load_reflectance(Path(p)) for p in cfg.images]
-    if any("austria" in Path(p).name.lower() for p in cfg.images):
+    if any("austria" in Path(p).name.lower() for p in (*cfg.images, *cfg.val_images)):
         raise ValueError("the Austria file is held out for evaluation; do not train on it")
-    split = [int(img.shape[2] * (1 - cfg.val_fraction)) for img in full]
-    train_imgs = [img[:, :, :s] for img, s in zip(full, split, strict=True)]
-    val_imgs = [img[:, :, s:] for img, s in zip(full, split, strict=True)]
-    val_rng = random.Random(12345)
-    val_hr = torch.stack(
-        [sample(val_imgs, cfg.patch, val_rng, False) for _ in range(cfg.val_patches)]
-    )
-    val_in = degrade(val_hr, val_rng, cfg.scale)
-    val_hr, val_in = val_hr.to(device), val_in.to(device)
-    # PSNR with the peak at reflectance 0.3 ("white" in the model's normalisation)
-    base_psnr = psnr((val_in / 0.3).cpu().numpy(), (val_hr / 0.3).cpu().numpy())
+    full = [load_reflectance(Path(p)) for p in cfg.images]
+    if cfg.val_images:
+        train_imgs, val_imgs = full, [load_reflectance(Path(p)) for p in cfg.val_images]
+    else:
+        split = [int(img.shape[2] * (1 - cfg.val_fraction)) for img in full]
+        train_imgs = [img[:, :, :s] for img, s in zip(full, split, strict=True)]
+        val_imgs = [img[:, :, s:] for img, s in zip(full, split, strict=True)]
+    empty = (torch.empty(0), torch.empty(0))
+    pairs = load_pairs(Path(cfg.dip_pairs)) if cfg.dip_pairs else empty
+    n_train = len(pairs[0]) - cfg.dip_val if cfg.dip_pairs else 0
+    validation = Validation(cfg, val_imgs, (pairs[0][n_train:], pairs[1][n_train:]))
 
-    model = DecrappifyUNet(cfg.encoder, pretrained=True).to(device)
-    loss_fn = FeatureLoss(cfg.feature_net).to(device)
+    model = DecrappifyUNet(cfg.encoder, pretrained=not cfg.init).to(device)
+    if cfg.init:
+        ckpt = torch.load(cfg.init, map_location="cpu", weights_only=True)
+        model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
+    loss_fn = FeatureLoss(cfg.feature_net, cfg.feature_weight, cfg.gram_weight).to(device)
     enc = list(model.encoder.parameters())
     enc_ids = {id(p) for p in enc}
     dec = [p for p in model.parameters() if id(p) not in enc_ids]
@@ -156,53 +243,48 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     )
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    log_path = out.with_suffix(".log.jsonl")
     start = time.monotonic()
-    best: dict[str, float] = {"val_psnr": base_psnr, "step": 0}
+    best: dict[str, Any] = {"gain": 0.0, "step": 0, **validation.inputs}
     step = 0
-    with open(log_path, "w") as log_file:
+    with open(out.with_suffix(".log.jsonl"), "w") as log_file:
         while step < cfg.steps and time.monotonic() - start < cfg.minutes * 60:
             model.train()
             hr = torch.stack([sample(train_imgs, cfg.patch, rng, True) for _ in range(cfg.batch)])
             inp = degrade(hr, rng, cfg.scale)
+            for i in range(cfg.batch):  # the chain's real inputs, where there are
+                if n_train and rng.random() < cfg.dip_fraction:
+                    j = rng.randrange(n_train)
+                    hr[i], inp[i] = augment_pair(pairs[0][j], pairs[1][j], rng)
             hr, inp = hr.to(device), inp.to(device)
-            # schedule position: the time budget or the step budget, whichever is nearer its end
-            # (a run with a large --minutes and a set --steps is step-for-step reproducible)
-            frac = max((time.monotonic() - start) / (cfg.minutes * 60), step / cfg.steps)
             for group, base in zip(opt.param_groups, (cfg.lr / 10, cfg.lr), strict=True):
-                group["lr"] = base * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))  # cosine
+                group["lr"] = base * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))  # cosine
             loss = loss_fn(model(inp), hr)
             opt.zero_grad()
             loss.backward()
             opt.step()
             step += 1
             if step % cfg.log_every == 0:
-                model.eval()
-                with torch.inference_mode():
-                    val = psnr((model(val_in) / 0.3).cpu().numpy(), (val_hr / 0.3).cpu().numpy())
-                record = {
-                    "step": step,
-                    "minutes": round((time.monotonic() - start) / 60, 2),
-                    "loss": float(loss),
-                    **loss_fn.parts,
-                    "val_psnr": round(val, 3),
-                    "val_psnr_input": round(base_psnr, 3),
-                }
+                scores = validation(model, device)
+                minutes = round((time.monotonic() - start) / 60, 2)
+                record = {"step": step, "minutes": minutes, "loss": float(loss.detach())}
+                record.update(loss_fn.parts)
+                record.update(scores)
+                record.update({f"{k}_input": v for k, v in validation.inputs.items()})
                 log_file.write(json.dumps(record) + "\n")
                 log_file.flush()
                 log.info("%s", record)
-                if val > best["val_psnr"]:
-                    best = {"val_psnr": val, "step": step}
+                if validation.gain(scores) > best["gain"]:
+                    best = {"gain": validation.gain(scores), "step": step, **scores}
                     save_checkpoint(model, out)
     if best["step"] == 0:
-        save_checkpoint(model, out)  # never improved: ship the identity-like last state honestly
+        save_checkpoint(model, out)  # never improved: ship the last state honestly
     summary: dict[str, Any] = {
         "config": asdict(cfg),
         "steps": step,
         "minutes": round((time.monotonic() - start) / 60, 1),
         "best_step": best["step"],
-        "val_psnr": round(best["val_psnr"], 3),
-        "val_psnr_input": round(base_psnr, 3),
+        **{k: v for k, v in best.items() if k.startswith("val_")},
+        **{f"{k}_input": v for k, v in validation.inputs.items()},
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, {device}",
         "torch": torch.__version__,
         "sha256": file_sha256(out),

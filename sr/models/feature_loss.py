@@ -72,9 +72,16 @@ class FeatureLoss(nn.Module):
     """Pixel + feature + Gram loss between a prediction and its target, reflectance
     ``(N, 4, H, W)``. ``parts`` holds the last value of each term, for logging."""
 
-    def __init__(self, network: str = "efficientnet-lite0") -> None:
+    def __init__(
+        self,
+        network: str = "efficientnet-lite0",
+        feature_weight: float = 1.0,
+        gram_weight: float = 1.0,
+    ) -> None:
+        """``feature_weight`` and ``gram_weight`` multiply the calibrated a and b (0: no term)."""
         super().__init__()
         self.network = network
+        self.feature_weight, self.gram_weight = feature_weight, gram_weight
         self.features = FEATURE_NETS[network]().eval()
         for p in self.features.parameters():
             p.requires_grad_(False)
@@ -92,9 +99,15 @@ class FeatureLoss(nn.Module):
         with torch.no_grad():
             ft = self.features(normalise(target[:, :3]))
         pairs = list(zip(LAYER_WEIGHTS, fp, ft, strict=True))
-        feat = FEATURE_SCALE * torch.stack([w * F.l1_loss(a, b) for w, a, b in pairs]).sum()
+        feat = (
+            self.feature_weight
+            * FEATURE_SCALE
+            * torch.stack([w * F.l1_loss(a, b) for w, a, b in pairs]).sum()
+        )
         style = (
-            GRAM_SCALE * torch.stack([w * F.l1_loss(gram(a), gram(b)) for w, a, b in pairs]).sum()
+            self.gram_weight
+            * GRAM_SCALE
+            * torch.stack([w * F.l1_loss(gram(a), gram(b)) for w, a, b in pairs]).sum()
         )
         self.parts = {
             k: float(v.detach()) for k, v in (("pixel", pixel), ("feature", feat), ("gram", style))

@@ -1,0 +1,80 @@
+"""Deep Image Prior outputs of real training patches, so that the chain's refiner learns on the
+inputs it meets: ``python -m sr dip-dataset OUT.npz [--patches 32] [--preset fast]``.
+
+Each pair is a real 10 m patch of the training scenes (``sr.train.TRAIN_SCENES``; never the
+held-out Austria file nor the validation scene) and the Deep Image Prior fit of its x4-degraded
+version (degraded as :func:`sr.train.degrade_lr` does for training), with the app's preset and
+stopping rule. Patches are drawn from a seeded generator before any fit, so the set is the same
+on every machine; the file is rewritten atomically after each fit, and a rerun skips the pairs
+already in it (a killed run resumes where it stopped).
+
+File: ``hr`` ``(N, 4, P, P)`` and ``dip`` ``(N, 4, P, P)`` float32 reflectance (B04, B03, B02,
+B08), ``preset`` and ``seed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from sr import dip
+from sr.train import TRAIN_SCENES, degrade_lr, load_reflectance, sample
+
+log = logging.getLogger(__name__)
+
+
+def build(
+    out: Path,
+    patches: int = 32,
+    preset: str = "fast",
+    seed: int = 0,
+    images: Sequence[str] = TRAIN_SCENES,
+    patch: int = 128,
+    scale: int = 4,
+) -> Path:
+    """Fit Deep Image Prior to ``patches`` degraded training patches and store the pairs."""
+    rng = random.Random(seed)
+    full = [load_reflectance(Path(p)) for p in images]
+    drawn = []
+    for _ in range(patches):  # drawn up front: the set does not depend on where a run resumed
+        hr = sample(full, patch, rng, augment=False)[None]
+        drawn.append((hr, degrade_lr(hr, rng, scale)))
+    hrs, dips = _load(out, preset, seed)
+    for i in range(len(hrs), patches):
+        hr, lr = drawn[i]
+        result = dip.fit(lr, scale, dip.PRESETS[preset])
+        hrs.append(hr[0].numpy())
+        dips.append(result.image[0].clamp_min(0).numpy())
+        _save(out, hrs, dips, preset, seed)
+        log.info(
+            "pair %d/%d: %d iterations (%s)", i + 1, patches, result.iterations, result.stopped_by
+        )
+    return out
+
+
+def _load(path: Path, preset: str, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    if not path.is_file():
+        return [], []
+    with np.load(path) as data:
+        if str(data["preset"]) != preset or int(data["seed"]) != seed:
+            raise ValueError(f"{path} holds another preset or seed; choose another file")
+        return list(data["hr"]), list(data["dip"])
+
+
+def _save(
+    path: Path, hrs: list[np.ndarray], dips: list[np.ndarray], preset: str, seed: int
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, hr=np.stack(hrs), dip=np.stack(dips), preset=preset, seed=seed)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
