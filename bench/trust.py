@@ -60,7 +60,7 @@ def held_out(crop: int, preset: str, cache: ResultCache) -> list[str]:
                 hr=torch.from_numpy(np.nan_to_num(hr.data[:, : sr.height, : sr.width])),
             )
             row = " | ".join(f"{float(found[c]):.3f}" for c in COLUMNS)
-            on = "on" if consistent else "off"
+            on = "-" if pipeline == "bicubic" else ("on" if consistent else "off")
             lines.append(f"| {'AB'[i]} | {pipeline} | {on} | {row} | {grid_score(sr.data):.1f} |")
     return lines
 

@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--threads", type=int, default=TrainConfig.threads)
     tr.add_argument("--log-every", type=int, default=TrainConfig.log_every)
     tr.add_argument("--seed", type=int, default=TrainConfig.seed)
+    tr.add_argument("--lr", type=float, default=TrainConfig.lr, help="decoder; encoder lr / 10")
     tr.add_argument("--init", default="", help="start from these weights instead of ImageNet")
     tr.add_argument("--dip-pairs", default="", help="a file of `dip-dataset`: the chain's inputs")
     tr.add_argument("--dip-fraction", type=float, default=TrainConfig.dip_fraction)
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 threads=args.threads,
                 log_every=args.log_every,
                 seed=args.seed,
+                lr=args.lr,
                 init=args.init,
                 dip_pairs=args.dip_pairs,
                 dip_fraction=args.dip_fraction,
