@@ -156,6 +156,9 @@ def augment_pair(
 
 def sample(images: list[np.ndarray], size: int, rng: random.Random, augment: bool) -> torch.Tensor:
     """A random ``(4, size, size)`` patch without nodata (up to 100 tries), optionally augmented."""
+    images = [img for img in images if min(img.shape[1:]) >= size]
+    if not images:
+        raise ImageryError(f"no training or validation image is {size} px a side or larger")
     for _ in range(100):
         img = images[rng.randrange(len(images))]
         _, h, w = img.shape

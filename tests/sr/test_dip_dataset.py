@@ -30,7 +30,7 @@ def test_pairs_are_written_and_a_rerun_resumes_without_refitting(tmp_path, demo_
 
 def test_training_with_dip_pairs_validates_on_held_out_pairs(tmp_path, demo_scene, monkeypatch):
     with rasterio.open(demo_scene) as ds:
-        src = write_tif(tmp_path / "t.tif", ds.read(window=((0, 128), (0, 256))))
+        src = write_tif(tmp_path / "t.tif", ds.read(window=((0, 128), (0, 400))))
     monkeypatch.setitem(sr.dip.PRESETS, "fast", TINY)
     pairs = build(tmp_path / "pairs.npz", patches=3, images=[str(src)], patch=64)
     out = tmp_path / "m.pt"
