@@ -2,14 +2,17 @@
 
 The key hashes the input pixels, georeferencing and bands, the pipeline, preset and scale, the
 weights' hash and :data:`CODE_VERSION` (raise it whenever a pipeline's output changes). Values
-are ``.npy`` files written to a temporary file and moved into place with ``os.replace``.
+are ``.npz`` files holding the array and a SHA-256 of it, written to a temporary file and moved
+into place with ``os.replace``; an entry whose checksum or shape does not match is computed again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,8 @@ import numpy as np
 from imagery.raster import Raster
 
 CODE_VERSION = "1"
+
+log = logging.getLogger(__name__)
 
 
 def file_sha256(path: Path) -> str:
@@ -44,21 +49,39 @@ class ResultCache:
         h.update("|".join((*raster.bands, *parts, CODE_VERSION)).encode())
         return h.hexdigest()
 
-    def get(self, key: str) -> np.ndarray | None:
-        path = self.root / f"{key}.npy"
+    def get(self, key: str, shape: tuple[int, ...] | None = None) -> np.ndarray | None:
+        """The stored array, or None when it is missing, unreadable, not of ``shape``, or its
+        bytes no longer match the checksum stored with them (then it is computed again)."""
+        path = self.root / f"{key}.npz"
         try:
-            data: np.ndarray = np.load(path, allow_pickle=False)
-            return data
-        except (OSError, ValueError):
+            with np.load(path, allow_pickle=False) as entry:
+                data: np.ndarray = entry["data"]
+                checksum = str(entry["sha256"])
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return None
+        if shape is not None and data.shape != tuple(shape):
+            log.warning("cache entry %s has shape %s, not %s: recomputing", key, data.shape, shape)
+            return None
+        if _checksum(data) != checksum:
+            log.warning("cache entry %s does not match its checksum: recomputing", key)
+            return None
+        return data
 
     def put(self, key: str, data: np.ndarray) -> None:
+        """Store ``data`` with its checksum (atomically: a temporary file, then a rename)."""
         self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                np.save(handle, data, allow_pickle=False)
-            os.replace(tmp, self.root / f"{key}.npy")
+                np.savez(handle, data=data, sha256=np.array(_checksum(data)))
+            os.replace(tmp, self.root / f"{key}.npz")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _checksum(data: np.ndarray) -> str:
+    """SHA-256 of an array's shape, dtype and bytes."""
+    h = hashlib.sha256(f"{data.shape}|{data.dtype.str}".encode())
+    h.update(np.ascontiguousarray(data).tobytes())
+    return h.hexdigest()

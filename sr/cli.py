@@ -17,6 +17,7 @@ from imagery.read import MAX_SIZE
 from sr.cache import ResultCache
 from sr.dip_dataset import build
 from sr.enhance import PIPELINES, PRESETS, Progress, enhance
+from sr.errors import EnhanceError
 from sr.evaluate import evaluate, table
 from sr.train import TRAIN_SCENES, VAL_SCENES, TrainConfig, train
 
@@ -89,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         if args.command == "enhance":
+            if args.output.resolve() == args.input.resolve():
+                raise EnhanceError(
+                    f"the output {args.output} is the input file; choose another output path"
+                )
             raster, dtype = read_raster(args.input, args.max_size)
             warning = cloud_warning(raster)
             if warning:

@@ -116,7 +116,8 @@ def enhance(
         name: str, parts: tuple[str, ...], compute: Callable[[], torch.Tensor]
     ) -> np.ndarray:
         key = ResultCache.key(raster, *parts) if cache else ""
-        hit = cache.get(key) if cache else None
+        shape = (raster.data.shape[0], scale * raster.height, scale * raster.width)
+        hit = cache.get(key, shape) if cache else None
         if hit is not None:
             report(Progress(1.0 if name == pipeline else up_part, f"{name}: from the cache"))
             return hit

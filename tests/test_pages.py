@@ -90,7 +90,7 @@ def test_enhance_page_runs_bicubic_and_caches_it(env, demo_scene: Path):
         at.session_state["consistency"].data.shape[1:]
         == at.session_state["original"].data.shape[1:]
     )
-    assert len(list((env / "cache").glob("*.npy"))) == 1
+    assert len(list((env / "cache").glob("*.npz"))) == 1
 
 
 def test_label_page_needs_a_name_and_keeps_a_damaged_set(env, demo_scene: Path):

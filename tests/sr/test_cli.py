@@ -52,7 +52,7 @@ def test_cli_decrappify_then_from_cache(tmp_path, austria, monkeypatch, capsys):
     src = write_tif(tmp_path / "in.tif", data, origin=(t.c, t.f), descriptions=None)
     for _ in range(2):
         assert main(["enhance", str(src), str(tmp_path / "o.tif"), "--pipeline", "decrappify"]) == 0
-    assert len(list((tmp_path / "cache").glob("*.npy"))) == 2  # bicubic stage + refinement
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2  # bicubic stage + refinement
     with rasterio.open(tmp_path / "o.tif") as out:
         assert out.descriptions == ("B04", "B03", "B02", "B08") and out.width == 256
 
@@ -74,3 +74,14 @@ def test_cli_evaluate_prints_a_table(austria, tmp_path, monkeypatch, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "| image | degradation | pipeline | PSNR dB" in out and out.count("| lanczos |") == 2
+
+
+def test_cli_refuses_to_overwrite_its_input_even_through_another_path(tmp_path, capsys):
+    src = write_tif(tmp_path / "in.tif", np.full((4, 16, 16), 1200, np.uint16))
+    before = src.read_bytes()
+    (tmp_path / "sub").mkdir()
+    for out in (src, tmp_path / "sub" / ".." / "in.tif"):
+        assert main(["enhance", str(src), str(out), "--no-cache"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "is the input file" in err[0]
+    assert src.read_bytes() == before
