@@ -5,9 +5,9 @@ import rasterio
 
 import sr.dip
 from sr.dip_dataset import build
-from sr.train import TrainConfig, load_pairs, train
+from sr.train import load_pairs, train
 from tests.conftest import write_tif
-from tests.sr.conftest import TINY
+from tests.sr.conftest import TINY, tiny_training
 
 
 def test_pairs_are_written_and_a_rerun_resumes_without_refitting(tmp_path, demo_scene, monkeypatch):
@@ -34,19 +34,7 @@ def test_training_with_dip_pairs_validates_on_held_out_pairs(tmp_path, demo_scen
     monkeypatch.setitem(sr.dip.PRESETS, "fast", TINY)
     pairs = build(tmp_path / "pairs.npz", patches=3, images=[str(src)], patch=64)
     out = tmp_path / "m.pt"
-    cfg = TrainConfig(
-        images=(str(src),),
-        val_images=(),
-        out=str(out),
-        patch=64,
-        batch=2,
-        steps=2,
-        log_every=2,
-        val_patches=2,
-        threads=1,
-        dip_pairs=str(pairs),
-        dip_val=1,
-    )
+    cfg = tiny_training(src, out, steps=2, dip_pairs=str(pairs), dip_val=1)
     assert train(cfg)["steps"] == 2
     logged = json.loads(out.with_suffix(".log.jsonl").read_text().splitlines()[-1])
     assert {"val_psnr", "val_psnr_dip", "val_psnr_dip_input"} <= logged.keys()

@@ -10,6 +10,7 @@ from imagery.errors import ImageryError
 from sr.decrappify import load_model
 from sr.train import TrainConfig, load_reflectance, sample, train
 from tests.conftest import write_tif
+from tests.sr.conftest import tiny_training
 
 
 def test_training_command_writes_a_loadable_checkpoint_and_its_record(tmp_path, demo_scene):
@@ -17,18 +18,7 @@ def test_training_command_writes_a_loadable_checkpoint_and_its_record(tmp_path, 
         data = ds.read(window=((0, 160), (0, 400)))
     src = write_tif(tmp_path / "train.tif", data)
     out = tmp_path / "w" / "model.pt"
-    cfg = TrainConfig(
-        images=(str(src),),
-        val_images=(),
-        out=str(out),
-        patch=64,
-        batch=2,
-        steps=4,
-        log_every=2,
-        val_patches=2,
-        threads=1,
-    )
-    record = train(cfg)
+    record = train(tiny_training(src, out))
     assert out.is_file() and record["steps"] == 4
     saved = json.loads(out.with_suffix(".json").read_text())
     assert saved["config"]["images"] == [str(src)] and len(saved["sha256"]) == 64
