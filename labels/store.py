@@ -168,11 +168,19 @@ class LabelStore:
                 if fid in by_id and not conflict(fid):
                     entries.append(("delete", fid, by_id.pop(fid), None))
             data["features"] = list(by_id.values())
-            if entries:  # journal first (write-ahead): a crash between the two writes leaves
-                # the journal ahead of the set, never a saved change missing from it
-                self._journal(name, saved.batch, who, entries)
-            if entries or new_file:
-                _write_atomic(self.path(name), data)
+            journal_size = None
+            try:
+                if entries:  # journal first (write-ahead): a crash between the two writes leaves
+                    # the journal ahead of the set, never a saved change missing from it
+                    journal_size = self._journal(name, saved.batch, who, entries)
+                if entries or new_file:
+                    _write_atomic(self.path(name), data)
+            except OSError as err:  # a full disk, a lost folder: undo the journal lines too
+                if journal_size is not None:
+                    os.truncate(self._journal_path(name), journal_size)
+                raise LabelError(
+                    f"the set could not be saved ({err.strerror or err}); nothing was changed"
+                ) from err
             saved.applied = len(entries)
         return saved
 
@@ -260,7 +268,9 @@ class LabelStore:
 
     def _journal(
         self, name: str, batch: str, who: str, entries: list[tuple[str, str, Any, Any]]
-    ) -> None:
+    ) -> int:
+        """Append the entries; returns the journal's size before, for a rollback. A last line
+        torn by an earlier failure is closed first, so it is never glued to these."""
         path = self._journal_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         stamp = now()
@@ -280,10 +290,22 @@ class LabelStore:
             + "\n"
             for op, fid, before, after in entries
         )
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                lines = "\n" + lines
+            data = lines.encode("utf-8")
+            try:
+                while data:  # unbuffered: nothing is left to flush after a failure
+                    data = data[os.write(fd, data) :]
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, size)
+                raise
+        finally:
+            os.close(fd)
+        return size
 
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:

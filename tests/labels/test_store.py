@@ -12,6 +12,11 @@ SQUARE = {
     "coordinates": [[[12.6, 52.47], [12.61, 52.47], [12.61, 52.48], [12.6, 52.48], [12.6, 52.47]]],
 }
 
+SQUARE2 = {
+    "type": "Polygon",
+    "coordinates": [[[12.7, 52.47], [12.71, 52.47], [12.71, 52.48], [12.7, 52.48], [12.7, 52.47]]],
+}
+
 
 def feature(crop: str = "maize", who: str = "ana"):
     return new_feature(SQUARE, crop, who, "S2_demo", "enhanced", "bicubic")
@@ -141,3 +146,37 @@ def test_rename_and_delete_keep_the_work(tmp_path: Path):
     assert trashed.exists() and "new" not in store.names()
     with pytest.raises(LabelError, match="no label set"):
         store.delete("new")
+
+
+def test_a_torn_journal_line_is_never_glued_to_the_next_change(tmp_path):
+    store = LabelStore(tmp_path)
+    first = store.apply("s", [new_feature(SQUARE, "maize", "ana", "S2", "original")], who="ana")
+    journal = tmp_path / ".journal" / "s.jsonl"
+    with open(journal, "a", encoding="utf-8") as f:
+        f.write('{"batch": "torn by a full disk", "op": "ad')  # no newline: a failed save
+    second = store.apply("s", [new_feature(SQUARE2, "wheat", "ana", "S2", "original")], who="ana")
+    batches = [e["batch"] for e in store.history("s")]
+    assert batches == [first.batch, second.batch]  # the torn line skipped, the new one whole
+    store.revert("s", second.batch, who="ana")  # and undo still finds it
+    assert [f["properties"]["crop_class"] for f in store.load("s")["features"]] == ["maize"]
+
+
+def test_a_failed_save_changes_nothing_and_says_so(tmp_path, monkeypatch):
+    import errno
+
+    import labels.store
+
+    store = LabelStore(tmp_path)
+    store.apply("s", [new_feature(SQUARE, "maize", "ana", "S2", "original")], who="ana")
+    set_before = store.path("s").read_bytes()
+    journal = tmp_path / ".journal" / "s.jsonl"
+    journal_before = journal.read_bytes()
+
+    def disk_full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(labels.store, "_write_atomic", disk_full)
+    with pytest.raises(LabelError, match="No space left on device.*nothing was changed"):
+        store.apply("s", [new_feature(SQUARE2, "wheat", "ana", "S2", "original")], who="ana")
+    assert store.path("s").read_bytes() == set_before
+    assert journal.read_bytes() == journal_before
