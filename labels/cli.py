@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         store, name = _store_and_name(args.set)
+        if args.command != "import" and not args.set.is_file():
+            raise LabelError(f"there is no label set {args.set}")
         if args.command == "stats":
             rows = area_by_class(store.load(name))
             total = sum(r["hectares"] for r in rows.values()) or 1.0
@@ -50,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r['hectares'] / total:.1%} |"
                 )
         elif args.command == "export":
+            if args.out.resolve() == args.set.resolve():
+                raise LabelError(f"{args.out} is the label set itself; choose another file")
+            if not args.out.parent.is_dir():
+                raise LabelError(f"the folder {args.out.parent} does not exist")
             export(store.load(name), args.out, args.image)
             print(f"wrote {args.out}")
         else:

@@ -8,6 +8,7 @@ All or nothing: every feature is checked first; one bad feature or an unreadable
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +18,7 @@ from labels.features import Feature, LabelError, as_geojson, new_feature
 
 MAX_BYTES = 50 * 2**20  # uploads larger than 50 MB are refused
 MAX_FEATURES = 100_000
+MAX_MEMBERS = 100  # files in a zipped Shapefile (a Shapefile has 3 to 8)
 SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
 
 
@@ -32,6 +34,8 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
         raise LabelError(f"{path.name}: import GeoJSON, GeoPackage or a zipped Shapefile")
     if path.stat().st_size > MAX_BYTES:
         raise LabelError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB")
+    if suffix == ".zip":
+        _check_zip(path)
     source = f"/vsizip/{path}" if suffix == ".zip" else str(path)
     try:
         frame = gpd.read_file(source, engine="pyogrio")
@@ -56,3 +60,25 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
         except LabelError as err:
             raise LabelError(f"{path.name}: feature {i + 1}: {err}") from err
     return features
+
+
+def _check_zip(path: Path) -> None:
+    """Limits on what would be read, not on what was uploaded: a small zip can hold gigabytes.
+
+    Raises:
+        LabelError: not a zip, more than :data:`MAX_MEMBERS` files, or more than
+            :data:`MAX_BYTES` once uncompressed.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise LabelError(f"{path.name} is not a readable zip file: {err}") from err
+    if len(members) > MAX_MEMBERS:
+        raise LabelError(f"{path.name} holds {len(members)} files; the limit is {MAX_MEMBERS}")
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_BYTES:
+        raise LabelError(
+            f"{path.name} unpacks to {unpacked / 2**20:.0f} MB; the limit is "
+            f"{MAX_BYTES // 2**20} MB"
+        )

@@ -37,3 +37,20 @@ def test_cli_stats_export_import(label_set, tmp_path, capsys):
     target = tmp_path / "other.geojson"
     assert main(["import", str(tmp_path / "o.zip"), str(target)]) == 0
     assert json.loads(capsys.readouterr().out) == {"imported": 2, "in_set": 2}
+
+
+def test_export_never_overwrites_the_set_and_missing_things_get_one_line(
+    label_set, tmp_path, capsys
+):
+    before = label_set.read_text()
+    cases = [
+        (["export", str(label_set), str(label_set)], "is the label set itself"),
+        (["export", str(label_set), str(tmp_path / "no" / "out.gpkg")], "does not exist"),
+        (["stats", str(tmp_path / "missing.geojson")], "there is no label set"),
+        (["export", str(tmp_path / "missing.geojson"), str(tmp_path / "o.gpkg")], "no label set"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]
+    assert label_set.read_text() == before

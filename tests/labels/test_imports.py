@@ -1,7 +1,11 @@
+import zipfile
+
+import pytest
 from shapely.geometry import shape
 
 from labels.export import export
-from labels.imports import read_polygons
+from labels.features import LabelError
+from labels.imports import MAX_MEMBERS, read_polygons
 from tests.labels.conftest import load
 
 
@@ -15,3 +19,22 @@ def test_import_round_trip_from_another_crs(label_set, tmp_path):
         back = shape(f["geometry"])
         assert back.symmetric_difference(original[f["properties"]["crop_class"]]).area < 1e-10
         assert f["properties"]["annotator"] == "importer"
+
+
+def test_a_small_zip_that_unpacks_to_too_much_is_refused_before_reading(tmp_path):
+    bomb = tmp_path / "fields.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("fields.geojson", b" " * (60 * 2**20))  # 60 MB of spaces
+    assert bomb.stat().st_size < 1 * 2**20
+    with pytest.raises(LabelError, match="unpacks to 60 MB; the limit is 50 MB"):
+        read_polygons(bomb, "crop_class", "ana", "S2")
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as z:
+        for i in range(MAX_MEMBERS + 1):
+            z.writestr(f"f{i}.txt", b"x")
+    with pytest.raises(LabelError, match="holds 101 files"):
+        read_polygons(many, "crop_class", "ana", "S2")
+    not_zip = tmp_path / "broken.zip"
+    not_zip.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(LabelError, match="not a readable zip"):
+        read_polygons(not_zip, "crop_class", "ana", "S2")
