@@ -4,6 +4,7 @@ Each label set keeps its own editable list under ``label_set.classes``; new sets
 :data:`CROP_CLASSES`.
 """
 
+import re
 from typing import Any
 
 CROP_CLASSES: dict[str, str] = {
@@ -23,3 +24,9 @@ def set_classes(collection: dict[str, Any]) -> dict[str, str]:
     """The class list of a set (name -> colour), the default one when it has none."""
     classes = collection.get("label_set", {}).get("classes")
     return dict(classes) if isinstance(classes, dict) and classes else dict(CROP_CLASSES)
+
+
+def safe_colour(colour: str, default: str = "#3388ff") -> str:
+    """``colour`` if it is a hex colour ``#rrggbb``, else ``default``: colours
+    come from users and imported files and are written into HTML and styles."""
+    return colour if re.fullmatch(r"#[0-9a-fA-F]{6}", str(colour)) else default

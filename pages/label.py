@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -9,7 +10,7 @@ import streamlit as st
 from shapely.geometry import shape
 from streamlit_folium import st_folium
 
-from labels.classes import CROP_CLASSES, set_classes
+from labels.classes import CROP_CLASSES, safe_colour, set_classes
 from labels.edits import NewPolygonRules, diff_drawings, plan_edits
 from labels.features import LabelError
 from labels.geometry import area_ha, set_crs
@@ -155,10 +156,10 @@ for column, label, source, target, what in (
 status = state.status if state.status_for == set_name else ""
 b3.caption(status or "Every change is saved as soon as it is made.")
 
-legend = " ".join(
+legend = " ".join(  # names and colours come from users: escaped, colours checked
     f'<span style="border:2px solid {c};background:{c}44;padding:0 6px;margin-right:6px">'
-    f"{name}</span>"
-    for name, c in classes.items()
+    f"{html.escape(name)}</span>"
+    for name, c in ((n, safe_colour(c)) for n, c in classes.items())
 )
 st.markdown(legend, unsafe_allow_html=True)
 st.caption(

@@ -27,7 +27,10 @@ class EditableFeatures(MacroElement):
                 return {color: c, weight: 2, fill: true, fillOpacity: 0.25};
             },
             onEachFeature: function (f, layer) {
-                layer.bindTooltip(String(f.properties.crop_class || ""));
+                // text, never HTML: class names come from users and imported files
+                var label = document.createElement("span");
+                label.textContent = String(f.properties.crop_class || "");
+                layer.bindTooltip(label);
                 {{ this.group.get_name() }}.addLayer(layer);
             }
         });
