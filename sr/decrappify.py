@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import pickle
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,11 +48,16 @@ def load_model(path: Path, device: str) -> DecrappifyUNet:
     """
     _require(path)
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a foreign pickle warns before it fails: one line
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
         model = DecrappifyUNet(ckpt["encoder"], pretrained=False)
         model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
-    except (RuntimeError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as err:
-        raise EnhanceError(f"{path} is not a Decrappify checkpoint: {err}") from err
+    except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as err:
+        raise EnhanceError(  # torch's own message advises unsafe loading: not shown
+            f"{path} is not a Decrappify checkpoint ({type(err).__name__}); train one with "
+            "`python -m sr train` or unset SR_DECRAPPIFY_WEIGHTS for the shipped model"
+        ) from err
     return model.eval().to(device)
 
 

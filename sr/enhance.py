@@ -37,6 +37,7 @@ PIPELINES: dict[str, tuple[str, str | None]] = {
 }
 PRESETS = tuple(dip_module.PRESETS)
 MIN_SIZE = 8  # smallest input side, pixels
+MAX_SCALE = 8  # x8 is 1.25 m from 10 m: beyond any detail the sensor saw
 DIP_TILE, DIP_OVERLAP = 128, 8  # input pixels
 
 
@@ -88,15 +89,15 @@ def enhance(
         bands, with the transform's pixel size divided by ``scale``; NaN where the input was.
 
     Raises:
-        EnhanceError: unknown pipeline or preset, bad scale, bands, size, or no valid pixel;
+        EnhanceError: unknown pipeline, preset or device, bad scale, bands, size, or no valid pixel;
             missing weights.
     """
     if pipeline not in PIPELINES:
         raise EnhanceError(f"unknown pipeline {pipeline!r}; choose one of {sorted(PIPELINES)}")
     if preset not in dip_module.PRESETS:
         raise EnhanceError(f"unknown preset {preset!r}; choose one of {PRESETS}")
-    if scale < 1:
-        raise EnhanceError(f"scale must be a positive integer, not {scale}")
+    if not 1 <= scale <= MAX_SCALE:
+        raise EnhanceError(f"scale must be a whole number from 1 to {MAX_SCALE}, not {scale}")
     upsampler, refiner = PIPELINES[pipeline]
     if refiner and raster.bands != BANDS:
         raise EnhanceError(f"{pipeline} needs the bands {BANDS} in this order, not {raster.bands}")

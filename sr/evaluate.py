@@ -25,7 +25,8 @@ from imagery.read import read_area
 from sr.cache import ResultCache
 from sr.consistency import departure
 from sr.degrade import degrade_raster
-from sr.enhance import enhance
+from sr.enhance import MIN_SIZE, enhance
+from sr.errors import EnhanceError
 from sr.metrics import METRICS, grid_score
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ def evaluate(
     """One row per image, degradation and pipeline with PSNR, SSIM, SAM, GMSD, the grid score
     (:func:`sr.metrics.grid_score`), the departure from the low-resolution input under the
     sensor model (:func:`sr.consistency.departure`) and seconds."""
+    if crop is not None and crop < MIN_SIZE * scale:
+        raise EnhanceError(f"--crop must be at least {MIN_SIZE * scale} px, not {crop}")
     rows: list[Row] = []
     for path in paths:
         for scene in scenes_in_file(path):

@@ -1,6 +1,8 @@
+import pickle
 from pathlib import Path
 
 import numpy as np
+import pytest
 import rasterio
 from affine import Affine
 
@@ -85,3 +87,36 @@ def test_cli_refuses_to_overwrite_its_input_even_through_another_path(tmp_path, 
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "is the input file" in err[0]
     assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--scale", "1000"], "scale must be a whole number from 1 to 8"),
+        (["--device", "bogus"], "unknown device 'bogus'"),
+        (["--pipeline", "decrappify", "--weights", "text"], "is not a Decrappify checkpoint"),
+        (["--pipeline", "decrappify", "--weights", "list"], "is not a Decrappify checkpoint"),
+    ],
+)
+def test_cli_bad_requests_end_in_one_line_not_a_traceback(
+    tmp_path, capsys, monkeypatch, argv, message
+):
+    src = write_tif(tmp_path / "in.tif", np.full((4, 16, 16), 1200, np.uint16))
+    if "--weights" in argv:
+        kind = argv[-1]
+        argv = argv[:-2]
+        weights = tmp_path / "w.pt"
+        if kind == "text":
+            weights.write_text("not a model")
+        else:
+            weights.write_bytes(pickle.dumps([1, 2]))
+        monkeypatch.setenv("SR_DECRAPPIFY_WEIGHTS", str(weights))
+    code = main(["enhance", str(src), str(tmp_path / "o.tif"), "--no-cache", *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_cli_evaluate_refuses_a_crop_too_small_to_degrade(austria, capsys):
+    assert main(["evaluate", str(austria), "--crop", "-3", "--pipelines", "bicubic"]) == 1
+    assert "--crop must be at least 32 px" in capsys.readouterr().err
