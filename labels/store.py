@@ -96,6 +96,9 @@ class LabelStore:
             raise LabelError(
                 f"label set {name!r} ({path}) is not a GeoJSON FeatureCollection; kept as it is"
             )
+        problem = _damage(data)
+        if problem:
+            raise LabelError(f"label set {name!r} ({path}) {problem}; kept as it is")
         return data
 
     def apply(
@@ -316,6 +319,23 @@ class LabelStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _damage(data: dict[str, Any]) -> str:
+    """What makes a (hand-edited) set unusable, or ``""``: every feature must be an object with
+    an id, a geometry object and a properties object; ``label_set`` must be an object."""
+    if not isinstance(data.get("label_set", {}), dict):
+        return "has a 'label_set' that is not an object"
+    for i, f in enumerate(data["features"], start=1):
+        if not isinstance(f, dict):
+            return f"has a feature {i} that is not an object"
+        if not isinstance(f.get("geometry"), dict):
+            return f"has a feature {i} without a geometry"
+        if not isinstance(f.get("properties"), dict):
+            return f"has a feature {i} without properties"
+        if not f.get("id"):
+            return f"has a feature {i} without an id"
+    return ""
 
 
 def _write_atomic(path: Path, data: dict[str, Any]) -> None:

@@ -180,3 +180,26 @@ def test_a_failed_save_changes_nothing_and_says_so(tmp_path, monkeypatch):
         store.apply("s", [new_feature(SQUARE2, "wheat", "ana", "S2", "original")], who="ana")
     assert store.path("s").read_bytes() == set_before
     assert journal.read_bytes() == journal_before
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["features"].append(7), "feature 2 that is not an object"),
+        (lambda d: d["features"][0].update(geometry=None), "feature 1 without a geometry"),
+        (lambda d: d["features"][0].pop("properties"), "feature 1 without properties"),
+        (lambda d: d.update(label_set="oops"), "'label_set' that is not an object"),
+    ],
+)
+def test_hand_edited_sets_are_reported_not_crashed_on(tmp_path: Path, edit, message):
+    store = LabelStore(tmp_path)
+    store.apply("s", [feature()])
+    data = json.loads(store.path("s").read_text())
+    edit(data)
+    store.path("s").write_text(json.dumps(data))
+    damaged = store.path("s").read_bytes()
+    with pytest.raises(LabelError, match=message):
+        store.load("s")
+    with pytest.raises(LabelError, match=message):
+        store.apply("s", [feature("wheat")])
+    assert store.path("s").read_bytes() == damaged
