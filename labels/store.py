@@ -315,6 +315,12 @@ class LabelStore:
         lock_path = self.root / f".{self.path(name).name}.lock"
         with open(lock_path, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
+            # Temporary files of this set are only written under this lock: any left now is
+            # from a writer that was killed, and its set file is the last complete one.
+            mine = re.compile(rf"\.{re.escape(self.path(name).name)}\.[a-z0-9_]{{8}}\.tmp")
+            for stale in self.root.glob(f".{self.path(name).name}.*.tmp"):
+                if mine.fullmatch(stale.name):  # not another set whose name starts alike
+                    stale.unlink(missing_ok=True)
             try:
                 yield
             finally:

@@ -203,3 +203,16 @@ def test_hand_edited_sets_are_reported_not_crashed_on(tmp_path: Path, edit, mess
     with pytest.raises(LabelError, match=message):
         store.apply("s", [feature("wheat")])
     assert store.path("s").read_bytes() == damaged
+
+
+def test_temporary_files_of_killed_writers_are_removed_at_the_next_save(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    store.apply("a", [feature()])
+    store.apply("a.geojson.b", [feature()])
+    stale = tmp_path / ".a.geojson.k1ll3d_x.tmp"  # as tempfile names them
+    stale.write_text('{"type": "Feature')
+    other = tmp_path / ".a.geojson.b.geojson.abcdefgh.tmp"  # another set's: not touched
+    other.write_text("{}")
+    store.apply("a", [feature("wheat")])
+    assert not stale.exists() and other.exists()
+    assert len(store.load("a")["features"]) == 2
