@@ -14,6 +14,7 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,15 +70,22 @@ class ResultCache:
 
     def put(self, key: str, data: np.ndarray) -> None:
         """Store ``data`` with its checksum (atomically: a temporary file, then a rename)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, data=data, sha256=np.array(_checksum(data)))
-            os.replace(tmp, self.root / f"{key}.npz")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_npz(self.root / f"{key}.npz", data=data, sha256=np.array(_checksum(data)))
+
+
+def save_npz(path: Path, compressed: bool = False, **arrays: Any) -> None:
+    """Write arrays to an ``.npz`` file atomically: a temporary file beside it, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if compressed:
+                np.savez_compressed(handle, **arrays)
+            else:
+                np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _checksum(data: np.ndarray) -> str:

@@ -48,17 +48,28 @@ def load_model(path: Path, device: str) -> DecrappifyUNet:
     """
     _require(path)
     try:
-        with warnings.catch_warnings():  # a foreign pickle warns before it fails: one line
-            warnings.simplefilter("ignore")
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        model = DecrappifyUNet(ckpt["encoder"], pretrained=False)
-        model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
+        model = read_checkpoint(path)
     except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as err:
         raise EnhanceError(  # torch's own message advises unsafe loading: not shown
             f"{path} is not a Decrappify checkpoint ({type(err).__name__}); train one with "
             "`python -m sr train` or unset SR_DECRAPPIFY_WEIGHTS for the shipped model"
         ) from err
     return model.eval().to(device)
+
+
+def read_checkpoint(path: Path) -> DecrappifyUNet:
+    """A fresh model (training mode) with the weights of a checkpoint of ``python -m sr train``.
+
+    Raises:
+        RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError: not
+            such a checkpoint.
+    """
+    with warnings.catch_warnings():  # a foreign pickle warns before it fails: one line
+        warnings.simplefilter("ignore")
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    model = DecrappifyUNet(ckpt["encoder"], pretrained=False)
+    model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
+    return model
 
 
 def refine(up: torch.Tensor, on_tile: Callable[[int, int], None] | None = None) -> torch.Tensor:

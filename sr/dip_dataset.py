@@ -15,15 +15,14 @@ B08), ``preset`` and ``seed``.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from sr import dip
+from sr.cache import save_npz
 from sr.train import TRAIN_SCENES, degrade_lr, load_reflectance, sample
 
 log = logging.getLogger(__name__)
@@ -70,11 +69,11 @@ def _load(path: Path, preset: str, seed: int) -> tuple[list[np.ndarray], list[np
 def _save(
     path: Path, hrs: list[np.ndarray], dips: list[np.ndarray], preset: str, seed: int
 ) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, hr=np.stack(hrs), dip=np.stack(dips), preset=preset, seed=seed)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    save_npz(
+        path,
+        compressed=True,
+        hr=np.stack(hrs),
+        dip=np.stack(dips),
+        preset=np.array(preset),
+        seed=np.array(seed),
+    )

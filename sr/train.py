@@ -43,6 +43,7 @@ from imagery.errors import ImageryError
 from imagery.geotiff import read_bands
 from imagery.raster import BANDS
 from sr.cache import file_sha256
+from sr.decrappify import read_checkpoint
 from sr.degrade import downsample, gaussian_kernel, lanczos2_kernel
 from sr.device import pick_device
 from sr.metrics import psnr
@@ -233,10 +234,10 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     n_train = len(pairs[0]) - cfg.dip_val if cfg.dip_pairs else 0
     validation = Validation(cfg, val_imgs, (pairs[0][n_train:], pairs[1][n_train:]))
 
-    model = DecrappifyUNet(cfg.encoder, pretrained=not cfg.init).to(device)
     if cfg.init:
-        ckpt = torch.load(cfg.init, map_location="cpu", weights_only=True)
-        model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
+        model = read_checkpoint(Path(cfg.init)).to(device)
+    else:
+        model = DecrappifyUNet(cfg.encoder, pretrained=True).to(device)
     loss_fn = FeatureLoss(cfg.feature_net, cfg.feature_weight, cfg.gram_weight).to(device)
     enc = list(model.encoder.parameters())
     enc_ids = {id(p) for p in enc}
