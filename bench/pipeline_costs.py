@@ -1,10 +1,10 @@
 """Time and peak memory of each pipeline for a 256 x 256 px area (x4 to 1024 x 1024).
 
 Each measurement runs in a fresh process so that its peak resident memory is its own. Bicubic
-and Decrappify run whole. Deep Image Prior runs ``--dip-iterations`` iterations on one of its
-tiles (128 x 128 px in, 512 x 512 out); its total is that time per iteration x the preset's
-iterations x the number of tiles (9 for 256 x 256, with their overlap): the most it can take,
-since the plateau rule may stop a fit sooner.
+and Decrappify run whole. For Deep Image Prior the time is the Enhance page's estimate
+(:func:`sr.enhance.estimate_seconds`: measured cost per iteration x iterations x tiles; 4 tiles
+for 256 x 256) and the memory that of ``--dip-iterations`` iterations on one tile;
+``python -m bench.dip_speed area`` runs the whole fit.
 
 Run alone: ``.venv/bin/python -m bench.pipeline_costs [--device cuda]``
 """
@@ -24,6 +24,7 @@ import torch
 
 from imagery.raster import Raster
 from settings import DEMO_SCENE as DEMO
+from sr.dip import PRESETS
 
 WINDOW = ((200, 456), (600, 856))  # rows, cols of the demo scene: 256 x 256 px of farmland
 
@@ -42,8 +43,8 @@ def peak_mb(device: str) -> float:
 
 def measure(pipeline: str, preset: str, device: str, dip_iterations: int) -> dict[str, float]:
     from sr import dip
-    from sr.enhance import DIP_OVERLAP, DIP_TILE, enhance
-    from sr.tiles import tile_count
+    from sr.enhance import DIP_OVERLAP, DIP_TILE, enhance, estimate_seconds
+    from sr.tiles import spans
 
     raster = area()
     if pipeline in ("bicubic", "decrappify"):
@@ -52,20 +53,14 @@ def measure(pipeline: str, preset: str, device: str, dip_iterations: int) -> dic
         enhance(raster, pipeline, 4, device)
         return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb(device)}
     cfg = dip.PRESETS[preset]
-    lr = torch.from_numpy(raster.data[:, :DIP_TILE, :DIP_TILE])[None].to(device)
-    short = dip.DipConfig(**{**cfg.__dict__, "iterations": dip_iterations + 2})
-    times: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick(step: dip.DipStep) -> None:
-        now = time.perf_counter()
-        times.append(now - last[0])
-        last[0] = now
-
-    dip.fit(lr, 4, short, tick)
-    per_iter = sum(times[2:]) / len(times[2:])  # the first two include set-up
-    tiles = tile_count(torch.zeros(1, 1, 256, 256), DIP_TILE, DIP_OVERLAP)
-    total = per_iter * cfg.iterations * tiles
+    (starts, side), multiple = spans(256, DIP_TILE, DIP_OVERLAP), 2**cfg.scales * cfg.upsample // 4
+    side = -(-side // multiple) * multiple
+    lr = torch.from_numpy(raster.data[:, :side, :side])[None].to(device)
+    start = time.perf_counter()
+    dip.fit(lr, 4, dip.DipConfig(**{**cfg.__dict__, "iterations": dip_iterations + 2}))
+    per_iter = (time.perf_counter() - start) / (dip_iterations + 2)
+    tiles = len(starts) ** 2
+    total = estimate_seconds(256, 256, pipeline, 4, preset, device)
     if pipeline == "dip+decrappify":
         from sr.decrappify import refine
 
@@ -93,7 +88,7 @@ def main() -> None:
         print(json.dumps(measure(*args.one, args.device, args.dip_iterations)))
         return
     runs = [("bicubic", "-"), ("decrappify", "-")]
-    runs += [(p, s) for p in ("dip", "dip+decrappify") for s in ("fast", "quality")]
+    runs += [(p, s) for p in ("dip", "dip+decrappify") for s in PRESETS]
     print(f"device: {args.device}, torch threads: {torch.get_num_threads()}, area 256 x 256 px")
     print("| pipeline | preset | time | DIP s/iteration | peak memory MB |")
     print("|---|---|---|---|---|")
@@ -115,7 +110,7 @@ def main() -> None:
         when = (
             f"{r['seconds']:.1f} s"
             if r["seconds"] < 120
-            else f"≤ {r['seconds'] / 60:.0f} min ({r['tiles']} tiles x {r['iterations']} it.)"
+            else f"about {r['seconds'] / 60:.0f} min ({r['tiles']} tiles x {r['iterations']} it.)"
         )
         print(f"| {pipeline} | {preset} | {when} | {per} | {r['peak_mb']:.0f} |")
 

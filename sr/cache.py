@@ -20,7 +20,7 @@ import numpy as np
 
 from imagery.raster import Raster
 
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Command line: ``python -m sr enhance IN.tif OUT.tif``, ``evaluate``, ``train``."""
+"""Command line: ``python -m sr enhance IN.tif OUT.tif``, ``evaluate``, ``train``,
+``dip-dataset``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from imagery.geotiff import read_raster, write_raster
 from imagery.read import MAX_SIZE
 from sr.cache import ResultCache
 from sr.dip_dataset import build
-from sr.enhance import PIPELINES, PRESETS, Progress, enhance
+from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, Progress, enhance
 from sr.errors import EnhanceError
 from sr.evaluate import evaluate, table
 from sr.train import TRAIN_SCENES, VAL_SCENES, TrainConfig, train
@@ -34,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     enh.add_argument("--pipeline", default="bicubic", choices=sorted(PIPELINES))
     enh.add_argument("--scale", type=int, default=4)
     enh.add_argument("--device", default=None, help="cpu, cuda, ... (default: CUDA if present)")
-    enh.add_argument("--preset", default="fast", choices=PRESETS, help="Deep Image Prior settings")
+    enh.add_argument(
+        "--preset", default=DEFAULT_PRESET, choices=PRESETS, help="Deep Image Prior settings"
+    )
     enh.add_argument("--max-size", type=int, default=MAX_SIZE, help="largest side in pixels")
     enh.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     enh.add_argument(
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         default=["lanczos", "gaussian"],
         choices=["lanczos", "gaussian"],
     )
-    ev.add_argument("--preset", default="fast", choices=PRESETS)
+    ev.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS)
     ev.add_argument("--device", default=None)
     ev.add_argument("--crop", type=int, default=None, help="centred square of this many px")
     ev.add_argument("--no-consistency", action="store_true", help="skip the data-consistency step")
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     dd = sub.add_parser("dip-dataset", help="DIP outputs of training patches (sr/dip_dataset.py)")
     dd.add_argument("output", type=Path)
     dd.add_argument("--patches", type=int, default=32)
-    dd.add_argument("--preset", default="fast", choices=PRESETS)
+    dd.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS)
     dd.add_argument("--seed", type=int, default=0)
     dd.add_argument("--threads", type=int, default=2)
 

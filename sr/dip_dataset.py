@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def build(
     out: Path,
     patches: int = 32,
-    preset: str = "fast",
+    preset: str = dip.DEFAULT_PRESET,
     seed: int = 0,
     images: Sequence[str] = TRAIN_SCENES,
     patch: int = 128,
@@ -51,9 +51,7 @@ def build(
         hrs.append(hr[0].numpy())
         dips.append(result.image[0].clamp_min(0).numpy())
         _save(out, hrs, dips, preset, seed)
-        log.info(
-            "pair %d/%d: %d iterations (%s)", i + 1, patches, result.iterations, result.stopped_by
-        )
+        log.info("pair %d/%d: %d iterations", i + 1, patches, result.iterations)
     return out
 
 

@@ -26,7 +26,7 @@ from sr.consistency import make_consistent
 from sr.decrappify import refine, weights_hash
 from sr.device import pick_device
 from sr.errors import EnhanceError
-from sr.tiles import tile_count, tiled
+from sr.tiles import spans, tile_count, tiled
 
 #: Pipelines by name: (upsampling, refinement or None).
 PIPELINES: dict[str, tuple[str, str | None]] = {
@@ -36,9 +36,10 @@ PIPELINES: dict[str, tuple[str, str | None]] = {
     "dip+decrappify": ("dip", "decrappify"),
 }
 PRESETS = tuple(dip_module.PRESETS)
+DEFAULT_PRESET = dip_module.DEFAULT_PRESET
 MIN_SIZE = 8  # smallest input side, pixels
 MAX_SCALE = 8  # x8 is 1.25 m from 10 m: beyond any detail the sensor saw
-DIP_TILE, DIP_OVERLAP = 128, 8  # input pixels
+DIP_TILE, DIP_OVERLAP = 160, 8  # input pixels: a 256 px area is 2 x 2 tiles of 132
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def enhance(
     scale: int = 4,
     device: str | None = None,
     progress: ProgressFn | None = None,
-    preset: str = "fast",
+    preset: str = DEFAULT_PRESET,
     cache: ResultCache | None = None,
     consistent: bool = True,
 ) -> Raster:
@@ -78,7 +79,7 @@ def enhance(
         scale: the integer factor (4 turns 10 m pixels into 2.5 m).
         device: ``"cpu"``, ``"cuda"``..., or None to use CUDA when available.
         progress: called with :class:`Progress` as the work goes on.
-        preset: DIP settings, ``"fast"`` or ``"quality"`` (see :data:`sr.dip.PRESETS`).
+        preset: DIP settings, a name in :data:`sr.dip.PRESETS`.
         cache: where to keep and find results; None computes everything.
         consistent: end with the data-consistency step (:func:`sr.consistency.make_consistent`),
             so that the result, degraded by the sensor model, reproduces ``raster``. The
@@ -128,7 +129,7 @@ def enhance(
         return result
 
     filled = torch.from_numpy(_fill_nodata(raster.data, valid)).unsqueeze(0).to(dev)
-    preset_part = preset if upsampler == "dip" else "-"
+    preset_part = repr(dip_module.PRESETS[preset]) if upsampler == "dip" else "-"
     up_parts = (upsampler, preset_part, str(scale))
     up = staged(
         upsampler, up_parts, lambda: _upsample(filled, upsampler, scale, preset, report, up_part)
@@ -163,6 +164,30 @@ def enhance(
     )
 
 
+def estimate_seconds(
+    height: int,
+    width: int,
+    pipeline: str,
+    scale: int = 4,
+    preset: str = DEFAULT_PRESET,
+    device: str | None = None,
+) -> float:
+    """About how long the Deep Image Prior fits of an enhancement of a ``height`` x ``width`` px
+    area take (0 for pipelines without DIP): the cost of an iteration on one tile, measured now
+    on this device (a few seconds for ``published`` on a CPU, under one for ``fast``), x the
+    preset's iterations x the tiles. Bicubic and Decrappify take seconds at most."""
+    if PIPELINES[pipeline][0] != "dip":
+        return 0.0
+    cfg = dip_module.PRESETS[preset]
+    multiple = max(1, 2**cfg.scales * cfg.upsample // scale)
+    (ys, th), (xs, tw) = spans(height, DIP_TILE, DIP_OVERLAP), spans(width, DIP_TILE, DIP_OVERLAP)
+    th, tw = -(-th // multiple) * multiple, -(-tw // multiple) * multiple  # padded as in fits
+    per_iteration = dip_module.iteration_seconds(
+        cfg, len(BANDS), th, tw, scale, pick_device(device)
+    )
+    return per_iteration * cfg.iterations * len(ys) * len(xs)
+
+
 def _upsample(
     x: torch.Tensor, kind: str, scale: int, preset: str, report: ProgressFn, part: float
 ) -> torch.Tensor:
@@ -171,7 +196,7 @@ def _upsample(
         with torch.inference_mode():
             return F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
     cfg = dip_module.PRESETS[preset]
-    multiple = max(1, 2**cfg.scales // scale)
+    multiple = max(1, 2**cfg.scales * cfg.upsample // scale)
     state = {"tile": 0, "tiles": 1}
 
     def fit_tile(t: torch.Tensor) -> torch.Tensor:

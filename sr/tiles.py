@@ -8,6 +8,7 @@ no step at tile borders.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -15,16 +16,20 @@ import torch
 TileFn = Callable[[torch.Tensor], torch.Tensor]
 
 
-def _starts(size: int, tile: int, overlap: int) -> list[int]:
+def spans(size: int, tile: int, overlap: int) -> tuple[list[int], int]:
+    """The starts and the common length of the fewest tiles of at most ``tile`` px that cover
+    ``size`` px with at least ``overlap`` px shared, spread evenly (so no tile is mostly overlap:
+    256 px in tiles of up to 160 are 2 tiles of 132, not 2 of 160)."""
     if size <= tile:
-        return [0]
-    starts = list(range(0, size - tile, tile - overlap))
-    return starts + [size - tile]
+        return [0], size
+    n = math.ceil((size - overlap) / (tile - overlap))
+    length = math.ceil((size + (n - 1) * overlap) / n)
+    return [i * (size - length) // (n - 1) for i in range(n)], length
 
 
 def tile_count(x: torch.Tensor, tile: int, overlap: int) -> int:
     """How many tiles :func:`tiled` cuts ``x`` into."""
-    return len(_starts(x.shape[-2], tile, overlap)) * len(_starts(x.shape[-1], tile, overlap))
+    return len(spans(x.shape[-2], tile, overlap)[0]) * len(spans(x.shape[-1], tile, overlap)[0])
 
 
 def _ramp(length: int, fade: int, at_start: bool, at_end: bool) -> torch.Tensor:
@@ -58,7 +63,7 @@ def tiled(
         on_tile: called with (tiles done, tiles in all) after each tile.
     """
     _, _, h, w = x.shape
-    ys, xs = _starts(h, tile, overlap), _starts(w, tile, overlap)
+    (ys, th), (xs, tw) = spans(h, tile, overlap), spans(w, tile, overlap)
     if len(ys) == 1 and len(xs) == 1:
         out = fn(x)
         if on_tile:
@@ -69,7 +74,6 @@ def tiled(
     total, done = len(ys) * len(xs), 0
     for y0 in ys:
         for x0 in xs:
-            th, tw = min(tile, h), min(tile, w)
             y = fn(x[:, :, y0 : y0 + th, x0 : x0 + tw])
             if out.numel() == 0:
                 out = torch.zeros(1, y.shape[1], h * scale, w * scale, device=x.device)

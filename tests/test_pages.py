@@ -133,6 +133,8 @@ def test_enhance_page_runs_dip_with_a_preset_and_offers_the_geotiff(env, demo_sc
     at.selectbox[0].select("dip+decrappify").run()
     [preset] = [r for r in at.radio if r.label == "Preset"]
     assert preset.value == "fast" and not preset.disabled
+    side = at.session_state["original"].width
+    assert f"Deep Image Prior on this {side} x" in texts(at) and "on this machine" in texts(at)
     [go] = [b for b in at.button if b.label == "Enhance x4"]
     go.click().run()
     assert not at.exception

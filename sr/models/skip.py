@@ -53,6 +53,7 @@ class SkipNet(nn.Module):
         channels: int = 128,
         skip_channels: int = 4,
         scales: int = 5,
+        upsample: int = 1,
     ) -> None:
         super().__init__()
         self.scales = scales
@@ -63,7 +64,10 @@ class SkipNet(nn.Module):
             )
         assert level is not None
         self.body = level
-        self.out = nn.Sequential(nn.Conv2d(channels, out_ch, 1), nn.Sigmoid())
+        head: list[nn.Module] = [nn.Conv2d(channels, out_ch, 1), nn.Sigmoid()]
+        if upsample > 1:  # the network works at 1 / upsample of the output size
+            head.insert(0, nn.Upsample(scale_factor=upsample, mode="bilinear", align_corners=False))
+        self.out = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.body(x))

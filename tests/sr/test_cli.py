@@ -75,7 +75,9 @@ def test_cli_evaluate_prints_a_table(austria, tmp_path, monkeypatch, capsys):
     )
     assert code == 0
     out = capsys.readouterr().out
-    assert "| image | degradation | pipeline | PSNR dB" in out and out.count("| lanczos |") == 2
+    assert "| image | degradation | pipeline | PSNR dB" in out
+    assert out.count("| lanczos | bicubic |") == 2  # two dates
+    assert out.count("| lanczos | bicubic+consistency |") == 2
 
 
 def test_cli_refuses_to_overwrite_its_input_even_through_another_path(tmp_path, capsys):

@@ -7,7 +7,7 @@ from imagery.geotiff import read_raster
 from imagery.raster import Raster
 from settings import SHIPPED_WEIGHTS as DEFAULT_WEIGHTS
 from sr.consistency import consistency
-from sr.enhance import PIPELINES, Progress, enhance, model_version
+from sr.enhance import PIPELINES, Progress, enhance, estimate_seconds, model_version
 from sr.errors import EnhanceError
 from sr.metrics import grid_score
 
@@ -113,3 +113,20 @@ def test_no_grid_texture_on_a_real_area_enhanced_for_real(demo_scene, pipeline):
     )
     out = enhance(area, pipeline, 4, "cpu")
     assert grid_score(out.data) <= 5.0
+
+
+def test_the_time_estimate_counts_tiles_and_iterations(tiny_dip, monkeypatch):
+    import sr.dip
+
+    def cost(cfg, bands, height, width, scale, device):  # 1 s per million output pixels
+        return height * width * scale**2 * 1e-6
+
+    monkeypatch.setattr(sr.dip, "iteration_seconds", cost)
+    iterations = sr.dip.PRESETS["fast"].iterations
+    assert estimate_seconds(64, 64, "bicubic") == 0 == estimate_seconds(64, 64, "decrappify")
+    one_tile = estimate_seconds(64, 64, "dip")
+    assert one_tile == pytest.approx(256 * 256 * 1e-6 * iterations)
+    # 256 px are 2 x 2 tiles of 132 px (8 px shared), each 528 px a side at x4
+    assert estimate_seconds(256, 256, "dip+decrappify") == pytest.approx(
+        4 * 528 * 528 * 1e-6 * iterations
+    )

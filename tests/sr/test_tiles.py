@@ -20,7 +20,7 @@ def test_no_seam_across_tile_borders():
     assert (out - whole)[inner].abs().max() < 0.02  # blended: close to the untiled result
     # the step between neighbouring columns is no larger at a tile border than elsewhere
     steps = (out[..., 1:] - out[..., :-1]).abs().mean(dim=(0, 1, 2))
-    border = 2 * 28  # a tile starts at input column 28 (40 - 12), output column 56
+    border = 2 * 26  # 90 columns: 3 tiles of 38 at 0, 26 and 52; the second starts at output 52
     assert steps[border - 4 : border + 4].max() < 2 * steps[8:-8].median()
     naive = torch.cat([bordered(x[..., :, :45]), bordered(x[..., :, 45:])], dim=-1)
     naive_steps = (naive[..., 1:] - naive[..., :-1]).abs().mean(dim=(0, 1, 2))
@@ -30,6 +30,7 @@ def test_no_seam_across_tile_borders():
 def test_tile_count_and_small_inputs():
     x = torch.rand(1, 1, 100, 30)
     assert tile_count(x, 40, 12) == 4
+    assert tile_count(torch.rand(1, 1, 256, 256), 160, 8) == 4  # 2 x 2 tiles of 132, not 3 x 3
     calls = []
     tiled(lambda t: t, x[..., :30, :], 1, 40, 12, lambda d, n: calls.append((d, n)))
     assert calls == [(1, 1)]
