@@ -24,6 +24,15 @@ from imagery.errors import AreaError, ImageryError
 from imagery.raster import BANDS, Raster
 
 SCALE = 10000.0
+#: Why a raster in degrees is refused: its pixels are not square on the ground, and areas and
+#: the x4 grid are computed in metres.
+GEOGRAPHIC = (
+    "is in degrees of longitude and latitude; reproject it to its UTM zone first "
+    "(for example gdalwarp -t_srs EPSG:32633 in.tif out.tif)"
+)
+#: The lowest float reflectance taken as real: atmospheric correction (L2A offsets) can leave
+#: dark pixels slightly negative; far below that the file holds something else.
+MIN_REFLECTANCE = -0.1
 
 
 def read_bands(
@@ -40,7 +49,8 @@ def read_bands(
 
     Raises:
         ImageryError: unreadable file, or a pixel type other than 16/32-bit integer or float,
-            fewer than 3 bands, or floats that are not reflectance.
+            fewer than 3 bands, infinite values, no valid pixel, or floats that are not
+            reflectance (above 2 or below :data:`MIN_REFLECTANCE`).
         AreaError: wider or higher than ``max_size`` pixels.
     """
     try:
@@ -66,12 +76,23 @@ def read_bands(
                 names = tuple(f"band{i + 1}" for i in range(ds.count))
     except RasterioError as err:
         raise ImageryError(f"cannot read {path}: {err}") from err
+    infinite = int(np.isinf(data).sum())
+    if infinite:
+        raise ImageryError(
+            f"{path.name} holds {infinite} infinite values; mark them as nodata (NaN) and try again"
+        )
+    if not np.isfinite(data).any():
+        raise ImageryError(f"{path.name} has no valid pixel: every value is nodata")
     if dtype.kind in "ui":
         data /= SCALE
     elif np.nanmax(data) > 2:
         raise ImageryError(
             f"{path.name} holds floats up to {np.nanmax(data):.0f}: not reflectance (0-1); "
             "convert digital numbers with / 10000 or save them as uint16"
+        )
+    elif np.nanmin(data) < MIN_REFLECTANCE:
+        raise ImageryError(
+            f"{path.name} holds floats down to {np.nanmin(data):.2f}: not reflectance (0-1)"
         )
     return data, names, dtype
 
@@ -80,7 +101,7 @@ def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
     """All bands of a georeferenced GeoTIFF as a reflectance raster, and the file's dtype.
 
     Raises:
-        ImageryError: no CRS, or anything :func:`read_bands` refuses.
+        ImageryError: no CRS, a CRS in degrees, or anything :func:`read_bands` refuses.
         AreaError: wider or higher than ``max_size`` pixels.
     """
     try:
@@ -90,6 +111,8 @@ def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
         raise ImageryError(f"cannot read {path}: {err}") from err
     if crs is None:
         raise ImageryError(f"{path.name} has no coordinate reference system")
+    if crs.is_geographic:
+        raise ImageryError(f"{path.name} {GEOGRAPHIC}")
     data, names, dtype = read_bands(path, max_size)
     return Raster(data, crs, transform, names), dtype
 

@@ -21,6 +21,7 @@ from rasterio.errors import RasterioError
 from rasterio.warp import transform_geom
 from shapely.geometry import box, mapping
 
+from imagery.geotiff import GEOGRAPHIC
 from imagery.raster import BANDS
 from imagery.scene import BandSource, BBox, Scene, matches
 
@@ -63,6 +64,8 @@ def scenes_in_file(path: Path) -> list[Scene]:
     with rasterio.open(path) as ds:
         if ds.crs is None:
             raise ValueError("no coordinate reference system")
+        if ds.crs.is_geographic:
+            raise ValueError(GEOGRAPHIC)
         if np.dtype(ds.dtypes[0]).kind == "f":
             scale = 1.0  # float files are taken to hold reflectance already
         else:

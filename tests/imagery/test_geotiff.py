@@ -84,6 +84,13 @@ def test_band_names_without_descriptions(tmp_path: Path):
         ("u8", np.ones((4, 8, 8), np.uint8), "u8.tif has uint8 pixels"),
         ("two", np.ones((2, 8, 8), np.uint16), r"two.tif has 2 band\(s\); at least 3 are needed"),
         ("f", np.full((4, 8, 8), 1500, np.float32), "f.tif holds floats up to 1500: not reflect"),
+        (
+            "inf",
+            np.where(np.eye(8) > 0, np.inf, 0.1).astype(np.float32)[None].repeat(4, 0),
+            "inf.tif holds 32 infinite values; mark them as nodata",
+        ),
+        ("neg", np.full((4, 8, 8), -0.5, np.float32), "neg.tif holds floats down to -0.50: not r"),
+        ("empty", np.full((4, 8, 8), np.nan, np.float32), "empty.tif has no valid pixel"),
     ],
 )
 def test_files_that_are_not_reflectance_are_refused(tmp_path: Path, name, data, message):
@@ -97,6 +104,20 @@ def test_files_that_are_not_reflectance_are_refused(tmp_path: Path, name, data, 
 def test_floats_up_to_two_are_reflectance(tmp_path: Path):
     path = write_tif(tmp_path / "bright.tif", np.full((4, 8, 8), 1.8, np.float32), nodata=None)
     assert np.allclose(read_bands(path)[0], 1.8)
+    dark = write_tif(tmp_path / "dark.tif", np.full((4, 8, 8), -0.05, np.float32), nodata=None)
+    assert np.allclose(read_bands(dark)[0], -0.05)  # L2A offsets leave dark pixels below 0
+
+
+def test_a_raster_in_degrees_is_refused_with_what_to_do(tmp_path: Path):
+    from imagery.local import LocalCatalog
+
+    data = np.full((4, 8, 8), 1200, np.uint16)
+    path = write_tif(tmp_path / "wgs84.tif", data, (13.1, 48.3), 0.0001, "EPSG:4326")
+    with pytest.raises(ImageryError, match="wgs84.tif is in degrees .* reproject it to its UTM"):
+        read_raster(path, 1024)
+    catalog = LocalCatalog([tmp_path])
+    assert not catalog.scenes
+    assert catalog.problems == [f"wgs84.tif: {imagery.geotiff.GEOGRAPHIC}"]
 
 
 def test_size_limit_and_unreadable_files(tmp_path: Path):
