@@ -12,7 +12,11 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from labels.features import Feature, LabelError, as_geojson, new_feature
 
@@ -26,8 +30,9 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
     """New label features for the polygons in ``path``.
 
     Raises:
-        LabelError: wrong suffix, too large, unreadable, no CRS, no ``class_field``, a feature
-            that is not a polygon or not valid, or too many features.
+        LabelError: wrong suffix, too large, unreadable, no CRS or one that is not known,
+            coordinates that are not numbers or lie outside the CRS's area of use, no
+            ``class_field``, a feature that is not a polygon or not valid, or too many features.
     """
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -36,6 +41,8 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
         raise LabelError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB")
     if suffix == ".zip":
         _check_zip(path)
+    if suffix in (".geojson", ".json"):
+        _check_geojson_crs(path)
     source = f"/vsizip/{path}" if suffix == ".zip" else str(path)
     try:
         frame = gpd.read_file(source, engine="pyogrio")
@@ -48,6 +55,9 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
     if class_field not in frame.columns:
         fields = ", ".join(c for c in frame.columns if c != "geometry")
         raise LabelError(f"{path.name} has no field {class_field!r}; its fields: {fields}")
+    if not np.isfinite(shapely.get_coordinates(frame.geometry.to_numpy())).all():
+        raise LabelError(f"{path.name} has coordinates that are not numbers (NaN or infinite)")
+    _check_area_of_use(path.name, frame)
     frame = frame.to_crs("EPSG:4326")
     features = []
     for i, (geom, crop) in enumerate(zip(frame.geometry, frame[class_field], strict=True)):
@@ -60,6 +70,43 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
         except LabelError as err:
             raise LabelError(f"{path.name}: feature {i + 1}: {err}") from err
     return features
+
+
+def _check_geojson_crs(path: Path) -> None:
+    """A GeoJSON ``crs`` member must name a CRS that is known (GDAL would read WGS84 instead)."""
+    try:
+        member = json.loads(path.read_bytes()).get("crs")
+    except (ValueError, AttributeError, OSError):
+        return  # not a GeoJSON object: the reader says so
+    if member is None:
+        return
+    name = member.get("properties", {}).get("name") if isinstance(member, dict) else None
+    try:
+        CRS.from_user_input(name)
+    except (CRSError, TypeError) as err:
+        raise LabelError(
+            f"{path.name} declares a coordinate reference system that is not known: {name!r}"
+        ) from err
+
+
+def _check_area_of_use(name: str, frame: gpd.GeoDataFrame) -> None:
+    """The features must lie where their declared CRS is meant for (with 1 degree to spare): a
+    file in longitude/latitude that declares UTM would land near (0, 0) with no area."""
+    area = frame.crs.area_of_use
+    if area is None or frame.geometry.is_empty.all():
+        return
+    west, south, east, north = frame.to_crs("EPSG:4326").total_bounds
+    slack = 1.0
+    inside = (
+        south >= area.south - slack
+        and north <= area.north + slack
+        and (area.west > area.east or (west >= area.west - slack and east <= area.east + slack))
+    )
+    if not inside:
+        raise LabelError(
+            f"{name}: the coordinates do not fit its coordinate reference system "
+            f"({frame.crs.to_string()}, meant for {area.name}): check the CRS the file declares"
+        )
 
 
 def _check_zip(path: Path) -> None:

@@ -1,3 +1,4 @@
+import json
 import zipfile
 
 import pytest
@@ -38,3 +39,47 @@ def test_a_small_zip_that_unpacks_to_too_much_is_refused_before_reading(tmp_path
     not_zip.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(LabelError, match="not a readable zip"):
         read_polygons(not_zip, "crop_class", "ana", "S2")
+
+
+def fields_geojson(path, coordinates, crs: str | None) -> None:
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"crop_class": "maize"},
+                "geometry": {"type": "Polygon", "coordinates": [coordinates]},
+            }
+        ],
+    }
+    if crs:
+        collection["crs"] = {"type": "name", "properties": {"name": crs}}
+    path.write_text(json.dumps(collection))
+
+
+FIELD = [[13.10, 48.30], [13.11, 48.30], [13.11, 48.31], [13.10, 48.30]]
+
+
+def test_coordinates_that_do_not_fit_the_declared_crs_are_refused(tmp_path):
+    path = tmp_path / "lonlat_as_utm.geojson"
+    fields_geojson(path, FIELD, "EPSG:32633")  # degrees declared as UTM metres
+    with pytest.raises(LabelError, match="coordinates do not fit its coordinate reference system"):
+        read_polygons(path, "crop_class", "ana", "S2")
+    fields_geojson(path, FIELD, None)  # no crs member: GeoJSON's WGS84, and they fit
+    assert len(read_polygons(path, "crop_class", "ana", "S2")) == 1
+
+
+def test_an_unknown_crs_is_refused_not_read_as_wgs84(tmp_path):
+    path = tmp_path / "unknown.geojson"
+    fields_geojson(path, FIELD, "EPSG:999999")
+    with pytest.raises(LabelError, match="not known: 'EPSG:999999'"):
+        read_polygons(path, "crop_class", "ana", "S2")
+
+
+def test_coordinates_that_are_not_numbers_are_refused(tmp_path):
+    path = tmp_path / "nan.geojson"
+    fields_geojson(
+        path, [[13.10, 48.30], [float("nan"), 48.30], [13.11, 48.31], [13.10, 48.30]], None
+    )
+    with pytest.raises(LabelError, match="coordinates that are not numbers"):
+        read_polygons(path, "crop_class", "ana", "S2")
