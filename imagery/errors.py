@@ -16,3 +16,15 @@ class AreaError(ImageryError):
 
 class CatalogError(ImageryError):
     """A scene catalogue cannot be searched (unreachable server, bad answer)."""
+
+
+def unreadable(what: str, err: Exception) -> ImageryError:
+    """One line for a raster that cannot be read. GDAL reports damaged pixel data (a compressed
+    block that does not decode) only as "Read failed"; this says what it means."""
+    text = str(err)
+    if "Read failed" in text or "IReadBlock" in text:
+        return ImageryError(
+            f"{what}: the file is damaged (its pixel data cannot be decoded); "
+            "download or export it again"
+        )
+    return ImageryError(f"{what}: {text}")

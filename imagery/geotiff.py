@@ -20,7 +20,7 @@ from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 
-from imagery.errors import AreaError, ImageryError
+from imagery.errors import AreaError, ImageryError, unreadable
 from imagery.raster import BANDS, Raster
 
 SCALE = 10000.0
@@ -75,7 +75,7 @@ def read_bands(
             else:
                 names = tuple(f"band{i + 1}" for i in range(ds.count))
     except RasterioError as err:
-        raise ImageryError(f"cannot read {path}: {err}") from err
+        raise unreadable(f"cannot read {path}", err) from err
     infinite = int(np.isinf(data).sum())
     if infinite:
         raise ImageryError(
@@ -108,7 +108,7 @@ def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:
         with rasterio.open(path) as ds:
             crs, transform = ds.crs, ds.transform
     except RasterioError as err:
-        raise ImageryError(f"cannot read {path}: {err}") from err
+        raise unreadable(f"cannot read {path}", err) from err
     if crs is None:
         raise ImageryError(f"{path.name} has no coordinate reference system")
     if crs.is_geographic:

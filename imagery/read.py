@@ -13,7 +13,7 @@ from rasterio.errors import RasterioError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
-from imagery.errors import AreaError, ImageryError
+from imagery.errors import AreaError, ImageryError, unreadable
 from imagery.raster import Raster
 from imagery.scene import BBox, Scene
 
@@ -59,7 +59,7 @@ def read_area(scene: Scene, bbox: BBox, max_size: int = MAX_SIZE) -> Raster:
                         raise ImageryError(f"band {band.name} of {scene.id} has another CRS")
                     arrays.append(band.reflectance(ds.read(band.index, window=window, masked=True)))
     except RasterioError as err:
-        raise ImageryError(f"Cannot read scene {scene.id}: {err}") from err
+        raise unreadable(f"Cannot read scene {scene.id}", err) from err
     data = np.stack(arrays)
     if np.isnan(data).all():
         raise AreaError(f"Scene {scene.id} has no data in this area.")
@@ -114,7 +114,7 @@ def read_preview(scene: Scene, max_size: int = 768) -> Raster:
                     crs = ds.crs
                     arrays.append(band.reflectance(dn))
     except RasterioError as err:
-        raise ImageryError(f"Cannot read a preview of {scene.id}: {err}") from err
+        raise unreadable(f"Cannot read a preview of {scene.id}", err) from err
     return Raster(
         np.stack(arrays).astype(np.float32), crs, transform, tuple(b.name for b in scene.bands)
     )

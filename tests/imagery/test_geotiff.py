@@ -167,3 +167,16 @@ def test_a_write_whose_folder_is_a_file_fails_without_touching_anything(tmp_path
         write_geotiff(tmp_path / "file" / "x.tif", np.ones((4, 8, 8), np.uint16), UTM, TRANSFORM)
     assert (tmp_path / "file").read_text() == "not a folder"
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+def test_damaged_pixel_data_is_named_as_such(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    data = rng.integers(1, 15000, (4, 64, 64)).astype(np.uint16)
+    path = write_tif(tmp_path / "broken.tif", data)
+    raw = bytearray(path.read_bytes())
+    with rasterio.open(path) as ds:
+        offset = int(ds.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=1))
+    raw[offset : offset + 64] = b"\xff" * 64  # the first compressed block no longer decodes
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ImageryError, match="broken.tif: the file is damaged .* export it again"):
+        read_raster(path, 1024)
