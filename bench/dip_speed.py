@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 import numpy as np
 import torch
@@ -39,10 +38,9 @@ from sr.evaluate import centre_crop
 from sr.metrics import psnr
 from sr.train import load_reflectance
 
-T = TypeVar("T")
 AUSTRIA = "s2_austria_T33UUP_2021_2dates.tif"
 #: Austria (held out, both dates), Denmark (the validation scene of the Decrappify training) and
-#: a Madagascar scene; the DIP warm start is fitted to none of them.
+#: a Madagascar scene.
 CROP_FILES = (
     AUSTRIA,
     "train/s2_denmark_T33UUB_20170527_L1C_nogeo.tif",

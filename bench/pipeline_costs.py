@@ -53,8 +53,8 @@ def measure(pipeline: str, preset: str, device: str, dip_iterations: int) -> dic
         enhance(raster, pipeline, 4, device)
         return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb(device)}
     cfg = dip.PRESETS[preset]
-    (starts, side), multiple = spans(256, DIP_TILE, DIP_OVERLAP), 2**cfg.scales * cfg.upsample // 4
-    side = -(-side // multiple) * multiple
+    starts, side = spans(256, DIP_TILE, DIP_OVERLAP)
+    side = dip.fit_side(side, cfg, 4)
     lr = torch.from_numpy(raster.data[:, :side, :side])[None].to(device)
     start = time.perf_counter()
     dip.fit(lr, 4, dip.DipConfig(**{**cfg.__dict__, "iterations": dip_iterations + 2}))

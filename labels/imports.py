@@ -57,8 +57,9 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
         raise LabelError(f"{path.name} has no field {class_field!r}; its fields: {fields}")
     if not np.isfinite(shapely.get_coordinates(frame.geometry.to_numpy())).all():
         raise LabelError(f"{path.name} has coordinates that are not numbers (NaN or infinite)")
-    _check_area_of_use(path.name, frame)
+    declared = frame.crs
     frame = frame.to_crs("EPSG:4326")
+    _check_area_of_use(path.name, declared, frame)
     features = []
     for i, (geom, crop) in enumerate(zip(frame.geometry, frame[class_field], strict=True)):
         if geom is None:
@@ -89,13 +90,14 @@ def _check_geojson_crs(path: Path) -> None:
         ) from err
 
 
-def _check_area_of_use(name: str, frame: gpd.GeoDataFrame) -> None:
-    """The features must lie where their declared CRS is meant for (with 1 degree to spare): a
-    file in longitude/latitude that declares UTM would land near (0, 0) with no area."""
-    area = frame.crs.area_of_use
+def _check_area_of_use(name: str, declared: CRS, frame: gpd.GeoDataFrame) -> None:
+    """The features (``frame``, reprojected to WGS84) must lie where the ``declared`` CRS is meant
+    for (with 1 degree to spare): a file in longitude/latitude that declares UTM would land near
+    (0, 0) with no area."""
+    area = declared.area_of_use
     if area is None or frame.geometry.is_empty.all():
         return
-    west, south, east, north = frame.to_crs("EPSG:4326").total_bounds
+    west, south, east, north = frame.total_bounds
     slack = 1.0
     inside = (
         south >= area.south - slack
@@ -105,7 +107,7 @@ def _check_area_of_use(name: str, frame: gpd.GeoDataFrame) -> None:
     if not inside:
         raise LabelError(
             f"{name}: the coordinates do not fit its coordinate reference system "
-            f"({frame.crs.to_string()}, meant for {area.name}): check the CRS the file declares"
+            f"({declared.to_string()}, meant for {area.name}): check the CRS the file declares"
         )
 
 

@@ -179,9 +179,8 @@ def estimate_seconds(
     if PIPELINES[pipeline][0] != "dip":
         return 0.0
     cfg = dip_module.PRESETS[preset]
-    multiple = max(1, 2**cfg.scales * cfg.upsample // scale)
     (ys, th), (xs, tw) = spans(height, DIP_TILE, DIP_OVERLAP), spans(width, DIP_TILE, DIP_OVERLAP)
-    th, tw = -(-th // multiple) * multiple, -(-tw // multiple) * multiple  # padded as in fits
+    th, tw = dip_module.fit_side(th, cfg, scale), dip_module.fit_side(tw, cfg, scale)
     per_iteration = dip_module.iteration_seconds(
         cfg, len(BANDS), th, tw, scale, pick_device(device)
     )
@@ -196,12 +195,15 @@ def _upsample(
         with torch.inference_mode():
             return F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
     cfg = dip_module.PRESETS[preset]
-    multiple = max(1, 2**cfg.scales * cfg.upsample // scale)
     state = {"tile": 0, "tiles": 1}
 
     def fit_tile(t: torch.Tensor) -> torch.Tensor:
         h, w = t.shape[-2:]
-        padded = F.pad(t, (0, (-w) % multiple, 0, (-h) % multiple), mode="replicate")
+        pad_w, pad_h = (
+            dip_module.fit_side(w, cfg, scale) - w,
+            dip_module.fit_side(h, cfg, scale) - h,
+        )
+        padded = F.pad(t, (0, pad_w, 0, pad_h), mode="replicate")
 
         def on_step(s: dip_module.DipStep) -> None:
             done = (state["tile"] + s.iteration / s.total) / state["tiles"]

@@ -1,18 +1,14 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from sr.degrade import downsample, gaussian_kernel, lanczos2_kernel
 from sr.dip import PRESETS, DipConfig, fit, iteration_seconds
+from tests.sr.conftest import TINY as TINY_FIT
 
-TINY = DipConfig(
-    channels=8,
-    scales=2,
-    skip_channels=2,
-    input_channels=8,
-    iterations=120,
-    preview_every=40,
-)
+TINY = replace(TINY_FIT, iterations=120, preview_every=40)
 
 
 def smooth_image(seed: int = 0) -> torch.Tensor:

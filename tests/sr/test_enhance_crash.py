@@ -37,7 +37,6 @@ def test_a_killed_enhancement_never_leaves_a_half_written_output(tmp_path: Path)
     for round_ in range(6):
         if round_ == 3:  # from here on, a complete earlier result is there to be kept
             assert enhance(src, out).wait() == 0
-            before = out.read_bytes()
         proc = enhance(src, out)
         time.sleep(1.8 + 0.5 * round_)  # from start-up to the end of the write (about 4 s)
         proc.send_signal(signal.SIGKILL)
@@ -46,5 +45,5 @@ def test_a_killed_enhancement_never_leaves_a_half_written_output(tmp_path: Path)
             assert complete(out)
         if round_ >= 3:
             assert out.exists()
-    assert complete(out) and len(before) > 0
+    assert complete(out)
     assert src.read_bytes() == write_tif(tmp_path / "again.tif", data).read_bytes()
