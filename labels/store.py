@@ -21,14 +21,15 @@ import fcntl
 import json
 import os
 import re
-import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from labels import setfile
 from labels.features import Feature, LabelError, now
 from labels.geometry import area_ha, set_crs
 
@@ -38,13 +39,19 @@ NAME = re.compile(r"\w[\w .-]{0,79}")
 
 @dataclass
 class Saved:
-    """What a save did: the set as saved, the id of this batch of changes (for undo), the ids
-    not changed because someone else changed them first, and how many changes were applied."""
+    """What a save did: the id of this batch of changes (for undo), the ids not changed because
+    someone else changed them first, how many changes were applied, and the set as saved (its
+    file's text; ``data`` parses it when asked)."""
 
-    data: dict[str, Any]
     batch: str
     conflicts: list[str] = field(default_factory=list)
     applied: int = 0
+    text: bytes = b""
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.text)
+        return result
 
 
 class LabelStore:
@@ -77,29 +84,16 @@ class LabelStore:
         """The set as a GeoJSON FeatureCollection; an empty one when it does not exist yet.
 
         Raises:
-            LabelError: the file is damaged (it is left untouched).
+            LabelError: the file is damaged or cannot be read (it is left untouched).
         """
         path = self.path(name)
         if not path.exists():
             return {"type": "FeatureCollection", "label_set": {"name": name}, "features": []}
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise LabelError(
-                f"label set {name!r} ({path}) is damaged and was kept as it is: {err}"
-            ) from err
-        if (
-            not isinstance(data, dict)
-            or data.get("type") != "FeatureCollection"
-            or not isinstance(data.get("features"), list)
-        ):
-            raise LabelError(
-                f"label set {name!r} ({path}) is not a GeoJSON FeatureCollection; kept as it is"
-            )
-        problem = _damage(data)
-        if problem:
-            raise LabelError(f"label set {name!r} ({path}) {problem}; kept as it is")
-        return data
+            text = path.read_bytes()
+        except OSError as err:
+            raise LabelError(f"label set {name!r} ({path}) cannot be read: {err}") from err
+        return setfile.parse(text, name, path)
 
     def apply(
         self,
@@ -126,84 +120,123 @@ class LabelStore:
             who: the annotator, for the journal.
 
         A set that does not exist yet is created, even with no change (so a new set can be
-        started empty).
+        started empty). The time taken grows with the changes, not with the set, but for
+        copying the set's bytes to disk (:mod:`labels.setfile`).
 
         Raises:
-            LabelError: bad name or damaged file (then nothing is written).
+            LabelError: bad name, damaged file, or the disk refused the write (then nothing
+                is changed).
         """
-        self.root.mkdir(parents=True, exist_ok=True)
         expected = expected or {}
-        with self._lock(name):
-            data = self.load(name)
-            new_file = not self.path(name).exists()
-            meta = data.setdefault("label_set", {"name": name})
-            for key, value in (info or {}).items():
-                meta.setdefault(key, value)
-            meta.setdefault("created", now())
-            by_id = {f.get("id"): f for f in data["features"]}
-            saved = Saved(data, uuid.uuid4().hex)
-            entries: list[tuple[str, str, Any, Any]] = []
-
-            def conflict(fid: str) -> bool:
-                old = by_id.get(fid)
-                seen = expected.get(fid)
-                if seen is not None and (old is None or old["properties"].get("rev") != seen):
-                    saved.conflicts.append(fid)
-                    return True
-                return False
-
-            for feature in upserts:
-                if conflict(feature["id"]):
-                    continue
-                old = by_id.get(feature["id"])
-                feature = copy.deepcopy(feature)
-                props = feature["properties"]
-                props["area_ha"] = round(area_ha(feature["geometry"], set_crs(data)), 4)
-                if old is not None:
-                    props["created"] = old["properties"].get("created")
-                    props["updated"] = now()
-                    props["rev"] = int(old["properties"].get("rev", 1)) + 1
-                else:
-                    props.setdefault("rev", 1)
-                by_id[feature["id"]] = feature
-                entries.append(("edit" if old else "add", feature["id"], old, feature))
-            for fid in deletes:
-                if fid in by_id and not conflict(fid):
-                    entries.append(("delete", fid, by_id.pop(fid), None))
-            data["features"] = list(by_id.values())
-            journal_size = None
-            try:
-                if entries:  # journal first (write-ahead): a crash between the two writes leaves
-                    # the journal ahead of the set, never a saved change missing from it
-                    journal_size = self._journal(name, saved.batch, who, entries)
-                if entries or new_file:
-                    _write_atomic(self.path(name), data)
-            except OSError as err:  # a full disk, a lost folder: undo the journal lines too
-                if journal_size is not None:
-                    os.truncate(self._journal_path(name), journal_size)
-                raise LabelError(
-                    f"the set could not be saved ({err.strerror or err}); nothing was changed"
-                ) from err
-            saved.applied = len(entries)
+        saved = Saved(batch=uuid.uuid4().hex)
+        path = self.path(name)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self._lock(name):
+                self._apply(path, name, upserts, deletes, info or {}, expected, who, saved)
+        except OSError as err:  # a full disk, a lost folder, a read-only mount
+            raise LabelError(
+                f"the set could not be saved ({err.strerror or err}); nothing was changed"
+            ) from err
         return saved
 
+    def _apply(
+        self,
+        path: Path,
+        name: str,
+        upserts: Sequence[Feature],
+        deletes: Sequence[str],
+        info: dict[str, Any],
+        expected: dict[str, int],
+        who: str,
+        saved: Saved,
+    ) -> None:
+        new_file = not path.exists()
+        current = setfile.read(path, name)
+        meta = dict(current.meta.get("label_set") or {"name": name})
+        for key, value in info.items():
+            meta.setdefault(key, value)
+        meta.setdefault("created", now())
+        self._drop_unsaved(name, meta.get("journal_bytes"))
+        first = [current.feature(next(iter(current.lines)))] if current.lines else upserts[:1]
+        crs = set_crs({"label_set": meta, "features": first})
+        entries: list[tuple[str, str, Any, Any]] = []
+
+        def conflict(fid: str) -> bool:
+            seen = expected.get(fid)
+            if seen is not None and (fid not in current.lines or current.revs[fid] != seen):
+                saved.conflicts.append(fid)
+                return True
+            return False
+
+        for feature in upserts:
+            if conflict(feature["id"]):
+                continue
+            old = current.feature(feature["id"]) if feature["id"] in current.lines else None
+            feature = copy.deepcopy(feature)
+            props = feature["properties"]
+            props["area_ha"] = round(area_ha(feature["geometry"], crs), 4)
+            if old is not None:
+                props["created"] = old["properties"].get("created")
+                props["updated"] = now()
+                props["rev"] = int(old["properties"].get("rev", 1)) + 1
+            else:
+                props.setdefault("rev", 1)
+            entries.append(("edit" if old else "add", feature["id"], old, feature))
+        for fid in deletes:
+            if fid in current.lines and not conflict(fid):
+                entries.append(("delete", fid, current.feature(fid), None))
+        if not entries and not new_file:
+            saved.text = current.text()
+            return
+        journal_size = None
+        try:
+            if entries:  # journal first (write-ahead): a crash between the two writes leaves
+                # the journal ahead of the set; the set records how much of it it includes
+                journal_size = self._journal(name, saved.batch, who, entries)
+                meta["journal_bytes"] = self._journal_path(name).stat().st_size
+            current.meta["label_set"] = meta
+            for op, fid, _, after in entries:
+                if op == "delete":
+                    current.drop(fid)
+                else:
+                    current.put(after)
+            saved.text = setfile.write(path, current)
+        except OSError:  # undo the journal lines too
+            if journal_size is not None:
+                os.truncate(self._journal_path(name), journal_size)
+            raise
+        saved.applied = len(entries)
+
     def update_info(self, name: str, info: dict[str, Any]) -> dict[str, Any]:
-        """Set (overwrite) set-level facts such as the class list; returns the saved set."""
-        with self._lock(name):
-            data = self.load(name)
-            data.setdefault("label_set", {"name": name}).update(info)
-            _write_atomic(self.path(name), data)
-        return data
+        """Set (overwrite) set-level facts such as the class list; returns the saved set.
+
+        Raises:
+            LabelError: bad name, damaged file, or the disk refused the write.
+        """
+        try:
+            with self._lock(name):
+                current = setfile.read(self.path(name), name)
+                current.meta.setdefault("label_set", {"name": name}).update(info)
+                text = setfile.write(self.path(name), current)
+        except OSError as err:
+            raise LabelError(
+                f"the set could not be saved ({err.strerror or err}); nothing was changed"
+            ) from err
+        return setfile.parse(text, name, self.path(name))
 
     def history(self, name: str) -> list[dict[str, Any]]:
         """The set's journal, oldest first: one entry per change with its ``batch``, ``time``,
         ``who``, ``op`` (add, edit, delete), feature ``id``, and the feature ``before`` and
-        ``after``."""
+        ``after``. Entries of changes that never reached the set (a writer killed between its
+        two writes) and lines cut by a crash are left out."""
         path = self._journal_path(name)
         if not path.exists():
             return []
+        with open(path, "rb") as handle:
+            text = handle.read(_journal_bytes(setfile.header(self.path(name))))
         entries = []
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in text.decode("utf-8", errors="replace").splitlines():
             try:
                 entries.append(json.loads(line))
             except json.JSONDecodeError:
@@ -213,7 +246,7 @@ class LabelStore:
     def revert(self, name: str, batch: str, who: str = "") -> Saved:
         """Undo one batch of changes (redo: revert the revert). Features changed since by
         someone else are left alone and returned as conflicts."""
-        entries = [e for e in self.history(name) if e["batch"] == batch]
+        entries = self._batch(name, batch)
         upserts, deletes, expected = [], [], {}
         for e in reversed(entries):
             if e["op"] == "add":
@@ -265,6 +298,31 @@ class LabelStore:
             if self._journal_path(name).exists():
                 os.replace(self._journal_path(name), trash / f"{name}.{stamp}.journal.jsonl")
         return dst
+
+    def _batch(self, name: str, batch: str) -> list[dict[str, Any]]:
+        """The journal entries of one batch, oldest first. A batch's lines are written together,
+        and undo is of recent batches: the journal is searched from its end."""
+        path = self._journal_path(name)
+        if not path.exists():
+            return []
+        start = json.dumps({"batch": batch})[:-1].encode("utf-8")  # how its lines begin
+        found = []
+        for line in _lines_backward(path, _journal_bytes(setfile.header(self.path(name)))):
+            if line.startswith(start):
+                try:
+                    found.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+            elif found:
+                break
+        return found[::-1]
+
+    def _drop_unsaved(self, name: str, included: Any) -> None:
+        """Cut the journal back to what the set includes (its ``label_set.journal_bytes``): what
+        lies beyond was written by a save killed before it wrote the set."""
+        path = self._journal_path(name)
+        if isinstance(included, int) and path.exists() and path.stat().st_size > included:
+            os.truncate(path, included)
 
     def _journal_path(self, name: str) -> Path:
         return self.root / ".journal" / f"{self.path(name).stem}.jsonl"
@@ -327,36 +385,23 @@ class LabelStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _damage(data: dict[str, Any]) -> str:
-    """What makes a (hand-edited) set unusable, or ``""``: every feature must be an object with
-    an id, a geometry object and a properties object; ``label_set`` must be an object."""
-    if not isinstance(data.get("label_set", {}), dict):
-        return "has a 'label_set' that is not an object"
-    for i, f in enumerate(data["features"], start=1):
-        if not isinstance(f, dict):
-            return f"has a feature {i} that is not an object"
-        if not isinstance(f.get("geometry"), dict):
-            return f"has a feature {i} without a geometry"
-        if not isinstance(f.get("properties"), dict):
-            return f"has a feature {i} without properties"
-        if not f.get("id"):
-            return f"has a feature {i} without an id"
-    return ""
+def _journal_bytes(meta: dict[str, Any] | None) -> int:
+    """How much of the journal the set includes; -1 (all of it) when it does not say."""
+    included = ((meta or {}).get("label_set") or {}).get("journal_bytes")
+    return included if isinstance(included, int) and included >= 0 else -1
 
 
-def _write_atomic(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+def _lines_backward(path: Path, end: int, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of the file's first ``end`` bytes (all of it when ``end`` is -1), last first."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        pos = size if end < 0 else min(end, size)
+        rest = b""
+        while pos > 0:
+            step = min(chunk, pos)
+            pos -= step
+            handle.seek(pos)
+            lines = (handle.read(step) + rest).split(b"\n")
+            rest = lines[0]
+            yield from reversed(lines[1:])
+        yield rest

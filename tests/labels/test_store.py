@@ -164,7 +164,7 @@ def test_a_torn_journal_line_is_never_glued_to_the_next_change(tmp_path):
 def test_a_failed_save_changes_nothing_and_says_so(tmp_path, monkeypatch):
     import errno
 
-    import labels.store
+    import labels.setfile
 
     store = LabelStore(tmp_path)
     store.apply("s", [new_feature(SQUARE, "maize", "ana", "S2", "original")], who="ana")
@@ -172,14 +172,52 @@ def test_a_failed_save_changes_nothing_and_says_so(tmp_path, monkeypatch):
     journal = tmp_path / ".journal" / "s.jsonl"
     journal_before = journal.read_bytes()
 
-    def disk_full(path, data):
+    def disk_full(path, text):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(labels.store, "_write_atomic", disk_full)
+    monkeypatch.setattr(labels.setfile, "_write_atomic", disk_full)
     with pytest.raises(LabelError, match="No space left on device.*nothing was changed"):
         store.apply("s", [new_feature(SQUARE2, "wheat", "ana", "S2", "original")], who="ana")
     assert store.path("s").read_bytes() == set_before
     assert journal.read_bytes() == journal_before
+    monkeypatch.undo()  # the disk has room again: the refused change was not kept anywhere
+    store.apply("s", [new_feature(SQUARE2, "barley", "ana", "S2", "original")], who="ana")
+    assert [f["properties"]["crop_class"] for f in store.load("s")["features"]] == [
+        "maize",
+        "barley",
+    ]
+
+
+def test_changes_killed_before_reaching_the_set_are_not_in_its_history(tmp_path, monkeypatch):
+    import labels.setfile
+
+    store = LabelStore(tmp_path)
+    kept = store.apply("s", [new_feature(SQUARE, "maize", "ana", "S2", "original")], who="ana")
+
+    def killed(path, text):  # the process dies after its journal write, before the set's
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(labels.setfile, "_write_atomic", killed)
+        with pytest.raises(KeyboardInterrupt):
+            store.apply("s", [new_feature(SQUARE2, "wheat", "ana", "S2", "original")], who="ana")
+    assert [e["batch"] for e in store.history("s")] == [kept.batch]
+    later = store.apply("s", [], deletes=[kept.data["features"][0]["id"]], who="ana")
+    assert [e["batch"] for e in store.history("s")] == [kept.batch, later.batch]
+    assert "wheat" not in (tmp_path / ".journal" / "s.jsonl").read_text()  # cleaned on save
+    store.revert("s", later.batch)
+    assert [f["properties"]["crop_class"] for f in store.load("s")["features"]] == ["maize"]
+
+
+def test_a_saved_set_is_one_feature_a_line_and_opens_in_gis_software(tmp_path: Path):
+    import geopandas as gpd
+
+    store = LabelStore(tmp_path)
+    store.apply("s", [feature(), feature("barley")], info={"scene_id": "S2"})
+    lines = store.path("s").read_text().splitlines()
+    assert len(lines) == 4 and lines[0].endswith('"features": [') and lines[-1] == "]}"
+    frame = gpd.read_file(store.path("s"))
+    assert sorted(frame["crop_class"]) == ["barley", "maize"] and frame.crs.to_epsg() == 4326
 
 
 @pytest.mark.parametrize(
@@ -216,3 +254,22 @@ def test_temporary_files_of_killed_writers_are_removed_at_the_next_save(tmp_path
     store.apply("a", [feature("wheat")])
     assert not stale.exists() and other.exists()
     assert len(store.load("a")["features"]) == 2
+
+
+def test_undo_finds_an_old_batch_across_read_chunks(tmp_path: Path, monkeypatch):
+    import labels.store
+
+    store = LabelStore(tmp_path)
+    first = store.apply("s", [feature("maize")], who="ana")
+    for crop in ("wheat", "rye", "oats"):
+        store.apply("s", [new_feature(SQUARE2, crop, "ana", "S2", "original")], who="ana")
+    lines_backward = labels.store._lines_backward
+    monkeypatch.setattr(  # chunks far smaller than a line: every line crosses a boundary
+        labels.store, "_lines_backward", lambda path, end: lines_backward(path, end, chunk=7)
+    )
+    store.revert("s", first.batch, who="ana")
+    assert sorted(f["properties"]["crop_class"] for f in store.load("s")["features"]) == [
+        "oats",
+        "rye",
+        "wheat",
+    ]

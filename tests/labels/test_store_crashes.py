@@ -40,8 +40,8 @@ def test_a_process_killed_while_saving_leaves_the_last_complete_state(tmp_path: 
         assert counts[-1] % 200 == 0
         json.loads((tmp_path / "crash.geojson").read_text())
     assert counts == sorted(counts) and counts[-1] > 0
-    journal = LabelStore(tmp_path).history("crash")  # a line cut by the kill is skipped
-    assert len(journal) >= counts[-1]
+    # A line cut by the kill, and lines of a save killed before it wrote the set, are left out
+    assert len(LabelStore(tmp_path).history("crash")) == counts[-1]
 
 
 def _edit_own(root: str, ids: list[str], who: str) -> None:
