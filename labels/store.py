@@ -24,7 +24,7 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -130,14 +130,10 @@ class LabelStore:
         expected = expected or {}
         saved = Saved(batch=uuid.uuid4().hex)
         path = self.path(name)
-        try:
+        with _refused("saved"):  # a full disk, a lost folder, a read-only mount
             self.root.mkdir(parents=True, exist_ok=True)
             with self._lock(name):
                 self._apply(path, name, upserts, deletes, info or {}, expected, who, saved)
-        except OSError as err:  # a full disk, a lost folder, a read-only mount
-            raise LabelError(
-                f"the set could not be saved ({err.strerror or err}); nothing was changed"
-            ) from err
         return saved
 
     def _apply(
@@ -214,15 +210,12 @@ class LabelStore:
         Raises:
             LabelError: bad name, damaged file, or the disk refused the write.
         """
-        try:
-            with self._lock(name):
-                current = setfile.read(self.path(name), name)
-                current.meta.setdefault("label_set", {"name": name}).update(info)
-                text = setfile.write(self.path(name), current)
-        except OSError as err:
-            raise LabelError(
-                f"the set could not be saved ({err.strerror or err}); nothing was changed"
-            ) from err
+        with _refused("saved"), self._lock(name):
+            current = setfile.read(self.path(name), name)
+            meta = {**current.meta.get("label_set", {"name": name}), **info}
+            text = setfile.write(
+                self.path(name), replace(current, meta={**current.meta, "label_set": meta})
+            )
         return setfile.parse(text, name, self.path(name))
 
     def history(self, name: str) -> list[dict[str, Any]]:
@@ -272,25 +265,33 @@ class LabelStore:
         """Rename a set and its journal.
 
         Raises:
-            LabelError: a bad name, ``old`` missing or ``new`` taken.
+            LabelError: a bad name, ``old`` missing, ``new`` taken, or the disk refused.
         """
         src, dst = self.path(old), self.path(new)
-        with self._lock(old), self._lock(new):
+        with _refused("renamed"), self._lock(old), self._lock(new):
             if not src.exists():
                 raise LabelError(f"there is no label set {old!r}")
             if dst.exists():
                 raise LabelError(f"a label set {new!r} exists already")
             os.replace(src, dst)
-            if self._journal_path(old).exists():
-                os.replace(self._journal_path(old), self._journal_path(new))
+            try:
+                if self._journal_path(old).exists():
+                    os.replace(self._journal_path(old), self._journal_path(new))
+            except OSError:
+                os.replace(dst, src)  # set and journal keep one name
+                raise
 
     def delete(self, name: str) -> Path:
-        """Move a set (and its journal) to the ``.trash`` folder; returns where it went."""
+        """Move a set (and its journal) to the ``.trash`` folder; returns where it went.
+
+        Raises:
+            LabelError: a bad name, no such set, or the disk refused (the set stays).
+        """
         src = self.path(name)
         trash = self.root / ".trash"
-        trash.mkdir(parents=True, exist_ok=True)
         stamp = now().replace(":", "")
-        with self._lock(name):
+        with _refused("deleted"), self._lock(name):
+            trash.mkdir(parents=True, exist_ok=True)
             if not src.exists():
                 raise LabelError(f"there is no label set {name!r}")
             dst = trash / f"{name}.{stamp}{SUFFIX}"
@@ -383,6 +384,17 @@ class LabelStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _refused(what: str) -> Iterator[None]:
+    """An ``OSError`` (a full disk, a read-only or lost folder) as one clear ``LabelError``."""
+    try:
+        yield
+    except OSError as err:
+        raise LabelError(
+            f"the set could not be {what} ({err.strerror or err}); nothing was changed"
+        ) from err
 
 
 def _journal_bytes(meta: dict[str, Any] | None) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -14,6 +15,8 @@ from imagery.scene import Scene
 from labels.features import LabelError
 from labels.store import LabelStore
 from webmap.render import Overlay, overlay, stretch_limits
+
+T = TypeVar("T")
 
 #: Largest area the app reads, in 10 m pixels a side: the x4 image (2048 px) is shown unreduced.
 APP_MAX_SIZE = 512
@@ -43,6 +46,16 @@ def init_state() -> None:
     st.session_state["annotator"] = st.sidebar.text_input(
         "Annotator", st.session_state["annotator"], help="Your name, saved with every polygon."
     ).strip()
+
+
+def attempt(action: Callable[[], T], where: Any = st) -> T | None:
+    """Run a change to a label set; a refusal (a bad name, a damaged file, a full disk) is shown
+    as one error box in ``where`` and ``None`` returned."""
+    try:
+        return action()
+    except LabelError as err:
+        where.error(str(err))
+        return None
 
 
 def local_catalog() -> LocalCatalog:

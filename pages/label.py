@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -15,7 +16,7 @@ from labels.edits import NewPolygonRules, diff_drawings, plan_edits
 from labels.features import LabelError
 from labels.geometry import area_ha, set_crs
 from labels.store import LabelStore
-from pages.common import image_overlay, init_state, label_store
+from pages.common import attempt, image_overlay, init_state, label_store
 from pages.label_state import (
     after_save,
     map_key,
@@ -148,11 +149,14 @@ for column, label, source, target, what in (
 ):
     if column.button(label, disabled=not source):
         # reverting a batch is itself a batch: reverting that one redoes the change
-        saved = store.revert(set_name, source.pop(), who=annotator)
-        after_save(state, saved, set_name, what, undoable=False)
-        if saved.applied:
-            target.append(saved.batch)
-        st.rerun()
+        batch = source[-1]
+        reverted = attempt(partial(store.revert, set_name, batch, who=annotator))
+        if reverted is not None:
+            source.pop()
+            after_save(state, reverted, set_name, what, undoable=False)
+            if reverted.applied:
+                target.append(reverted.batch)
+            st.rerun()
 status = state.status if state.status_for == set_name else ""
 b3.caption(status or "Every change is saved as soon as it is made.")
 
@@ -218,25 +222,34 @@ if chosen:
         reclassed = [
             {**f, "properties": {**f["properties"], "crop_class": new_class}} for f in chosen
         ]
-        saved = store.apply(set_name, reclassed, expected=shown_revs(snapshot), who=annotator)
-        after_save(
-            state, saved, set_name, f"{plural(saved.applied, 'polygon')} now {new_class}", True
+        done = attempt(
+            lambda: store.apply(set_name, reclassed, expected=shown_revs(snapshot), who=annotator)
         )
-        st.rerun()
+        if done is not None:
+            message = f"{plural(done.applied, 'polygon')} now {new_class}"
+            after_save(state, done, set_name, message, True)
+            st.rerun()
     if a4.button("Delete selected"):
-        saved = store.apply(
-            set_name,
-            deletes=[f["id"] for f in chosen],
-            expected=shown_revs(snapshot),
-            who=annotator,
+        done = attempt(
+            lambda: store.apply(
+                set_name,
+                deletes=[f["id"] for f in chosen],
+                expected=shown_revs(snapshot),
+                who=annotator,
+            )
         )
-        after_save(state, saved, set_name, f"{plural(saved.applied, 'polygon')} deleted", True)
-        st.rerun()
+        if done is not None:
+            message = f"{plural(done.applied, 'polygon')} deleted"
+            after_save(state, done, set_name, message, True)
+            st.rerun()
     if len(chosen) == 1:
         n1, n2 = st.columns([4, 1])
         note = n1.text_input("Note", chosen[0]["properties"].get("note", ""))
         if n2.button("Save note"):
             edit = {**chosen[0], "properties": {**chosen[0]["properties"], "note": note}}
-            saved = store.apply(set_name, [edit], expected=shown_revs(snapshot), who=annotator)
-            after_save(state, saved, set_name, "note", True)
-            st.rerun()
+            done = attempt(
+                lambda: store.apply(set_name, [edit], expected=shown_revs(snapshot), who=annotator)
+            )
+            if done is not None:
+                after_save(state, done, set_name, "note", True)
+                st.rerun()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -11,7 +12,7 @@ from labels.classes import set_classes
 from labels.export import export
 from labels.features import LabelError
 from labels.imports import MAX_BYTES, read_polygons
-from pages.common import init_state, label_store, pick_label_set
+from pages.common import attempt, init_state, label_store, pick_label_set
 
 EXPORTS = [
     ("GeoJSON (WGS84)", ".geojson", "enhanced", "application/geo+json"),
@@ -31,13 +32,9 @@ annotator = st.session_state["annotator"]
 with st.expander("New label set", expanded=not names):
     new = st.text_input("Name of the new set")
     if st.button("Create", disabled=not new.strip()):
-        try:
-            if new.strip() in names:
-                raise LabelError(f"a label set {new.strip()!r} exists already")
-            store.apply(new.strip(), info={"created_by": annotator})
-        except LabelError as err:
-            st.error(str(err))
-        else:
+        if new.strip() in names:
+            st.error(f"a label set {new.strip()!r} exists already")
+        elif attempt(lambda: store.apply(new.strip(), info={"created_by": annotator})) is not None:
             st.session_state["label_set"] = new.strip()
             st.rerun()
 if not names:
@@ -55,15 +52,19 @@ st.caption(
 st.subheader("Export")
 cols = st.columns(3)
 for i, (label, suffix, image, mime) in enumerate(EXPORTS):
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
             out = export(data, Path(tmp) / f"{name}{suffix}", image)
-        except LabelError as err:
-            cols[i % 3].caption(f"{label}: {err}")
-            continue
-        cols[i % 3].download_button(
-            label, out.read_bytes(), file_name=out.name, mime=mime, key=f"export_{i}"
-        )
+            content = out.read_bytes()
+    except LabelError as err:
+        cols[i % 3].caption(f"{label}: {err}")
+        continue
+    except OSError as err:  # the temporary folder's disk is full
+        cols[i % 3].caption(f"{label}: could not be written ({err.strerror or err})")
+        continue
+    cols[i % 3].download_button(
+        label, content, file_name=f"{name}{suffix}", mime=mime, key=f"export_{i}"
+    )
 
 st.subheader("Import")
 upload = st.file_uploader(
@@ -72,18 +73,20 @@ upload = st.file_uploader(
 )
 field = st.text_input("Property that holds the crop class", "crop_class")
 if upload is not None and st.button("Import into this set"):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(upload.name).name
-        path.write_bytes(upload.getvalue())
-        try:
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
             features = read_polygons(
                 path, field, annotator or "import", meta.get("scene_id") or "import"
             )
-            saved = store.apply(name, features, who=annotator)
-        except LabelError as err:
-            st.error(f"Nothing was imported: {err}")
-        else:
-            st.success(f"Imported {saved.applied} polygons.")
+        saved = store.apply(name, features, who=annotator)
+    except LabelError as err:
+        st.error(f"Nothing was imported: {err}")
+    except OSError as err:  # the upload could not be put in a temporary folder
+        st.error(f"Nothing was imported: the upload could not be read ({err.strerror or err})")
+    else:
+        st.success(f"Imported {saved.applied} polygons.")
 
 st.subheader("Classes")
 edited = st.data_editor(
@@ -98,8 +101,8 @@ if st.button("Save classes"):
         for r in edited
         if r.get("class") and str(r["class"]).strip()
     }
-    store.update_info(name, {"classes": classes})
-    st.success(f"Saved {len(classes)} classes.")
+    if attempt(lambda: store.update_info(name, {"classes": classes})) is not None:
+        st.success(f"Saved {len(classes)} classes.")
 
 st.subheader("Deleted polygons")
 gone = store.deleted(name)
@@ -108,8 +111,10 @@ if not gone:
 for f in gone[:20]:
     c1, c2 = st.columns([4, 1])
     c1.write(f"{f['properties']['crop_class']} · {f['properties']['annotator']} · {f['id'][:8]}")
-    if c2.button("Restore", key=f"restore_{f['id']}"):
-        store.apply(name, [f], who=annotator)
+    if (
+        c2.button("Restore", key=f"restore_{f['id']}")
+        and attempt(partial(store.apply, name, [f], who=annotator)) is not None
+    ):
         st.rerun()
 
 st.subheader("History")
@@ -144,8 +149,9 @@ if r1.button("Rename", disabled=not target.strip()):
         st.session_state["label_set"] = target.strip()
         st.rerun()
 sure = r2.checkbox(f"Yes, delete “{name}” (it goes to the trash folder)")
-if r2.button("Delete set", disabled=not sure, type="primary"):
-    where = store.delete(name)
+if (
+    r2.button("Delete set", disabled=not sure, type="primary")
+    and attempt(lambda: store.delete(name), r2) is not None
+):
     st.session_state.pop("label_set", None)
-    st.success(f"Moved to {where}")
     st.rerun()

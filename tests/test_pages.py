@@ -193,3 +193,29 @@ def test_sets_page_renames_deletes_and_offers_every_export(env, demo_scene):
     [delete] = [b for b in at.button if b.label == "Delete set"]
     delete.click().run()
     assert store.names() == [] and len(list((env / "labels" / ".trash").glob("*.geojson"))) == 1
+
+
+def test_sets_page_on_a_full_disk_says_so_and_keeps_the_set(env, demo_scene, monkeypatch):
+    import errno
+
+    import labels.setfile
+
+    store = saved_set(env, demo_scene)
+    before = store.path("trial").read_bytes()
+
+    def disk_full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(labels.setfile, "_write_atomic", disk_full)
+    at = page("sets").run()
+    [save] = [b for b in at.button if b.label == "Save classes"]
+    save.click().run()
+    assert not at.exception
+    assert any("No space left on device" in e.value for e in at.error)
+    [new] = [t for t in at.text_input if t.label == "Name of the new set"]
+    new.input("second").run()
+    [create] = [b for b in at.button if b.label == "Create"]
+    create.click().run()
+    assert not at.exception
+    assert any("could not be saved (No space left" in e.value for e in at.error)
+    assert store.names() == ["trial"] and store.path("trial").read_bytes() == before
