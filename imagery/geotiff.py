@@ -21,6 +21,7 @@ from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 
 from imagery.errors import AreaError, ImageryError, unreadable
+from imagery.memory import shortfall
 from imagery.raster import BANDS, Raster
 
 SCALE = 10000.0
@@ -33,6 +34,9 @@ GEOGRAPHIC = (
 #: The lowest float reflectance taken as real: atmospheric correction (L2A offsets) can leave
 #: dark pixels slightly negative; far below that the file holds something else.
 MIN_REFLECTANCE = -0.1
+#: Bytes per pixel a read needs beside the float32 result: one band's value, mask and float
+#: copies, and the checks' boolean arrays.
+READ_BYTES = 16
 
 
 def read_bands(
@@ -51,7 +55,7 @@ def read_bands(
         ImageryError: unreadable file, or a pixel type other than 16/32-bit integer or float,
             fewer than 3 bands, infinite values, no valid pixel, or floats that are not
             reflectance (above 2 or below :data:`MIN_REFLECTANCE`).
-        AreaError: wider or higher than ``max_size`` pixels.
+        AreaError: wider or higher than ``max_size`` pixels, or more than the memory available.
     """
     try:
         with rasterio.open(path) as ds:
@@ -67,7 +71,12 @@ def read_bands(
                 )
             if ds.count < 3:
                 raise ImageryError(f"{path.name} has {ds.count} band(s); at least 3 are needed")
-            data = np.ma.filled(ds.read(masked=True).astype(np.float32), np.nan)
+            short = shortfall(ds.width * ds.height * (4 * ds.count + READ_BYTES))
+            if short:
+                raise AreaError(f"reading {path.name} ({ds.width} x {ds.height} px) {short}")
+            data = np.empty((ds.count, ds.height, ds.width), np.float32)
+            for i in range(ds.count):  # band by band: one band's temporary copies at a time
+                data[i] = np.ma.filled(ds.read(i + 1, masked=True).astype(np.float32), np.nan)
             if all(ds.descriptions):
                 names = tuple(str(d) for d in ds.descriptions)
             elif ds.count == len(BANDS):

@@ -17,7 +17,7 @@ from imagery.geotiff import read_raster, write_raster
 from imagery.read import MAX_SIZE
 from sr.cache import ResultCache
 from sr.dip_dataset import build
-from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, Progress, enhance
+from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, Progress, check_scale, enhance
 from sr.errors import EnhanceError
 from sr.evaluate import evaluate, table
 from sr.train import TRAIN_SCENES, VAL_SCENES, TrainConfig, train
@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"the output {args.output} is the input file; choose another output path"
                 )
             raster, dtype = read_raster(args.input, args.max_size)
+            check_scale(raster, args.scale)  # before anything else is computed on it
             warning = cloud_warning(raster)
             if warning:
                 log.warning("warning: %s", warning)
@@ -160,5 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             log.info("trained: %s", train(cfg))
     except (UserError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except MemoryError:  # a size the checks did not foresee: one line, not a traceback
+        print("error: not enough memory for this raster: enhance a smaller area", file=sys.stderr)
         return 1
     return 0

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from affine import Affine
 
 import settings
+from imagery.memory import shortfall
 from imagery.raster import BANDS, Raster
 from sr import dip as dip_module
 from sr.cache import ResultCache
@@ -40,6 +41,8 @@ DEFAULT_PRESET = dip_module.DEFAULT_PRESET
 MIN_SIZE = 8  # smallest input side, pixels
 MAX_SCALE = 8  # x8 is 1.25 m from 10 m: beyond any detail the sensor saw
 DIP_TILE, DIP_OVERLAP = 160, 8  # input pixels: a 256 px area is 2 x 2 tiles of 132
+#: Copies of the float32 result alive at once (result, nodata refill, consistency step, writing).
+RESULT_COPIES = 4
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,23 @@ ProgressFn = Callable[[Progress], None]
 def model_version(pipeline: str) -> str | None:
     """The version of the trained weights a pipeline uses (None when it uses none)."""
     return weights_hash(settings.decrappify_weights()) if PIPELINES[pipeline][1] else None
+
+
+def check_scale(raster: Raster, scale: int) -> None:
+    """Refuse a scale out of range, or one whose result would not fit in the memory available.
+
+    Raises:
+        EnhanceError: either.
+    """
+    if not 1 <= scale <= MAX_SCALE:
+        raise EnhanceError(f"scale must be a whole number from 1 to {MAX_SCALE}, not {scale}")
+    pixels = scale**2 * raster.height * raster.width
+    short = shortfall(RESULT_COPIES * 4 * len(raster.bands) * pixels)
+    if short:
+        raise EnhanceError(
+            f"the x{scale} result of {raster.width} x {raster.height} px {short}: "
+            "enhance a smaller area"
+        )
 
 
 def enhance(
@@ -91,14 +111,13 @@ def enhance(
 
     Raises:
         EnhanceError: unknown pipeline, preset or device, bad scale, bands, size, or no valid pixel;
-            missing weights.
+            more memory needed than is available; missing weights.
     """
     if pipeline not in PIPELINES:
         raise EnhanceError(f"unknown pipeline {pipeline!r}; choose one of {sorted(PIPELINES)}")
     if preset not in dip_module.PRESETS:
         raise EnhanceError(f"unknown preset {preset!r}; choose one of {PRESETS}")
-    if not 1 <= scale <= MAX_SCALE:
-        raise EnhanceError(f"scale must be a whole number from 1 to {MAX_SCALE}, not {scale}")
+    check_scale(raster, scale)
     upsampler, refiner = PIPELINES[pipeline]
     if refiner and raster.bands != BANDS:
         raise EnhanceError(f"{pipeline} needs the bands {BANDS} in this order, not {raster.bands}")

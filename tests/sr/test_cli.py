@@ -122,3 +122,24 @@ def test_cli_bad_requests_end_in_one_line_not_a_traceback(
 def test_cli_evaluate_refuses_a_crop_too_small_to_degrade(austria, capsys):
     assert main(["evaluate", str(austria), "--crop", "-3", "--pipelines", "bicubic"]) == 1
     assert "--crop must be at least 32 px" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("available", "message"),
+    [
+        (2**10, "reading in.tif (16 x 16 px) needs about 8 KiB of memory and 1 KiB is available"),
+        (2**17, "the x4 result of 16 x 16 px needs about 256 KiB of memory and 128 KiB is"),
+    ],
+)
+def test_cli_refuses_a_raster_too_large_for_the_memory_before_allocating_it(
+    tmp_path, capsys, monkeypatch, available, message
+):
+    import imagery.memory
+
+    # As a 20000 px square on a 24 GiB machine, scaled down: the limit is what is available
+    monkeypatch.setattr(imagery.memory, "available_memory", lambda: available)
+    src = write_tif(tmp_path / "in.tif", np.full((4, 16, 16), 1200, np.uint16))
+    code = main(["enhance", str(src), str(tmp_path / "o.tif"), "--no-cache", "--device", "cpu"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and message in err[0]
+    assert not (tmp_path / "o.tif").exists()
