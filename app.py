@@ -2,14 +2,18 @@
 
 import streamlit as st
 
+import access
+
 st.set_page_config(page_title="Field labeller · Sentinel-2 x4", layout="wide")
 
-st.navigation(
-    [
+if access.users() and not access.signed_in():  # login on: nothing else exists until signed in
+    pages = [st.Page(access.sign_in_page, title="Sign in", default=True)]
+else:
+    pages = [
         st.Page("pages/area.py", title="1 · Area", default=True),
         st.Page("pages/enhance.py", title="2 · Enhance & compare"),
         st.Page("pages/label.py", title="3 · Label fields"),
         st.Page("pages/sets.py", title="4 · Label sets"),
         st.Page("pages/stats.py", title="5 · Statistics"),
     ]
-).run()
+st.navigation(pages).run()

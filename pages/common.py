@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+import access
 import settings
 from imagery.local import LocalCatalog
 from imagery.raster import Raster
@@ -41,6 +42,17 @@ def init_state() -> None:
     for key, value in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = value
+    user = access.signed_in()
+    if access.users() and not user:  # a page reached without signing in (app.py hides them)
+        access.sign_in_page()
+        st.stop()
+    if user:  # login on: the annotator is who signed in
+        st.session_state["annotator"] = user
+        st.sidebar.text_input("Annotator", user, disabled=True, help="The signed-in user.")
+        if st.sidebar.button("Sign out"):
+            access.sign_out()
+            st.rerun()
+        return
     # The name field is drawn by each page: in the entry script (before st.navigation) Streamlit
     # 1.67 drops what is typed in a server's first session. A plain key keeps it across pages.
     st.session_state["annotator"] = st.sidebar.text_input(

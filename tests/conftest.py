@@ -24,6 +24,15 @@ def demo_scene() -> Path:
 
 
 @pytest.fixture
+def env(monkeypatch, tmp_path: Path, demo_scene: Path) -> Path:
+    """The app's folders for one test: the demo scene, labels and cache in ``tmp_path``."""
+    monkeypatch.setenv("SCENES_DIR", str(demo_scene.parent))
+    monkeypatch.setenv("LABELS_DIR", str(tmp_path / "labels"))
+    monkeypatch.setenv("SR_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+@pytest.fixture
 def austria() -> Path:
     assert AUSTRIA.exists(), f"{AUSTRIA} is missing: ../shared/data must sit beside the checkout"
     return AUSTRIA

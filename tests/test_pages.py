@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from imagery.local import scenes_in_file
@@ -13,14 +12,6 @@ from imagery.read import read_area
 from sr.enhance import enhance
 
 AREA = (12.59, 52.475, 12.60, 52.48)
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path: Path, demo_scene: Path) -> Path:
-    monkeypatch.setenv("SCENES_DIR", str(demo_scene.parent))
-    monkeypatch.setenv("LABELS_DIR", str(tmp_path / "labels"))
-    monkeypatch.setenv("SR_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path
 
 
 def page(name: str) -> AppTest:

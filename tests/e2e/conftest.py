@@ -38,6 +38,11 @@ def _free_port() -> int:
 @pytest.fixture
 def app_url(tmp_path: Path, demo_scene: Path) -> Iterator[str]:
     """The app on a free port, with its label directory in ``tmp_path / "labels"``."""
+    yield from serve(tmp_path, demo_scene)
+
+
+def serve(tmp_path: Path, demo_scene: Path, *options: str) -> Iterator[str]:
+    """Run the app (with extra ``streamlit run`` options) until the generator is closed."""
     port = _free_port()
     env = {
         **os.environ,
@@ -59,6 +64,7 @@ def app_url(tmp_path: Path, demo_scene: Path) -> Iterator[str]:
                 str(port),
                 "--server.address",
                 "127.0.0.1",
+                *options,
             ],
             cwd=ROOT,
             env=env,
