@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", type=Path, help="the GeoTIFF to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("rasterio").setLevel(logging.CRITICAL)  # GDAL's errors become our one line
     try:
         log.info("built %s", build_demo(args.wheel, args.output))
     except (OSError, ValueError) as err:

@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("rasterio").setLevel(logging.CRITICAL)  # GDAL's errors become our one line
     try:
         if args.command == "enhance":
             if args.output.resolve() == args.input.resolve():

@@ -66,6 +66,11 @@ def evaluate(
             hr = read_area(scene, shape(scene.footprint).bounds, max_size=4096)
             if crop:
                 hr = centre_crop(hr, crop)
+            if min(hr.height, hr.width) < MIN_SIZE * scale:
+                raise EnhanceError(
+                    f"{path.name} is {hr.width} x {hr.height} px; evaluation degrades it x{scale} "
+                    f"and needs at least {MIN_SIZE * scale} x {MIN_SIZE * scale}"
+                )
             h, w = hr.height // scale * scale, hr.width // scale * scale
             ref = hr.data[:, :h, :w]
             for kind in degradations:

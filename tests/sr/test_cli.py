@@ -1,4 +1,6 @@
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +30,18 @@ def test_cli_writes_a_georeferenced_uint16_geotiff(tmp_path: Path, austria: Path
         assert np.abs(blocks - a.read()).mean() < 0.03 * a.read().mean()
 
 
-def test_cli_fails_with_one_line_for_a_corrupt_file(tmp_path: Path, capsys):
+def test_cli_fails_with_one_line_for_a_corrupt_file(tmp_path: Path):
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"\x00" * 100)
-    assert main(["enhance", str(bad), str(tmp_path / "o.tif")]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: cannot read")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(  # as a user runs it: GDAL's own log lines would show here too
+        [sys.executable, "-m", "sr", "enhance", str(bad), str(tmp_path / "o.tif")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    err = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(err) == 1 and err[0].startswith("error: cannot read")
     assert not (tmp_path / "o.tif").exists()
 
 
@@ -122,6 +130,15 @@ def test_cli_bad_requests_end_in_one_line_not_a_traceback(
 def test_cli_evaluate_refuses_a_crop_too_small_to_degrade(austria, capsys):
     assert main(["evaluate", str(austria), "--crop", "-3", "--pipelines", "bicubic"]) == 1
     assert "--crop must be at least 32 px" in capsys.readouterr().err
+
+
+def test_cli_evaluate_refuses_an_image_too_small_to_degrade(tmp_path, capsys):
+    tiny = write_tif(tmp_path / "tiny.tif", np.full((4, 2, 2), 1200, np.uint16))
+    assert main(["evaluate", str(tiny), "--pipelines", "bicubic"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: tiny.tif is 2 x 2 px; evaluation degrades it x4 and needs at least 32 x 32"
+    ]
 
 
 @pytest.mark.parametrize(
