@@ -62,9 +62,7 @@ def serve(tmp_path: Path, demo_scene: Path, *options: str) -> Iterator[str]:
                 "true",
                 "--server.port",
                 str(port),
-                "--server.address",
-                "127.0.0.1",
-                *options,
+                *options,  # the address and the rest come from .streamlit/config.toml
             ],
             cwd=ROOT,
             env=env,
