@@ -153,9 +153,11 @@ def write_geotiff(
     nodata: float | None = None,
     descriptions: Sequence[str] | None = None,
     tags: Mapping[str, str] | None = None,
+    colormap: Mapping[int, tuple[int, int, int, int]] | None = None,
 ) -> None:
     """Write a ``(C, H, W)`` array as a tiled, deflate-compressed GeoTIFF, atomically: into a
-    temporary file beside ``path``, then renamed over it (a crash leaves the old file or none)."""
+    temporary file beside ``path``, then renamed over it (a crash leaves the old file or none).
+    A ``colormap`` (value -> RGBA) is given to the first band of a uint8 raster."""
     profile: dict[str, Any] = {
         "driver": "GTiff",
         "width": data.shape[2],
@@ -183,6 +185,8 @@ def write_geotiff(
                 ds.descriptions = tuple(descriptions)
             if tags:
                 ds.update_tags(**tags)
+            if colormap:
+                ds.write_colormap(1, colormap)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; a GeoTIFF is for others to read too

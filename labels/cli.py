@@ -9,7 +9,7 @@ from pathlib import Path
 
 from labels.export import FORMATS, export
 from labels.features import LabelError
-from labels.imports import read_polygons
+from labels.imports import read_polygons, unseen
 from labels.stats import area_by_class
 from labels.store import SUFFIX, LabelStore
 
@@ -62,8 +62,17 @@ def main(argv: list[str] | None = None) -> int:
             data = store.load(name)
             scene = data.get("label_set", {}).get("scene_id") or "import"
             features = read_polygons(args.input, args.class_field, args.annotator, scene)
+            features, skipped = unseen(features, data)
             saved = store.apply(name, features, who=args.annotator)
-            print(json.dumps({"imported": len(features), "in_set": len(saved.data["features"])}))
+            print(
+                json.dumps(
+                    {
+                        "imported": saved.applied,
+                        "already_in_set": skipped,
+                        "in_set": len(saved.data["features"]),
+                    }
+                )
+            )
     except (LabelError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

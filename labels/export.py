@@ -16,6 +16,7 @@ from rasterio.features import rasterize
 from shapely.geometry import shape
 
 from imagery.geotiff import write_geotiff
+from labels.classes import safe_colour, set_classes
 from labels.features import LabelError
 from labels.geometry import set_crs
 
@@ -71,14 +72,33 @@ def _write_shapefile_zip(frame: gpd.GeoDataFrame, out: Path) -> None:
 
 
 def class_ids(collection: dict[str, Any]) -> dict[str, int]:
-    """Class name -> id in the mask (1, 2, ... in sorted order; 0 is unlabelled)."""
-    names = sorted({f["properties"]["crop_class"] for f in collection["features"]})
+    """Class name -> id in the mask: the set's class list in its order (1, 2, ...), then classes
+    used but not listed, sorted; 0 is unlabelled. Sets with the same class list get the same ids.
+
+    Raises:
+        LabelError: more than 255 classes (the mask is 8-bit).
+    """
+    listed = list(set_classes(collection))
+    used = {f["properties"]["crop_class"] for f in collection["features"]}
+    names = listed + sorted(used - set(listed))
+    if len(names) > 255:
+        raise LabelError(f"the set has {len(names)} classes; a mask holds at most 255")
     return {name: i + 1 for i, name in enumerate(names)}
+
+
+def legend(collection: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The mask's legend: id (as text) -> class name and colour (``#rrggbb``)."""
+    colours = set_classes(collection)
+    table = {"0": {"class": "unlabelled", "colour": "#000000"}}
+    for name, i in class_ids(collection).items():
+        table[str(i)] = {"class": name, "colour": safe_colour(colours.get(name, ""), "#7f7f7f")}
+    return table
 
 
 def write_mask(collection: dict[str, Any], frame: gpd.GeoDataFrame, out: Path, image: str) -> None:
     """A uint8 GeoTIFF of class ids on the grid of the set's original image, or of its x4
-    enhancement, with the id -> class table in its tags."""
+    enhancement, with the legend in its tags (``CLASS_<id>``) and as its colour table, and
+    beside it as ``<name>.classes.json``."""
     grid = collection.get("label_set", {}).get("grid")
     if not grid:
         raise LabelError("this label set records no image grid; a mask needs one")
@@ -86,8 +106,20 @@ def write_mask(collection: dict[str, Any], frame: gpd.GeoDataFrame, out: Path, i
     transform = Affine(*grid["transform"][:6]) @ Affine.scale(1 / scale)
     width, height = grid["width"] * scale, grid["height"] * scale
     ids = class_ids(collection)
+    table = legend(collection)
     local = frame.to_crs(grid["crs"])
     shapes = [(g, ids[c]) for g, c in zip(local.geometry, local["crop_class"], strict=True)]
     mask = rasterize(shapes, (height, width), transform=transform, fill=0, dtype="uint8")
-    tags = {**{f"CLASS_{i}": name for name, i in ids.items()}, "CLASS_0": "unlabelled"}
-    write_geotiff(out, mask[np.newaxis], grid["crs"], transform, None, ("class_id",), tags)
+    tags = {f"CLASS_{i}": entry["class"] for i, entry in table.items()}
+    colours = {int(i): (*_rgb(entry["colour"]), 255) for i, entry in table.items()}
+    write_geotiff(out, mask[np.newaxis], grid["crs"], transform, None, ("class_id",), tags, colours)
+    legend_path(out).write_text(json.dumps(table, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def legend_path(mask: Path) -> Path:
+    """Where the legend of a mask GeoTIFF is written."""
+    return mask.with_name(f"{mask.stem}.classes.json")
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)

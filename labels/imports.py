@@ -3,13 +3,19 @@ CRS (reprojected to WGS84), with one property giving the crop class.
 
 All or nothing: every feature is checked first; one bad feature or an unreadable file raises
 :class:`LabelError` and the set is not touched.
+
+A feature this tool wrote (an export of a set: its ``id`` property is one of our ids) keeps its
+id, annotator, times and provenance; others become new features. :func:`unseen` leaves out the
+features a set already holds (same id, or the same outline), so importing twice adds nothing.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -17,13 +23,30 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError
+from shapely.geometry import shape
 
-from labels.features import Feature, LabelError, as_geojson, new_feature
+from labels.export import SHAPEFILE_NAMES
+from labels.features import IMAGES, Feature, LabelError, as_geojson, new_feature
 
 MAX_BYTES = 50 * 2**20  # uploads larger than 50 MB are refused
 MAX_FEATURES = 100_000
 MAX_MEMBERS = 100  # files in a zipped Shapefile (a Shapefile has 3 to 8)
 SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
+#: Properties of a feature this tool wrote that an import keeps.
+PROVENANCE = (
+    "annotator",
+    "created",
+    "updated",
+    "scene_id",
+    "image",
+    "pipeline",
+    "preset",
+    "model_version",
+    "note",
+)
+OUR_ID = re.compile(r"[0-9a-f]{32}")
+#: Outlines closer than this (degrees, about 1 cm) are the same outline.
+SAME_OUTLINE = 1e-7
 
 
 def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -> list[Feature]:
@@ -58,19 +81,59 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
     if not np.isfinite(shapely.get_coordinates(frame.geometry.to_numpy())).all():
         raise LabelError(f"{path.name} has coordinates that are not numbers (NaN or infinite)")
     declared = frame.crs
-    frame = frame.to_crs("EPSG:4326")
+    frame = frame.to_crs("EPSG:4326").rename(columns={v: k for k, v in SHAPEFILE_NAMES.items()})
     _check_area_of_use(path.name, declared, frame)
     features = []
-    for i, (geom, crop) in enumerate(zip(frame.geometry, frame[class_field], strict=True)):
+    rows = frame.drop(columns="geometry").to_dict("records")
+    for i, (geom, row) in enumerate(zip(frame.geometry, rows, strict=True)):
         if geom is None:
             raise LabelError(f"{path.name}: feature {i + 1} has no geometry")
         try:
-            features.append(
-                new_feature(as_geojson(geom), str(crop), annotator, scene_id, "original")
+            feature = new_feature(
+                as_geojson(geom), str(row[class_field]), annotator, scene_id, "original"
             )
         except LabelError as err:
             raise LabelError(f"{path.name}: feature {i + 1}: {err}") from err
+        features.append(_keep_provenance(feature, row))
     return features
+
+
+def unseen(features: list[Feature], collection: dict[str, Any]) -> tuple[list[Feature], int]:
+    """The features the set does not hold yet (by id, or by the same outline within about a
+    centimetre), and how many were left out."""
+    ids = {f.get("id") for f in collection["features"]}
+    outlines = {_outline(f["geometry"]) for f in collection["features"]}
+    new = []
+    for f in features:
+        outline = _outline(f["geometry"])
+        if f["id"] not in ids and outline not in outlines:
+            new.append(f)
+            ids.add(f["id"])
+            outlines.add(outline)
+    return new, len(features) - len(new)
+
+
+def _outline(geometry: dict[str, Any]) -> bytes:
+    geom = shapely.set_precision(shape(geometry), SAME_OUTLINE)
+    return bytes(shapely.to_wkb(shapely.normalize(geom)))
+
+
+def _keep_provenance(feature: Feature, row: dict[str, Any]) -> Feature:
+    """``feature`` with the id and provenance of ``row`` when this tool wrote it."""
+    fid = row.get("id")
+    if not isinstance(fid, str) or not OUR_ID.fullmatch(fid):
+        return feature
+    props = feature["properties"]
+    for key in PROVENANCE:
+        value = row.get(key)
+        if isinstance(value, str) and value.strip():
+            props[key] = value
+    if props["image"] not in IMAGES:
+        props["image"] = "original"
+    if props["image"] == "original":
+        props.update(pipeline=None, preset=None, model_version=None)
+    feature["id"] = props["id"] = fid
+    return feature
 
 
 def _check_geojson_crs(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from functools import partial
 from pathlib import Path
@@ -9,18 +10,20 @@ from pathlib import Path
 import streamlit as st
 
 from labels.classes import set_classes
-from labels.export import export
+from labels.export import export, legend
 from labels.features import LabelError
-from labels.imports import MAX_BYTES, read_polygons
+from labels.imports import MAX_BYTES, read_polygons, unseen
 from pages.common import attempt, init_state, label_store, pick_label_set
 
+#: label, end of the file name, image grid (for masks), MIME type. Each grid's mask has its own
+#: file name; the legend (the same for both) is a download of its own.
 EXPORTS = [
     ("GeoJSON (WGS84)", ".geojson", "enhanced", "application/geo+json"),
     ("GeoPackage (UTM)", ".gpkg", "enhanced", "application/geopackage+sqlite3"),
     ("Shapefile (UTM, zip)", ".zip", "enhanced", "application/zip"),
     ("CSV with WKT", ".csv", "enhanced", "text/csv"),
-    ("Mask, enhanced grid (GeoTIFF)", ".tif", "enhanced", "image/tiff"),
-    ("Mask, original grid (GeoTIFF)", ".tif", "original", "image/tiff"),
+    ("Mask, enhanced grid (GeoTIFF)", "_mask_2.5m.tif", "enhanced", "image/tiff"),
+    ("Mask, original grid (GeoTIFF)", "_mask_10m.tif", "original", "image/tiff"),
 ]
 
 init_state()
@@ -51,11 +54,10 @@ st.caption(
 
 st.subheader("Export")
 cols = st.columns(3)
-for i, (label, suffix, image, mime) in enumerate(EXPORTS):
+for i, (label, ending, image, mime) in enumerate(EXPORTS):
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            out = export(data, Path(tmp) / f"{name}{suffix}", image)
-            content = out.read_bytes()
+            content = export(data, Path(tmp) / f"{name}{ending}", image).read_bytes()
     except LabelError as err:
         cols[i % 3].caption(f"{label}: {err}")
         continue
@@ -63,7 +65,15 @@ for i, (label, suffix, image, mime) in enumerate(EXPORTS):
         cols[i % 3].caption(f"{label}: could not be written ({err.strerror or err})")
         continue
     cols[i % 3].download_button(
-        label, content, file_name=f"{name}{suffix}", mime=mime, key=f"export_{i}"
+        label, content, file_name=f"{name}{ending}", mime=mime, key=f"export_{i}"
+    )
+if data["features"]:
+    cols[len(EXPORTS) % 3].download_button(
+        "Mask legend (JSON)",
+        json.dumps(legend(data), indent=1, ensure_ascii=False),
+        file_name=f"{name}_mask_classes.json",
+        mime="application/json",
+        help="Class id -> class and colour; the masks carry it too (tags, colour table).",
     )
 
 st.subheader("Import")
@@ -80,13 +90,26 @@ if upload is not None and st.button("Import into this set"):
             features = read_polygons(
                 path, field, annotator or "import", meta.get("scene_id") or "import"
             )
+        features, skipped = unseen(features, store.load(name))
         saved = store.apply(name, features, who=annotator)
     except LabelError as err:
         st.error(f"Nothing was imported: {err}")
     except OSError as err:  # the upload could not be put in a temporary folder
         st.error(f"Nothing was imported: the upload could not be read ({err.strerror or err})")
     else:
-        st.success(f"Imported {saved.applied} polygons.")
+        if saved.applied:
+            left_out = f"; {skipped} already in this set were left out" if skipped else ""
+            st.session_state["imported"] = f"Imported {saved.applied} polygons{left_out}."
+            st.rerun()  # the counts above and the history below include them
+        elif skipped:
+            st.warning(
+                f"Nothing was imported: all {skipped} polygons are already in this set "
+                "(the same id or the same outline)."
+            )
+        else:
+            st.warning("Nothing was imported: the file holds no polygons.")
+if st.session_state.get("imported"):
+    st.success(st.session_state.pop("imported"))
 
 st.subheader("Classes")
 edited = st.data_editor(

@@ -199,8 +199,13 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
         exported[label] = target
     frame_gpkg = gpd.read_file(exported["GeoPackage (UTM)"])
     assert list(frame_gpkg["crop_class"]) == ["maize"] and frame_gpkg.crs.to_epsg() == 32633
-    with rasterio.open(exported["Mask, enhanced grid (GeoTIFF)"]) as ds:
-        assert ds.res == (2.5, 2.5) and (ds.read(1) == 1).sum() > 50
+    mask = exported["Mask, enhanced grid (GeoTIFF)"]
+    assert mask.name.endswith("_mask_2.5m.tif")
+    with rasterio.open(mask) as ds:
+        [maize] = [
+            int(k[6:]) for k, v in ds.tags().items() if k.startswith("CLASS_") and v == "maize"
+        ]
+        assert ds.res == (2.5, 2.5) and (ds.read(1) == maize).sum() > 50
     page.get_by_role("link", name="Label fields").first.click()
 
     # Delete it with the map's toolbar: the set on disk is empty again.

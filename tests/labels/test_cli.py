@@ -36,7 +36,9 @@ def test_cli_stats_export_import(label_set, tmp_path, capsys):
     capsys.readouterr()
     target = tmp_path / "other.geojson"
     assert main(["import", str(tmp_path / "o.zip"), str(target)]) == 0
-    assert json.loads(capsys.readouterr().out) == {"imported": 2, "in_set": 2}
+    assert json.loads(capsys.readouterr().out) == {"imported": 2, "already_in_set": 0, "in_set": 2}
+    assert main(["import", str(tmp_path / "o.zip"), str(target)]) == 0  # the same file again
+    assert json.loads(capsys.readouterr().out) == {"imported": 0, "already_in_set": 2, "in_set": 2}
 
 
 def test_export_never_overwrites_the_set_and_missing_things_get_one_line(

@@ -1,4 +1,5 @@
 import csv
+import json
 import zipfile
 
 import geopandas as gpd
@@ -7,7 +8,7 @@ import pytest
 import rasterio
 from shapely import wkt
 
-from labels.export import export
+from labels.export import class_ids, export, legend_path
 from labels.geometry import area_ha
 from tests.labels.conftest import load
 
@@ -37,10 +38,29 @@ def test_mask_is_aligned_to_the_image_grid(label_set, tmp_path, image, pixel):
     with rasterio.open(out) as ds:
         assert ds.res == (pixel, pixel) and ds.crs.to_epsg() == 32633
         mask, tags = ds.read(1), ds.tags()
-    assert tags["CLASS_1"] == "maize" and tags["CLASS_2"] == "winter wheat"
+    # ids follow the set's class list (the default one here: winter wheat first, then maize)
+    assert tags["CLASS_0"] == "unlabelled"
+    assert tags["CLASS_1"] == "winter wheat" and tags["CLASS_2"] == "maize"
     for feature in load(label_set)["features"]:
-        cid = 1 if feature["properties"]["crop_class"] == "maize" else 2
+        cid = 2 if feature["properties"]["crop_class"] == "maize" else 1
         counted = (mask == cid).sum() * pixel**2 / 1e4
         assert counted == pytest.approx(
             area_ha(feature["geometry"], "EPSG:32633"), rel=0.15 if pixel == 10 else 0.03
         )
+
+
+def test_mask_ids_follow_the_class_list_so_two_sets_compare(label_set, tmp_path):
+    data = load(label_set)
+    only_maize = {
+        **data,
+        "features": [f for f in data["features"] if f["properties"]["crop_class"] == "maize"],
+    }
+    ids = [
+        json.loads(legend_path(export(d, tmp_path / f"{i}.tif", "original")).read_text())
+        for i, d in enumerate((data, only_maize))
+    ]
+    assert ids[0] == ids[1] and ids[0]["2"] == {"class": "maize", "colour": "#1b9e77"}
+    with rasterio.open(tmp_path / "0.tif") as ds:
+        assert ds.colormap(1)[2] == (0x1B, 0x9E, 0x77, 255)
+    data["label_set"]["classes"] = {"maize": "#00ff00", "rye": "#0000ff"}  # the set's own list
+    assert class_ids(data) == {"maize": 1, "rye": 2, "winter wheat": 3}  # unlisted, used: after

@@ -6,20 +6,58 @@ from shapely.geometry import shape
 
 from labels.export import export
 from labels.features import LabelError
-from labels.imports import MAX_MEMBERS, read_polygons
+from labels.imports import MAX_MEMBERS, read_polygons, unseen
 from tests.labels.conftest import load
 
 
-def test_import_round_trip_from_another_crs(label_set, tmp_path):
-    gpkg = export(load(label_set), tmp_path / "x.gpkg")
-    features = read_polygons(gpkg, "crop_class", "importer", "demo")
-    original = {
-        f["properties"]["crop_class"]: shape(f["geometry"]) for f in load(label_set)["features"]
-    }
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".zip"])
+def test_our_own_export_comes_back_with_its_ids_and_provenance(label_set, tmp_path, suffix):
+    exported = export(load(label_set), tmp_path / f"x{suffix}")  # GeoPackage and zip: in UTM
+    features = read_polygons(exported, "crop_class", "importer", "other scene")
+    before = {f["id"]: f for f in load(label_set)["features"]}
+    assert {f["id"] for f in features} == set(before)
     for f in features:
-        back = shape(f["geometry"])
-        assert back.symmetric_difference(original[f["properties"]["crop_class"]]).area < 1e-10
-        assert f["properties"]["annotator"] == "importer"
+        old = before[f["id"]]
+        assert shape(f["geometry"]).symmetric_difference(shape(old["geometry"])).area < 1e-10
+        for key in ("annotator", "created", "scene_id", "image", "pipeline", "model_version"):
+            assert f["properties"][key] == old["properties"][key], key
+
+
+def test_a_foreign_file_makes_new_features_with_the_importer_as_annotator(tmp_path):
+    path = tmp_path / "foreign.geojson"
+    ring = [[12.59, 52.47], [12.6, 52.47], [12.6, 52.48], [12.59, 52.47]]
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"crop_class": "rye", "id": 7, "annotator": "x"},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            }
+        )
+    )
+    [f] = read_polygons(path, "crop_class", "importer", "demo")
+    assert f["properties"]["annotator"] == "importer" and len(f["id"]) == 32
+
+
+def test_features_already_in_the_set_are_left_out_by_id_or_outline(label_set, tmp_path):
+    data = load(label_set)
+    again = read_polygons(export(data, tmp_path / "x.gpkg"), "crop_class", "me", "demo")
+    assert unseen(again, data) == ([], 2)
+    foreign = tmp_path / "same outlines, new ids.geojson"
+    plain = [
+        {"type": "Feature", "geometry": f["geometry"], "properties": {"crop_class": "rye"}}
+        for f in data["features"]
+    ]
+    foreign.write_text(json.dumps({"type": "FeatureCollection", "features": plain}))
+    copies = read_polygons(foreign, "crop_class", "me", "demo")
+    assert {f["id"] for f in copies}.isdisjoint(f["id"] for f in data["features"])
+    assert unseen(copies, data) == ([], 2)
+    assert unseen(copies, {"features": []}) == (copies, 0)
 
 
 def test_a_small_zip_that_unpacks_to_too_much_is_refused_before_reading(tmp_path):
