@@ -94,12 +94,30 @@ class NewPolygonRules:
 
 
 @dataclass
+class Refused:
+    """A drawing that was not saved: why, and its outline (WGS84 GeoJSON) to show where."""
+
+    reason: str
+    geometry: dict[str, Any]
+
+
+@dataclass
 class Edits:
-    """One save: features to write, ids to delete, and the drawings refused with their reason."""
+    """One save: features to write (``added`` of them new), ids to delete, and the drawings
+    refused with their reason."""
 
     upserts: list[Feature] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    added: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.upserts or self.deletes)
+
+    def summary(self) -> str:
+        """What this save holds (refused drawings are not in it)."""
+        edited = len(self.upserts) - self.added
+        return f"{self.added} new, {edited} edited, {len(self.deletes)} deleted"
 
 
 def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -> Edits:
@@ -129,11 +147,12 @@ def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -
                     *rules.made_by,
                 )
             )
+            edits.added += 1
         except LabelError as err:
-            edits.refused.append(f"a new polygon: {err}")
+            edits.refused.append(Refused(f"a new polygon: {err}", geometry))
     for feature in changes.changed:
         try:
             edits.upserts.append({**feature, "geometry": polygon_geometry(feature["geometry"])})
         except LabelError as err:
-            edits.refused.append(f"an edit: {err}")
+            edits.refused.append(Refused(f"an edit: {err}", feature["geometry"]))
     return edits

@@ -22,6 +22,7 @@ from pages.label_state import (
     map_key,
     open_set,
     page_state,
+    refuse,
     remount_map,
     view_for_build,
 )
@@ -125,21 +126,25 @@ elif changes:  # autosave
         min_m2=float(min_m2),
     )
     edits = plan_edits(changes, snapshot["features"], rules)
-    try:
-        saved = store.apply(
-            set_name,
-            edits.upserts,
-            edits.deletes,
-            set_info(),
-            expected=shown_revs(snapshot),
-            who=annotator,
-        )
-    except LabelError as err:
-        st.error(f"Nothing was saved: {err}")
-    else:
-        after_save(state, saved, set_name, changes.summary(), undoable=True)
-        if edits.refused:
-            state.status += " Not saved: " + "; ".join(edits.refused) + "."
+    if edits:
+        try:
+            saved = store.apply(
+                set_name,
+                edits.upserts,
+                edits.deletes,
+                set_info(),
+                expected=shown_revs(snapshot),
+                who=annotator,
+            )
+        except LabelError as err:
+            st.error(f"Nothing was saved: {err}")
+        else:
+            after_save(state, saved, set_name, edits.summary(), undoable=True)
+            refuse(state, set_name, edits.refused)
+            st.rerun()
+    else:  # only refused drawings: nothing to save, and the status says so
+        state.status = ""
+        refuse(state, set_name, edits.refused)
         st.rerun()
 
 b1, b2, b3 = st.columns([1, 1, 4])
@@ -159,6 +164,10 @@ for column, label, source, target, what in (
             st.rerun()
 status = state.status if state.status_for == set_name else ""
 b3.caption(status or "Every change is saved as soon as it is made.")
+if state.refused and b3.button("Dismiss the red outlines"):
+    state.refused = []
+    remount_map(state)
+    st.rerun()
 
 legend = " ".join(  # names and colours come from users: escaped, colours checked
     f'<span style="border:2px solid {c};background:{c}44;padding:0 6px;margin-right:6px">'
@@ -171,7 +180,13 @@ st.caption(
     "toolbar). Polygons are coloured by class."
 )
 st_folium(
-    label_map(image_overlay(image, "true"), snapshot, classes, view_for_build(state)),
+    label_map(
+        image_overlay(image, "true"),
+        snapshot,
+        classes,
+        view_for_build(state),
+        [(r.geometry, r.reason) for r in state.refused],
+    ),
     key=map_key(state),
     returned_objects=["all_drawings", "center", "zoom"],
     use_container_width=True,

@@ -21,6 +21,7 @@ from typing import Any
 
 import streamlit as st
 
+from labels.edits import Refused
 from labels.store import Saved
 
 #: ``(centre [lat, lon], zoom)`` to keep where the user was, or ``[[south, west], [north, east]]``.
@@ -45,6 +46,7 @@ class LabelPageState:
         status_for: the set the status line belongs to.
         conflicts: ids of polygons whose save lost to another session's change.
         zoomed: table rows the map was last zoomed to.
+        refused: drawings that were not saved, shown on the map in red until dismissed.
     """
 
     snapshot: dict[str, Any] | None = None
@@ -58,6 +60,7 @@ class LabelPageState:
     status_for: str = ""
     conflicts: list[str] = field(default_factory=list)
     zoomed: tuple[int, ...] = ()
+    refused: list[Refused] = field(default_factory=list)
 
 
 def page_state() -> LabelPageState:
@@ -90,10 +93,22 @@ def view_for_build(state: LabelPageState) -> View | None:
 
 def open_set(state: LabelPageState, name: str) -> None:
     """Another set: its own undo history, status and view."""
-    state.undo, state.redo, state.conflicts = [], [], []
+    state.undo, state.redo, state.conflicts, state.refused = [], [], [], []
     state.view, state.zoomed = None, ()
     state.snapshot_for = None
     state.status, state.status_for = "", name
+
+
+def refuse(state: LabelPageState, name: str, refused: list[Refused]) -> None:
+    """Drawings not saved: kept on the map in red, their reasons added to the status line."""
+    if not refused:
+        return
+    state.refused += refused
+    reasons = "; ".join(r.reason for r in refused)
+    saved = state.status if state.status_for == name else ""
+    state.status = f"{saved} Not saved (red on the map): {reasons}.".strip()
+    state.status_for = name
+    remount_map(state)
 
 
 def after_save(state: LabelPageState, saved: Saved, name: str, what: str, undoable: bool) -> None:

@@ -6,6 +6,8 @@ internet. ``BASEMAP_URL`` (an XYZ tile template) adds a basemap for users who ar
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
 from typing import Any
 
 import folium
@@ -21,6 +23,8 @@ from webmap.render import Overlay
 use_local_assets()
 
 MAX_ZOOM = 20
+#: How a drawing that was not saved is shown: dashed red, not filled in, not editable.
+REFUSED_STYLE = {"color": "#e41a1c", "weight": 3, "dashArray": "6 4", "fillOpacity": 0.1}
 NO_SHAPES = {"polyline": False, "circle": False, "marker": False, "circlemarker": False}
 
 
@@ -108,11 +112,13 @@ def label_map(
     labels: dict[str, Any],
     colors: dict[str, str],
     view: tuple[list[float], int] | list[list[float]] | None = None,
+    refused: Sequence[tuple[dict[str, Any], str]] = (),
 ) -> folium.Map:
     """One image with the set's polygons, editable and deletable, and a polygon tool.
 
     ``view``: ``(centre [lat, lon], zoom)`` to keep where the user was, or bounds
-    ``[[south, west], [north, east]]`` to show; default the image."""
+    ``[[south, west], [north, east]]`` to show; default the image. ``refused``: outlines that
+    were not saved, with the reason, drawn dashed red (not editable) with the reason as tooltip."""
     if isinstance(view, tuple):
         m = folium.Map(location=view[0], zoom_start=view[1], **_map_options())
     else:
@@ -122,6 +128,13 @@ def label_map(
     group = folium.FeatureGroup(name="labels")
     group.add_to(m)
     EditableFeatures(group, labels, colors).add_to(m)
+    for geometry, reason in refused:
+        folium.GeoJson(
+            {"type": "Feature", "geometry": geometry, "properties": {}},
+            style_function=lambda _: REFUSED_STYLE,
+            tooltip=folium.Tooltip(html.escape(reason)),
+            name="refused",
+        ).add_to(m)
     folium.plugins.Draw(
         feature_group=group,
         draw_options={**NO_SHAPES, "rectangle": False, "polygon": {"allowIntersection": False}},

@@ -115,6 +115,25 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     page.get_by_role("heading", name="1 polygon in").wait_for()
     shoot(page, "3-label")
 
+    # A polygon drawn inside the first is refused (clipping leaves nothing): it stays on the map
+    # in red with the reason, and nothing is reported as saved, until dismissed.
+    inner = [(cx - 12, cy - 8), (cx + 12, cy - 8), (cx + 8, cy + 10), (cx - 10, cy + 8)]
+    frame.locator(".leaflet-draw-draw-polygon").click()
+    for x, y in inner + inner[:1]:
+        page.mouse.move(x - 2, y - 2)
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        time.sleep(0.35)
+    expect(page.get_by_text("lies inside its neighbours")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Not saved (red on the map)")).to_be_visible()
+    live = page.frame_locator("iframe[title='streamlit_folium.st_folium']").last  # re-found
+    expect(live.locator("path[stroke='#e41a1c']")).to_have_count(1, timeout=30_000)
+    page.get_by_role("button", name="Dismiss the red outlines").click()
+    expect(live.locator("path[stroke='#e41a1c']")).to_have_count(0, timeout=30_000)
+    frame = map_frame(page)
+    expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
+    expect(frame.locator("path[stroke='#e41a1c']")).to_have_count(0)
+
     saved = json.loads((tmp_path / "labels" / f"{demo_scene.stem}.geojson").read_text())
     assert saved["type"] == "FeatureCollection"
     [feature] = saved["features"]

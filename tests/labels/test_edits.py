@@ -106,8 +106,10 @@ def test_edits_keep_id_and_class_and_deletes_pass_through():
 def test_a_polygon_under_the_minimum_area_is_refused_with_its_size():
     tiny = square(12.6, 52.47, 0.00005)  # about 3.4 x 5.6 m
     edits = plan_edits(Changes(new=[tiny]), [], RULES)
-    assert edits.upserts == []
-    assert len(edits.refused) == 1 and "smaller than the minimum of 100 m²" in edits.refused[0]
+    assert edits.upserts == [] and not edits
+    [refused] = edits.refused
+    assert "smaller than the minimum of 100 m²" in refused.reason and refused.geometry == tiny
+    assert edits.summary() == "0 new, 0 edited, 0 deleted"  # not "1 new": nothing was saved
 
 
 def test_new_polygons_are_clipped_against_their_neighbours_only_when_asked():
@@ -123,7 +125,7 @@ def test_new_polygons_are_clipped_against_their_neighbours_only_when_asked():
 def test_a_polygon_inside_a_neighbour_is_refused_when_clipping():
     old = new_feature(square(12.6, 52.47, 0.01), "maize", "bo", "s", "original")
     edits = plan_edits(Changes(new=[square(12.602, 52.472, 0.002)]), [old], RULES)
-    assert edits.upserts == [] and "inside its neighbours" in edits.refused[0]
+    assert edits.upserts == [] and "inside its neighbours" in edits.refused[0].reason
 
 
 def test_a_self_intersecting_outline_is_repaired_not_refused():
@@ -142,6 +144,7 @@ def test_an_edit_that_is_not_a_polygon_is_refused_and_the_rest_saved():
     a = new_feature(A, "maize", "bo", "s", "original")
     line = {"type": "LineString", "coordinates": [[12.6, 52.47], [12.61, 52.48]]}
     edits = plan_edits(Changes(new=[B], changed=[{**a, "geometry": line}]), [a], RULES)
-    assert len(edits.upserts) == 1 and edits.refused == [
+    assert len(edits.upserts) == 1 and [r.reason for r in edits.refused] == [
         "an edit: only polygons can be labels, not LineString"
     ]
+    assert edits.summary() == "1 new, 0 edited, 0 deleted"

@@ -64,3 +64,13 @@ def test_basemap_is_optional(monkeypatch):
     assert "tiles.example" in html(
         label_map(image(), {"type": "FeatureCollection", "features": []}, CROP_CLASSES)
     )
+
+
+def test_refused_outlines_are_drawn_red_with_their_reason_as_text():
+    img = image()
+    (south, west), (north, east) = img.bounds
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    refused = [({"type": "Polygon", "coordinates": [ring]}, "a new polygon: <b>12</b> m²")]
+    page = html(label_map(img, {"type": "FeatureCollection", "features": []}, {}, None, refused))
+    assert '"color": "#e41a1c"' in page and "dashArray" in page
+    assert "&lt;b&gt;12&lt;/b&gt; m²" in page and "<b>12</b>" not in page
