@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from labels.classes import safe_colour, set_classes
 from labels.stats import area_by_class, areas, by_annotator, size_histogram
 from pages.common import init_state, label_store, pick_label_set
 
@@ -37,12 +38,34 @@ table = [
     for c, r in classes.items()
 ]
 st.dataframe(table, hide_index=True)
-st.bar_chart(
-    {c: r["hectares"] for c, r in classes.items()}, x_label="crop class", y_label="hectares"
+colours = set_classes(data)
+st.vega_lite_chart(  # each class in its map colour, in the table's order
+    {"values": [{"crop class": c, "hectares": r["hectares"]} for c, r in classes.items()]},
+    {
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "crop class", "type": "nominal", "sort": None},
+            "y": {"field": "hectares", "type": "quantitative"},
+            "color": {
+                "field": "crop class",
+                "type": "nominal",
+                "legend": None,
+                "scale": {
+                    "domain": list(classes),
+                    "range": [safe_colour(colours.get(c, "")) for c in classes],
+                },
+            },
+        },
+    },
 )
 
 st.subheader("Field sizes")
-st.bar_chart(dict(size_histogram(sizes)), x_label="field size", y_label="fields")
+st.bar_chart(  # bins in size order, not as text
+    [{"field size": label, "fields": n} for label, n in size_histogram(sizes)],
+    x="field size",
+    y="fields",
+    sort=False,
+)
 
 st.subheader("Progress per annotator")
 people = by_annotator(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -167,6 +168,13 @@ def test_statistics_page_shows_area_per_crop_and_annotator(env, demo_scene):
     assert per_class.loc["maize", "hectares"] > 10 * per_class.loc["barley", "hectares"] / 3
     assert set(tables[1]["annotator"]) == {"ana", "ben"}
     assert [m.label for m in at.metric] == ["Fields", "Labelled area", "Median field"]
+    by_class, sizes = [json.loads(e.proto.spec) for e in at.main if e.type == "vega_lite_chart"]
+    scale = by_class["encoding"]["color"]["scale"]  # bars in the map's class colours
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+        "barley": "#d95f02",
+        "maize": "#1b9e77",
+    }
+    assert sizes["encoding"]["x"]["sort"] is None  # bins in size order, not sorted as text
 
 
 def test_sets_page_renames_deletes_and_offers_every_export(env, demo_scene):
