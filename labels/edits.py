@@ -21,6 +21,7 @@ from labels.features import (
     clip_to_neighbours,
     new_feature,
     polygon_geometry,
+    within_image,
 )
 from labels.geometry import area_ha
 
@@ -81,6 +82,8 @@ class NewPolygonRules:
         crs: CRS in which areas are measured (the scene's UTM zone), e.g. ``"EPSG:32633"``.
         clip: cut new polygons so that they do not overlap the polygons already saved.
         min_m2: new polygons smaller than this (square metres, after clipping) are refused.
+        footprint: the loaded image (WGS84 GeoJSON), when known: new polygons are cut to it, and
+            one that lies wholly outside is refused (nothing there was seen).
     """
 
     crop_class: str
@@ -91,6 +94,7 @@ class NewPolygonRules:
     crs: str = "EPSG:32633"
     clip: bool = True
     min_m2: float = 100.0
+    footprint: dict[str, Any] | None = None
 
 
 @dataclass
@@ -132,6 +136,8 @@ def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -
     for geometry in changes.new:
         try:
             geom = polygon_geometry(geometry)
+            if rules.footprint is not None:
+                geom = within_image(geom, rules.footprint)
             if rules.clip:
                 geom = clip_to_neighbours(geom, others)
             m2 = area_ha(geom, rules.crs) * 10_000

@@ -97,6 +97,21 @@ def clip_to_neighbours(geometry: dict[str, Any], others: list[dict[str, Any]]) -
     return as_geojson(geom)
 
 
+def within_image(geometry: dict[str, Any], footprint: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``geometry`` inside the image ``footprint`` (both WGS84 GeoJSON).
+
+    Raises:
+        LabelError: it lies wholly outside.
+    """
+    geom, image = shape(geometry), shape(footprint)
+    if image.contains(geom):
+        return geometry
+    inside = _polygonal(make_valid(geom.intersection(image)))
+    if inside.is_empty or inside.area == 0:
+        raise LabelError("it lies outside the loaded image, where nothing can be seen")
+    return as_geojson(inside)
+
+
 def new_feature(
     geometry: dict[str, Any],
     crop_class: str,

@@ -8,7 +8,8 @@ from functools import partial
 from typing import Any
 
 import streamlit as st
-from shapely.geometry import shape
+from rasterio.warp import transform_geom
+from shapely.geometry import box, mapping, shape
 from streamlit_folium import st_folium
 
 from labels.classes import CROP_CLASSES, safe_colour, set_classes
@@ -124,6 +125,7 @@ elif changes:  # autosave
         crs=original.crs.to_string(),
         clip=clip,
         min_m2=float(min_m2),
+        footprint=transform_geom(original.crs, "EPSG:4326", mapping(box(*original.bounds))),
     )
     edits = plan_edits(changes, snapshot["features"], rules)
     if edits:

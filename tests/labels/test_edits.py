@@ -148,3 +148,14 @@ def test_an_edit_that_is_not_a_polygon_is_refused_and_the_rest_saved():
         "an edit: only polygons can be labels, not LineString"
     ]
     assert edits.summary() == "1 new, 0 edited, 0 deleted"
+
+
+def test_new_polygons_are_cut_to_the_image_and_refused_wholly_outside_it():
+    image = square(12.6, 52.47, 0.01)
+    rules = replace(RULES, footprint=image)
+    half_out = square(12.605, 52.475, 0.01)  # a quarter of it lies on the image
+    [cut] = plan_edits(Changes(new=[half_out]), [], rules).upserts
+    assert shape(cut["geometry"]).area == pytest.approx(shape(half_out).area / 4)
+    assert shape(image).covers(shape(cut["geometry"]))
+    edits = plan_edits(Changes(new=[square(12.7, 52.47, 0.01)]), [], rules)
+    assert edits.upserts == [] and "outside the loaded image" in edits.refused[0].reason
