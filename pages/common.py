@@ -15,6 +15,7 @@ from imagery.read import read_preview
 from imagery.scene import Scene
 from labels.features import LabelError
 from labels.store import LabelStore
+from pages import workspace
 from webmap.render import Overlay, overlay, stretch_limits
 
 T = TypeVar("T")
@@ -38,6 +39,7 @@ def init_state() -> None:
         "overlays": {},  # (image, composite) -> Overlay for the current area
         "annotator": "",
         "label_set": None,  # name of the set being labelled; the Label sets page can change it
+        "faithful": True,  # whether "enhanced" ends with the data-consistency step
     }
     for key, value in defaults.items():
         if key not in st.session_state:
@@ -46,6 +48,12 @@ def init_state() -> None:
     if access.users() and not user:  # a page reached without signing in (app.py hides them)
         access.sign_in_page()
         st.stop()
+    if "restored" not in st.session_state:  # a new session: reopen where the address says
+        st.session_state["restored"] = True
+        note = workspace.from_url(st.session_state, local_catalog(), APP_MAX_SIZE)
+        if note:
+            st.warning(note)
+    workspace.to_url(st.session_state, signed_in=bool(user))
     if user:  # login on: the annotator is who signed in
         st.session_state["annotator"] = user
         st.sidebar.text_input("Annotator", user, disabled=True, help="The signed-in user.")
@@ -118,3 +126,4 @@ def set_area_raster(scene: Scene, raster: Raster) -> None:
         consistency=None,
         overlays={},
     )
+    workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))

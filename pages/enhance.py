@@ -12,12 +12,14 @@ from affine import Affine
 from rasterio.crs import CRS
 from streamlit_folium import st_folium
 
+import access
 import settings
 from imagery.errors import UserError
 from imagery.geotiff import write_raster
 from imagery.raster import Raster
 from labels.classes import set_classes
 from labels.features import LabelError
+from pages import workspace
 from pages.common import image_overlay, init_state, label_store
 from sr.cache import ResultCache
 from sr.consistency import consistency
@@ -153,8 +155,10 @@ if st.button("Enhance x4", type="primary"):
             preset=preset if pipeline.startswith("dip") else None,
             model_version=model_version(pipeline),
             consistency=consistency(original, result, 4),
+            faithful=faithful,
             overlays={},
         )
+        workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))
 
 enhanced = st.session_state["enhanced"]
 if enhanced is None:

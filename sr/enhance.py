@@ -26,7 +26,7 @@ from sr.cache import ResultCache
 from sr.consistency import make_consistent
 from sr.decrappify import refine, weights_hash
 from sr.device import pick_device
-from sr.errors import EnhanceError
+from sr.errors import EnhanceError, NotCached
 from sr.tiles import spans, tile_count, tiled
 
 #: Pipelines by name: (upsampling, refinement or None).
@@ -89,6 +89,7 @@ def enhance(
     preset: str = DEFAULT_PRESET,
     cache: ResultCache | None = None,
     consistent: bool = True,
+    fit_dip: bool = True,
 ) -> Raster:
     """Super-resolve a raster.
 
@@ -104,6 +105,9 @@ def enhance(
         consistent: end with the data-consistency step (:func:`sr.consistency.make_consistent`),
             so that the result, degraded by the sensor model, reproduces ``raster``. The
             ``bicubic`` baseline is never changed by it.
+        fit_dip: False takes a Deep Image Prior fit only from ``cache`` and raises
+            :class:`NotCached` instead of fitting (minutes on a CPU); the other stages take
+            seconds and are computed when missing.
 
     Returns:
         ``(C, scale*H, scale*W)`` reflectance (negative values clipped to 0) in the same CRS and
@@ -142,6 +146,8 @@ def enhance(
         if hit is not None:
             report(Progress(1.0 if name == pipeline else up_part, f"{name}: from the cache"))
             return hit
+        if name == "dip" and not fit_dip:
+            raise NotCached("the Deep Image Prior fit of this area is not in the cache")
         result = compute().clamp_min(0).squeeze(0).float().cpu().numpy()
         if cache:
             cache.put(key, result)

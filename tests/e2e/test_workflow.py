@@ -134,6 +134,14 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
     expect(frame.locator("path[stroke='#e41a1c']")).to_have_count(0)
 
+    # A reload in the middle of labelling reopens the same place: area, enhancement (from the
+    # cache), set and annotator come back from the address.
+    page.reload()
+    page.get_by_role("heading", name="1 polygon in").wait_for(timeout=60_000)
+    expect(page.get_by_label("Annotator", exact=True)).to_have_value("Test Annotator")
+    frame = map_frame(page)
+    expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
+
     saved = json.loads((tmp_path / "labels" / f"{demo_scene.stem}.geojson").read_text())
     assert saved["type"] == "FeatureCollection"
     [feature] = saved["features"]

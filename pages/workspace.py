@@ -1,0 +1,101 @@
+"""Where the annotator is working, kept in the page's address (not a page itself).
+
+Every page writes the working state to the URL's query parameters: the local scene and the area,
+the enhancement (method, preset, data consistency), the label set and, without login, the
+annotator. A reload, a new session or a shared link reads them back: the area is read again,
+the enhancement is taken from the result cache (a Deep Image Prior fit is never started by a
+reload; without it the page says so), the set and the annotator are chosen again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+import settings
+from imagery.errors import UserError
+from imagery.read import read_area
+from sr.cache import ResultCache
+from sr.consistency import consistency
+from sr.enhance import PIPELINES, PRESETS, enhance, model_version
+from sr.errors import NotCached
+
+#: Decimals of the area's corners in the address (about 0.1 m).
+DECIMALS = 6
+
+
+def to_url(state: Any, signed_in: bool) -> None:
+    """Write the session's working state to the address (only what changed)."""
+    wanted: dict[str, str] = {}
+    scene = state.get("scene")
+    if scene is not None and scene.source == "local" and state.get("area"):
+        wanted["scene"] = scene.id
+        wanted["area"] = ",".join(f"{v:.{DECIMALS}f}" for v in state["area"])
+        if state.get("enhanced") is not None and state.get("pipeline"):
+            wanted["method"] = state["pipeline"]
+            if state.get("preset"):
+                wanted["preset"] = state["preset"]
+            if not state.get("faithful", True):
+                wanted["faithful"] = "0"
+    if state.get("label_set"):
+        wanted["set"] = state["label_set"]
+    if state.get("annotator") and not signed_in:
+        wanted["annotator"] = state["annotator"]
+    params = st.query_params
+    for key in [k for k in params if k not in wanted]:
+        del params[key]
+    for key, value in wanted.items():
+        if params.get(key) != value:
+            params[key] = value
+
+
+def from_url(state: Any, catalog: Any, max_size: int) -> str:
+    """Fill a new session's state from the address (areas up to ``max_size`` px a side);
+    returns what could not be restored (``""`` when all was, or nothing was asked)."""
+    params = st.query_params
+    if params.get("set") and not state.get("label_set"):
+        state["label_set"] = params["set"]
+    if params.get("annotator") and not state.get("annotator"):
+        state["annotator"] = params["annotator"][:80]
+    if state.get("original") is not None or not (params.get("scene") and params.get("area")):
+        return ""
+    try:
+        area = tuple(float(v) for v in params["area"].split(","))
+    except ValueError:
+        return "The address holds an area that is not four numbers; pick it again."
+    scenes = [s for s in catalog.search() if s.id == params["scene"]]
+    if len(area) != 4 or not scenes:
+        return f"The scene {params['scene']!r} of this address is not among the local scenes."
+    try:
+        raster = read_area(scenes[0], area, max_size)
+    except UserError as err:
+        return f"The area of this address cannot be read again: {err}"
+    state.update(scene=scenes[0], area=area, original=raster)
+    method, preset = params.get("method"), params.get("preset") or PRESETS[0]
+    if method not in PIPELINES or preset not in PRESETS:
+        return ""
+    faithful = params.get("faithful") != "0"
+    try:
+        enhanced = enhance(
+            raster,
+            method,
+            preset=preset,
+            cache=ResultCache(settings.cache_dir()),
+            consistent=faithful,
+            fit_dip=False,
+        )
+    except NotCached:
+        return "The Deep Image Prior result of this area is not in the cache: enhance it again."
+    except UserError as err:
+        return f"The enhancement could not be restored: {err}"
+    state.update(
+        enhanced=enhanced,
+        pipeline=method,
+        preset=preset if method.startswith("dip") else None,
+        model_version=model_version(method),
+        consistency=consistency(raster, enhanced, 4),
+        faithful=faithful,
+        overlays={},
+    )
+    return ""

@@ -1,0 +1,69 @@
+"""The working state in the page's address: a reload or a shared link reopens the same place."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.test_pages import AREA, page
+
+
+def area_loaded_and_enhanced(method: str, preset: str | None = None):
+    """Draw (as the Area page stores it), load and enhance: what a user did before reloading."""
+    at = page("area")
+    at.session_state["area"] = AREA
+    at.run()
+    [load] = [b for b in at.button if b.label == "Load area"]
+    load.click().run()
+    at.switch_page("pages/enhance.py").run()
+    at.selectbox[0].select(method).run()
+    if preset:
+        at.radio[0].set_value(preset).run()
+    [go] = [b for b in at.button if b.label == "Enhance x4"]
+    go.click().run()
+    assert not at.exception
+    return at
+
+
+def test_the_address_holds_the_area_the_enhancement_the_set_and_the_annotator(env, demo_scene):
+    at = area_loaded_and_enhanced("decrappify")
+    at.sidebar.text_input[0].input("ana").run()
+    at.session_state["label_set"] = "trial"
+    at.run()
+    params = dict(at.query_params)
+    flat = {k: v[0] if isinstance(v, list) else v for k, v in params.items()}
+    assert flat["scene"] == demo_scene.stem and flat["method"] == "decrappify"
+    assert [float(v) for v in flat["area"].split(",")] == list(AREA)
+    assert flat["set"] == "trial" and flat["annotator"] == "ana"
+
+    reopened = page("label")  # a reload: a new session with the same address
+    for key, value in flat.items():
+        reopened.query_params[key] = value
+    reopened.run()
+    assert not reopened.exception
+    state = reopened.session_state
+    assert state["scene"].id == demo_scene.stem and state["area"] == AREA
+    assert np.array_equal(state["original"].data, at.session_state["original"].data, True)
+    assert np.array_equal(state["enhanced"].data, at.session_state["enhanced"].data, True)
+    assert state["pipeline"] == "decrappify" and state["label_set"] == "trial"
+    assert state["annotator"] == "ana"
+
+
+def test_a_reload_never_starts_a_deep_image_prior_fit(env, demo_scene):
+    reopened = page("enhance")
+    reopened.query_params.update(
+        scene=demo_scene.stem, area=",".join(map(str, AREA)), method="dip", preset="fast"
+    )
+    reopened.run()
+    assert not reopened.exception
+    assert reopened.session_state["original"] is not None
+    assert reopened.session_state["enhanced"] is None
+    assert any("not in the cache: enhance it again" in w.value for w in reopened.warning)
+
+
+def test_an_address_that_does_not_fit_says_so_and_opens_empty(env):
+    reopened = page("area")
+    reopened.query_params.update(scene="no such scene", area="1,2,3,4")
+    reopened.run()
+    assert not reopened.exception
+    assert reopened.session_state["original"] is None
+    assert any("not among the local scenes" in w.value for w in reopened.warning)
