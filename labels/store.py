@@ -80,6 +80,22 @@ class LabelStore:
             return []
         return sorted(p.name[: -len(SUFFIX)] for p in self.root.glob(f"*{SUFFIX}"))
 
+    def areas(self) -> list[tuple[str, tuple[float, float, float, float]]]:
+        """The sets that record their area (``label_set.area_bbox``), with it; read from each
+        file's first line, so sets written by hand or by an older version are left out until
+        their next save."""
+        found = []
+        for name in self.names():
+            meta = setfile.header(self.path(name)) or {}
+            bbox = (meta.get("label_set") or {}).get("area_bbox")
+            if isinstance(bbox, list) and len(bbox) == 4:
+                try:
+                    west, south, east, north = (float(v) for v in bbox)
+                except (TypeError, ValueError):
+                    continue
+                found.append((name, (west, south, east, north)))
+        return found
+
     def load(self, name: str) -> dict[str, Any]:
         """The set as a GeoJSON FeatureCollection; an empty one when it does not exist yet.
 

@@ -12,7 +12,14 @@ from imagery.clouds import cloud_warning
 from imagery.errors import ImageryError
 from imagery.read import read_area
 from imagery.stac import StacCatalog
-from pages.common import APP_MAX_SIZE, init_state, local_catalog, scene_preview, set_area_raster
+from pages.common import (
+    APP_MAX_SIZE,
+    init_state,
+    label_store,
+    local_catalog,
+    scene_preview,
+    set_area_raster,
+)
 from webmap.maps import area_map
 from webmap.render import to_rgba
 
@@ -72,7 +79,7 @@ st.caption(
 )
 footprints = [(s.label, s.footprint) for s in all_scenes]
 st_folium(
-    area_map(footprints, previews, area, view),
+    area_map(footprints, previews, area, view, label_store().areas()),
     key=MAP_KEY,
     returned_objects=["all_drawings"],
     use_container_width=True,

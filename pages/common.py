@@ -116,14 +116,5 @@ def image_overlay(image: str, composite: str) -> Overlay:
 
 def set_area_raster(scene: Scene, raster: Raster) -> None:
     """A new area replaces the old one and everything computed from it."""
-    st.session_state.update(
-        scene=scene,
-        original=raster,
-        enhanced=None,
-        pipeline=None,
-        preset=None,
-        model_version=None,
-        consistency=None,
-        overlays={},
-    )
+    workspace.replace_area(st.session_state, scene, st.session_state["area"], raster)
     workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))

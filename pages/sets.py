@@ -9,11 +9,20 @@ from pathlib import Path
 
 import streamlit as st
 
+import access
 from labels.classes import set_classes
 from labels.export import export, legend
 from labels.features import LabelError
 from labels.imports import MAX_BYTES, read_polygons, unseen
-from pages.common import attempt, init_state, label_store, pick_label_set
+from pages import workspace
+from pages.common import (
+    APP_MAX_SIZE,
+    attempt,
+    init_state,
+    label_store,
+    local_catalog,
+    pick_label_set,
+)
 
 #: label, end of the file name, image grid (for masks), MIME type. Each grid's mask has its own
 #: file name; the legend (the same for both) is a download of its own.
@@ -51,6 +60,17 @@ st.caption(
     f"({meta.get('scene_date') or 'date unknown'}) · created {meta.get('created', '?')} by "
     f"{meta.get('created_by') or '?'} · file {store.path(name)}"
 )
+
+area, scene_id = meta.get("area_bbox"), meta.get("scene_id")
+if area and scene_id and st.button("Open this set's area", help="Read it and go to labelling"):
+    note = workspace.open_area(
+        st.session_state, local_catalog(), scene_id, tuple(area), APP_MAX_SIZE
+    )
+    if note:
+        st.error(note)
+    else:
+        workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))
+        st.switch_page("pages/label.py")
 
 st.subheader("Export")
 cols = st.columns(3)

@@ -50,6 +50,37 @@ def to_url(state: Any, signed_in: bool) -> None:
             params[key] = value
 
 
+def open_area(
+    state: Any, catalog: Any, scene_id: str, area: tuple[float, ...], max_size: int
+) -> str:
+    """Read ``area`` (west, south, east, north) of the local scene ``scene_id`` into the state,
+    replacing the area and everything computed from it; returns why it could not, or ``""``."""
+    scenes = [s for s in catalog.search() if s.id == scene_id]
+    if len(area) != 4 or not scenes:
+        return f"The scene {scene_id!r} is not among the local scenes."
+    try:
+        raster = read_area(scenes[0], area, max_size)
+    except UserError as err:
+        return f"The area cannot be read again: {err}"
+    replace_area(state, scenes[0], tuple(area), raster)
+    return ""
+
+
+def replace_area(state: Any, scene: Any, area: tuple[float, ...], raster: Any) -> None:
+    """A new area replaces the old one and everything computed from it."""
+    state.update(
+        scene=scene,
+        area=area,
+        original=raster,
+        enhanced=None,
+        pipeline=None,
+        preset=None,
+        model_version=None,
+        consistency=None,
+        overlays={},
+    )
+
+
 def from_url(state: Any, catalog: Any, max_size: int) -> str:
     """Fill a new session's state from the address (areas up to ``max_size`` px a side);
     returns what could not be restored (``""`` when all was, or nothing was asked)."""
@@ -64,14 +95,10 @@ def from_url(state: Any, catalog: Any, max_size: int) -> str:
         area = tuple(float(v) for v in params["area"].split(","))
     except ValueError:
         return "The address holds an area that is not four numbers; pick it again."
-    scenes = [s for s in catalog.search() if s.id == params["scene"]]
-    if len(area) != 4 or not scenes:
-        return f"The scene {params['scene']!r} of this address is not among the local scenes."
-    try:
-        raster = read_area(scenes[0], area, max_size)
-    except UserError as err:
-        return f"The area of this address cannot be read again: {err}"
-    state.update(scene=scenes[0], area=area, original=raster)
+    note = open_area(state, catalog, params["scene"], area, max_size)
+    if note:
+        return note
+    raster = state["original"]
     method, preset = params.get("method"), params.get("preset") or PRESETS[0]
     if method not in PIPELINES or preset not in PRESETS:
         return ""

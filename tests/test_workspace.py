@@ -67,3 +67,17 @@ def test_an_address_that_does_not_fit_says_so_and_opens_empty(env):
     assert not reopened.exception
     assert reopened.session_state["original"] is None
     assert any("not among the local scenes" in w.value for w in reopened.warning)
+
+
+def test_a_sets_area_opens_from_the_label_sets_page(env, demo_scene):
+    from labels.store import LabelStore
+
+    LabelStore(env / "labels").apply(
+        "trial", info={"scene_id": demo_scene.stem, "area_bbox": list(AREA)}
+    )
+    at = page("sets").run()
+    [go] = [b for b in at.button if b.label == "Open this set's area"]
+    go.click().run()
+    assert not at.exception
+    assert at.session_state["area"] == AREA and at.session_state["original"] is not None
+    assert [t.value for t in at.title] == ["Label fields"]

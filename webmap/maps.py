@@ -25,6 +25,8 @@ use_local_assets()
 MAX_ZOOM = 20
 #: How a drawing that was not saved is shown: dashed red, not filled in, not editable.
 REFUSED_STYLE = {"color": "#e41a1c", "weight": 3, "dashArray": "6 4", "fillOpacity": 0.1}
+#: How the areas of existing label sets are outlined on the Area map.
+SET_AREA_STYLE = {"color": "#b15cff", "weight": 2, "dashArray": "4 4", "fill": False}
 NO_SHAPES = {"polyline": False, "circle": False, "marker": False, "circlemarker": False}
 
 
@@ -47,9 +49,11 @@ def area_map(
     previews: list[Overlay],
     area: BBox | None,
     view: list[list[float]] | None,
+    set_areas: Sequence[tuple[str, BBox]] = (),
 ) -> folium.Map:
-    """Scene footprints (GeoJSON geometries with a label), scene previews, the chosen area, and
-    a rectangle tool to pick a new area. ``view`` is ``[[south, west], [north, east]]`` to show."""
+    """Scene footprints (GeoJSON geometries with a label), scene previews, the areas of the label
+    sets (name and box), the chosen area, and a rectangle tool to pick a new area. ``view`` is
+    ``[[south, west], [north, east]]`` to show. Names are shown as text, never as HTML."""
     m = folium.Map(**_map_options())
     _add_basemap(m)
     for img in previews:
@@ -58,7 +62,13 @@ def area_map(
         folium.GeoJson(
             geometry,
             style_function=lambda _: {"color": "#ffcc00", "weight": 2, "fill": False},
-            tooltip=label,
+            tooltip=html.escape(label),
+        ).add_to(m)
+    for name, bbox in set_areas:
+        folium.GeoJson(
+            mapping(box(*bbox)),
+            style_function=lambda _: SET_AREA_STYLE,
+            tooltip=html.escape(f"label set {name}"),
         ).add_to(m)
     if area is not None:
         folium.GeoJson(

@@ -273,3 +273,11 @@ def test_undo_finds_an_old_batch_across_read_chunks(tmp_path: Path, monkeypatch)
         "rye",
         "wheat",
     ]
+
+
+def test_the_areas_of_sets_are_read_from_their_first_line(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    store.apply("with area", [feature()], info={"area_bbox": [12.59, 52.475, 12.6, 52.48]})
+    store.apply("without", [feature()])
+    (tmp_path / "by hand.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    assert store.areas() == [("with area", (12.59, 52.475, 12.6, 52.48))]

@@ -3,6 +3,7 @@ import re
 import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
+from shapely.geometry import box, mapping
 
 from imagery.raster import Raster
 from labels.classes import CROP_CLASSES
@@ -74,3 +75,11 @@ def test_refused_outlines_are_drawn_red_with_their_reason_as_text():
     page = html(label_map(img, {"type": "FeatureCollection", "features": []}, {}, None, refused))
     assert '"color": "#e41a1c"' in page and "dashArray" in page
     assert "&lt;b&gt;12&lt;/b&gt; m²" in page and "<b>12</b>" not in page
+
+
+def test_area_map_outlines_the_sets_areas_and_shows_names_as_text():
+    hostile = '<img src=x onerror="alert(1)">'
+    bbox = (12.59, 52.475, 12.6, 52.48)
+    page = html(area_map([(hostile, mapping(box(*bbox)))], [], None, None, [(hostile, bbox)]))
+    assert page.count("#b15cff") == 1  # the set's area, dashed
+    assert "&lt;img src=x" in page and "<img src=x" not in page
