@@ -22,7 +22,6 @@ from labels.features import LabelError
 from pages import workspace
 from pages.common import image_overlay, init_state, label_store
 from sr.cache import ResultCache
-from sr.consistency import consistency
 from sr.enhance import (
     DEFAULT_PRESET,
     PIPELINES,
@@ -30,7 +29,6 @@ from sr.enhance import (
     Progress,
     enhance,
     estimate_seconds,
-    model_version,
 )
 from webmap.maps import compare_map
 from webmap.render import heat_rgba, overlay, stretch_limits, to_rgba
@@ -149,15 +147,7 @@ if st.button("Enhance x4", type="primary"):
         st.error(str(err))
     else:
         preview_slot.empty()
-        st.session_state.update(
-            enhanced=result,
-            pipeline=pipeline,
-            preset=preset if pipeline.startswith("dip") else None,
-            model_version=model_version(pipeline),
-            consistency=consistency(original, result, 4),
-            faithful=faithful,
-            overlays={},
-        )
+        workspace.set_enhanced(st.session_state, result, pipeline, preset, faithful)
         workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))
 
 enhanced = st.session_state["enhanced"]

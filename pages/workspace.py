@@ -116,13 +116,19 @@ def from_url(state: Any, catalog: Any, max_size: int) -> str:
         return "The Deep Image Prior result of this area is not in the cache: enhance it again."
     except UserError as err:
         return f"The enhancement could not be restored: {err}"
+    set_enhanced(state, enhanced, method, preset, faithful)
+    return ""
+
+
+def set_enhanced(state: Any, enhanced: Any, method: str, preset: str, faithful: bool) -> None:
+    """The enhancement of the current area, with what made it and its departure from the 10 m
+    image; the map pictures are drawn again."""
     state.update(
         enhanced=enhanced,
         pipeline=method,
         preset=preset if method.startswith("dip") else None,
         model_version=model_version(method),
-        consistency=consistency(raster, enhanced, 4),
+        consistency=consistency(state["original"], enhanced, 4),
         faithful=faithful,
         overlays={},
     )
-    return ""

@@ -45,6 +45,16 @@ def map_box(frame: Frame) -> dict[str, float]:
     return bbox
 
 
+def draw_polygon(page: Page, frame: Frame, vertices: list[tuple[float, float]]) -> None:
+    """Draw a polygon with Leaflet.draw's tool, closing it on its first vertex."""
+    frame.locator(".leaflet-draw-draw-polygon").click()
+    for x, y in vertices + vertices[:1]:
+        page.mouse.move(x - 2, y - 2)
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        time.sleep(0.35)
+
+
 def shoot(page: Page, name: str) -> None:
     folder = os.environ.get("E2E_SCREENSHOTS")
     if folder:
@@ -102,12 +112,7 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     m = map_box(frame)
     cx, cy = m["x"] + m["width"] / 2, m["y"] + m["height"] / 2
     vertices = [(cx - 40, cy - 30), (cx + 50, cy - 25), (cx + 35, cy + 40), (cx - 45, cy + 30)]
-    frame.locator(".leaflet-draw-draw-polygon").click()
-    for x, y in vertices + vertices[:1]:
-        page.mouse.move(x - 2, y - 2)
-        page.mouse.move(x, y)
-        page.mouse.click(x, y)
-        time.sleep(0.35)
+    draw_polygon(page, frame, vertices)
     expect(page.get_by_text("1 new, 0 edited, 0 deleted.")).to_be_visible(timeout=30_000)
     # The map is rebuilt from the file: the saved polygon is back, drawn in its class colour.
     frame = map_frame(page)
@@ -118,12 +123,7 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     # A polygon drawn inside the first is refused (clipping leaves nothing): it stays on the map
     # in red with the reason, and nothing is reported as saved, until dismissed.
     inner = [(cx - 12, cy - 8), (cx + 12, cy - 8), (cx + 8, cy + 10), (cx - 10, cy + 8)]
-    frame.locator(".leaflet-draw-draw-polygon").click()
-    for x, y in inner + inner[:1]:
-        page.mouse.move(x - 2, y - 2)
-        page.mouse.move(x, y)
-        page.mouse.click(x, y)
-        time.sleep(0.35)
+    draw_polygon(page, frame, inner)
     expect(page.get_by_text("lies inside its neighbours")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Not saved (red on the map)")).to_be_visible()
     live = page.frame_locator("iframe[title='streamlit_folium.st_folium']").last  # re-found
