@@ -9,7 +9,7 @@ from pathlib import Path
 
 from labels.export import FORMATS, export
 from labels.features import LabelError
-from labels.imports import read_polygons, unseen
+from labels.imports import imported_area, read_polygons, unseen
 from labels.stats import area_by_class
 from labels.store import SUFFIX, LabelStore
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             scene = data.get("label_set", {}).get("scene_id") or "import"
             features = read_polygons(args.input, args.class_field, args.annotator, scene)
             features, skipped = unseen(features, data)
-            saved = store.apply(name, features, who=args.annotator)
+            saved = store.apply(name, features, info=imported_area(features), who=args.annotator)
             print(
                 json.dumps(
                     {

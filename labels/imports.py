@@ -98,6 +98,15 @@ def read_polygons(path: Path, class_field: str, annotator: str, scene_id: str) -
     return features
 
 
+def imported_area(features: list[Feature]) -> dict[str, Any]:
+    """Set-level facts an import gives a set that has none: the box around its polygons
+    (``area_bbox``, WGS84), so a set started empty gets an area to open."""
+    if not features:
+        return {}
+    west, south, east, north = shapely.total_bounds([shape(f["geometry"]) for f in features])
+    return {"area_bbox": [round(float(v), 6) for v in (west, south, east, north)]}
+
+
 def unseen(features: list[Feature], collection: dict[str, Any]) -> tuple[list[Feature], int]:
     """The features the set does not hold yet (by id, or by the same outline within about a
     centimetre), and how many were left out."""

@@ -13,7 +13,7 @@ import access
 from labels.classes import set_classes
 from labels.export import export, legend
 from labels.features import LabelError
-from labels.imports import MAX_BYTES, read_polygons, unseen
+from labels.imports import MAX_BYTES, imported_area, read_polygons, unseen
 from pages import workspace
 from pages.common import (
     APP_MAX_SIZE,
@@ -111,7 +111,7 @@ if upload is not None and st.button("Import into this set"):
                 path, field, annotator or "import", meta.get("scene_id") or "import"
             )
         features, skipped = unseen(features, store.load(name))
-        saved = store.apply(name, features, who=annotator)
+        saved = store.apply(name, features, info=imported_area(features), who=annotator)
     except LabelError as err:
         st.error(f"Nothing was imported: {err}")
     except OSError as err:  # the upload could not be put in a temporary folder

@@ -37,6 +37,8 @@ def test_cli_stats_export_import(label_set, tmp_path, capsys):
     target = tmp_path / "other.geojson"
     assert main(["import", str(tmp_path / "o.zip"), str(target)]) == 0
     assert json.loads(capsys.readouterr().out) == {"imported": 2, "already_in_set": 0, "in_set": 2}
+    area = json.loads(target.read_text())["label_set"]["area_bbox"]  # the new set's area
+    assert area == pytest.approx([12.591, 52.476, 12.5985, 52.4785], abs=1e-6)
     assert main(["import", str(tmp_path / "o.zip"), str(target)]) == 0  # the same file again
     assert json.loads(capsys.readouterr().out) == {"imported": 0, "already_in_set": 2, "in_set": 2}
 
