@@ -21,6 +21,7 @@ from labels.features import (
     clip_to_neighbours,
     new_feature,
     polygon_geometry,
+    snap_to_neighbours,
     within_image,
 )
 from labels.geometry import area_ha
@@ -135,7 +136,7 @@ def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -
     others = [f["geometry"] for f in shown]
     for geometry in changes.new:
         try:
-            geom = polygon_geometry(geometry)
+            geom = snap_to_neighbours(polygon_geometry(geometry), others, TOLERANCE)
             if rules.footprint is not None:
                 geom = within_image(geom, rules.footprint)
             if rules.clip:

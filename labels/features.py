@@ -81,6 +81,21 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
 
 
+def snap_to_neighbours(
+    geometry: dict[str, Any], others: list[dict[str, Any]], tolerance: float
+) -> dict[str, Any]:
+    """``geometry`` with its vertices within ``tolerance`` (degrees) of a neighbour's vertex
+    moved onto it, so that a corner snapped on the map (then rounded by Leaflet to 1e-6 degrees)
+    is the neighbour's corner exactly."""
+    geom = shape(geometry)
+    near = [shape(o) for o in others]
+    near = [o for o in near if o.distance(geom) <= tolerance]
+    if not near:
+        return geometry
+    snapped = _polygonal(make_valid(shapely.snap(geom, shapely.union_all(near), tolerance)))
+    return as_geojson(snapped) if not snapped.is_empty and snapped.area > 0 else geometry
+
+
 def clip_to_neighbours(geometry: dict[str, Any], others: list[dict[str, Any]]) -> dict[str, Any]:
     """``geometry`` minus the polygons it overlaps among ``others`` (all WGS84 GeoJSON).
 

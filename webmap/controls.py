@@ -1,11 +1,14 @@
-"""Small Leaflet elements of our own: editable label polygons and an opacity slider."""
+"""Small Leaflet elements of our own: editable label polygons, an opacity slider, fitting the
+view, snapping and keys for drawing, and a swipe bar."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import folium
+import folium.plugins
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 
@@ -100,3 +103,66 @@ class FitWhenSized(MacroElement):
         super().__init__()
         self._name = "FitWhenSized"
         self.bounds = bounds
+
+
+class Snapping(MacroElement):
+    """New polygons snap to the vertices and edges of the polygons in ``group`` (Leaflet.Snap,
+    within ``pixels`` on screen); Enter finishes the polygon being drawn, Esc cancels it."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var draw = {{ this.draw.get_name() }}, group = {{ this.group.get_name() }};
+            draw.setDrawingOptions({
+                polygon: {allowIntersection: false, guideLayers: [group],
+                          snapDistance: {{ this.pixels }}, snapVertices: true}
+            });
+            var map = {{ this.draw._parent.get_name() }};
+            map.on("draw:drawstart", function () {  // Leaflet.Snap misses the first start
+                var mode = draw._toolbars.draw._activeMode;
+                if (mode && !mode.handler._snapper && mode.handler._snap_on_enabled) {
+                    mode.handler._snap_on_enabled();
+                }
+            });
+            map.getContainer().ownerDocument.addEventListener("keydown", function (e) {
+                var mode = draw._toolbars.draw._activeMode;
+                if (!mode) { return; }
+                if (e.key === "Enter" && mode.handler.completeShape) {
+                    mode.handler.completeShape();
+                } else if (e.key === "Escape") {
+                    mode.handler.disable();
+                }
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, draw: folium.plugins.Draw, group: folium.FeatureGroup, pixels: int = 12):
+        super().__init__()
+        self._name = "Snapping"
+        self.draw, self.group, self.pixels = draw, group, pixels
+
+
+class SideBySide(JSCSSMixin, MacroElement):
+    """A swipe bar over ``right`` (an image overlay in its own map pane, ``pane``): right of the
+    bar it shows, left of it what lies beneath (leaflet-side-by-side clips the pane)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, layer = {{ this.right.get_name() }};
+            var pane = map.getPane({{ this.pane|tojson }});
+            layer.getContainer = function () { return pane; };  // clipped as a whole pane
+            L.control.sideBySide([], layer).addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, right: Any, pane: str):
+        super().__init__()
+        self._name = "SideBySide"
+        self.right, self.pane = right, pane

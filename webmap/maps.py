@@ -16,7 +16,13 @@ from shapely.geometry import box, mapping
 
 import settings
 from imagery.scene import BBox
-from webmap.controls import EditableFeatures, FitWhenSized, OpacityControl
+from webmap.controls import (
+    EditableFeatures,
+    FitWhenSized,
+    OpacityControl,
+    SideBySide,
+    Snapping,
+)
 from webmap.offline import use_local_assets
 from webmap.render import Overlay
 
@@ -40,8 +46,10 @@ def _add_basemap(m: folium.Map) -> None:
         folium.TileLayer(url, attr="basemap", max_zoom=MAX_ZOOM, max_native_zoom=19).add_to(m)
 
 
-def _image(img: Overlay, name: str) -> folium.raster_layers.ImageOverlay:
-    return folium.raster_layers.ImageOverlay(img.data_url, img.bounds, name=name, interactive=False)
+def _image(img: Overlay, name: str, pane: str = "overlayPane") -> folium.raster_layers.ImageOverlay:
+    return folium.raster_layers.ImageOverlay(
+        img.data_url, img.bounds, name=name, interactive=False, pane=pane
+    )
 
 
 def area_map(
@@ -95,15 +103,21 @@ def compare_map(
     consistency: Overlay | None = None,
 ) -> folium.plugins.DualMap:
     """Original (left) and enhanced (right) on two maps that pan and zoom together; on the right
-    the enhanced image lies over the original with an opacity slider; on the left the consistency
-    map, when given, with a slider starting at 0. Labels show on both."""
+    the enhanced image lies over the original with an opacity slider and a swipe bar (the original
+    left of it); on the left the consistency map, when given, with a slider starting at 0.
+    Labels show on both."""
     dual = folium.plugins.DualMap(**_map_options())
-    for m in (dual.m1, dual.m2):
-        _add_basemap(m)
-        _image(original, "original").add_to(m)
-    top = _image(enhanced, title)
+    # on the right, both images sit below the labels' pane (400), the enhanced one on top
+    folium.map.CustomPane("original", z_index=398).add_to(dual.m2)
+    folium.map.CustomPane("enhanced", z_index=399).add_to(dual.m2)
+    _add_basemap(dual.m1)
+    _image(original, "original").add_to(dual.m1)
+    _add_basemap(dual.m2)
+    _image(original, "original", pane="original").add_to(dual.m2)
+    top = _image(enhanced, title, pane="enhanced")
     top.add_to(dual.m2)
     OpacityControl(top, title).add_to(dual.m2)
+    SideBySide(top, "enhanced").add_to(dual.m2)
     if consistency is not None:
         heat = _image(consistency, "consistency")
         heat.add_to(dual.m1)
@@ -145,11 +159,13 @@ def label_map(
             tooltip=folium.Tooltip(html.escape(reason)),
             name="refused",
         ).add_to(m)
-    folium.plugins.Draw(
+    draw = folium.plugins.Draw(
         feature_group=group,
         draw_options={**NO_SHAPES, "rectangle": False, "polygon": {"allowIntersection": False}},
         edit_options={"edit": True, "remove": True},
-    ).add_to(m)
+    )
+    draw.add_to(m)
+    Snapping(draw, group).add_to(m)
     if not isinstance(view, tuple):
         m.fit_bounds(view or image.bounds)
         FitWhenSized(view or image.bounds).add_to(m)

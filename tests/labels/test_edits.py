@@ -159,3 +159,16 @@ def test_new_polygons_are_cut_to_the_image_and_refused_wholly_outside_it():
     assert shape(image).covers(shape(cut["geometry"]))
     edits = plan_edits(Changes(new=[square(12.7, 52.47, 0.01)]), [], rules)
     assert edits.upserts == [] and "outside the loaded image" in edits.refused[0].reason
+
+
+def test_a_corner_snapped_on_the_map_is_the_neighbours_corner_exactly():
+    old = new_feature(square(12.6, 52.47, 0.01), "maize", "bo", "s", "original")
+    corner = shape(old["geometry"]).exterior.coords[2]  # (12.61, 52.48)
+    corner = (corner[0] + 1e-7 * 3, corner[1] + 1e-7 * 4)  # as Leaflet rounds a snapped corner
+    ring = [[corner[0], corner[1] - 0.005], [12.62, 52.475], [12.62, 52.48], list(corner)]
+    drawn = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    [new] = plan_edits(Changes(new=[drawn]), [old], RULES).upserts
+    shared = set(map(tuple, new["geometry"]["coordinates"][0])) & set(
+        shape(old["geometry"]).exterior.coords
+    )
+    assert (12.61, 52.48) in shared

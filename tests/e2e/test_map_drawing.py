@@ -1,0 +1,117 @@
+"""The label and compare maps in Chromium, as the app renders them, served from 127.0.0.1 with
+the offline Leaflet assets: a new polygon snaps to its neighbour's corner, Enter finishes a
+polygon and Esc cancels it, and the compare map has a swipe bar."""
+
+import functools
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.webmap.test_maps import html, image
+from webmap.maps import compare_map, label_map
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Every polygon in the map's drawing layer, as Leaflet.draw reports them to the app.
+DRAWN = """() => [...new Set(Object.values(window).filter(v => v instanceof L.FeatureGroup))]
+    .flatMap(g => g.toGeoJSON().features)"""
+
+
+@pytest.fixture
+def show(tmp_path: Path, browser_page: Page) -> Iterator[Callable[[str, object], Page]]:
+    """Open a folium map in the browser; returns the page."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "static").symlink_to(ROOT / "static")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def open_map(name: str, m: object) -> Page:
+        (tmp_path / f"{name}.html").write_text(html(m))
+        browser_page.goto(f"http://127.0.0.1:{server.server_port}/{name}.html")
+        browser_page.wait_for_selector(".leaflet-container")
+        browser_page.wait_for_timeout(500)
+        return browser_page
+
+    yield open_map
+    server.shutdown()
+
+
+def field_on_the_left_half():
+    """An image and a set with one field covering its left half; the field's NE corner."""
+    img = image()
+    (south, west), (north, east) = img.bounds
+    mid = (west + east) / 2
+    ring = [[west, south], [mid, south], [mid, north], [west, north], [west, south]]
+    feature = {
+        "type": "Feature",
+        "id": "a",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"id": "a", "crop_class": "maize"},
+    }
+    return img, {"type": "FeatureCollection", "features": [feature]}, (mid, north)
+
+
+def screen(page: Page, lon: float, lat: float) -> tuple[float, float]:
+    """Where a point is on the screen."""
+    x, y = page.evaluate(
+        """([lat, lon]) => {
+            const map = Object.values(window).find(v => v instanceof L.Map);
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }""",
+        [lat, lon],
+    )
+    return x, y
+
+
+def click_vertices(page: Page, points: list[tuple[float, float]]) -> None:
+    page.click(".leaflet-draw-draw-polygon")
+    for x, y in points:
+        page.mouse.move(x - 3, y - 3)
+        page.mouse.move(x, y, steps=3)
+        page.mouse.click(x, y)
+        page.wait_for_timeout(300)
+
+
+def test_a_new_polygon_snaps_to_its_neighbours_corner(show):
+    img, labels, (lon, lat) = field_on_the_left_half()
+    page = show("label", label_map(img, labels, {"maize": "#1b9e77"}))
+    cx, cy = screen(page, lon, lat)
+    near = (cx + 5, cy + 4)  # 5 px right of and 4 px below the corner: snapped onto it
+    points = [near, (cx + 150, cy + 10), (cx + 140, cy + 160)]
+    click_vertices(page, [*points, points[0]])
+    drawn = page.evaluate(DRAWN)
+    assert len(drawn) == 2
+    new = next(f for f in drawn if not (f.get("properties") or {}).get("id"))
+    vertices = new["geometry"]["coordinates"][0]
+    assert [round(lon, 6), round(lat, 6)] in [[round(a, 6), round(b, 6)] for a, b in vertices]
+
+
+def test_enter_finishes_a_polygon_and_esc_cancels_one(show):
+    img, labels, (lon, lat) = field_on_the_left_half()
+    page = show("label", label_map(img, labels, {"maize": "#1b9e77"}))
+    cx, cy = screen(page, lon, lat)
+    click_vertices(page, [(cx + 60, cy + 40), (cx + 160, cy + 50), (cx + 120, cy + 170)])
+    page.keyboard.press("Enter")
+    assert len(page.evaluate(DRAWN)) == 2
+    click_vertices(page, [(cx + 60, cy + 200), (cx + 160, cy + 210)])
+    page.keyboard.press("Escape")
+    assert len(page.evaluate(DRAWN)) == 2
+    assert page.locator(".leaflet-draw-tooltip:visible").count() == 0  # no longer drawing
+
+
+def test_the_compare_map_swipes_between_original_and_enhanced(show):
+    img = image()
+    empty = {"type": "FeatureCollection", "features": []}
+    page = show("compare", compare_map(img, img, empty, {}, "enhanced"))
+    assert page.locator(".leaflet-sbs-range").count() == 1
+    clip = page.evaluate(
+        """() => Object.values(window).filter(v => v instanceof L.Map)
+            .map(m => m.getPane("enhanced")).filter(p => p)[0].style.clip"""
+    )
+    assert clip.startswith("rect(")  # the enhanced image is cut at the bar
