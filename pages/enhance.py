@@ -164,7 +164,8 @@ if st.session_state.get("model_version"):
 st.success(
     f"Enhanced with {', '.join(details)}: {enhanced.width} x {enhanced.height} px "
     f"at {enhanced.resolution:.1f} m. Left: original 10 m (slider: where the enhancement departs "
-    "from it). Right: enhanced over the original; the slider sets its opacity."
+    "from it). Right: enhanced over the original; drag the bar to swipe between them, the slider "
+    "sets its opacity."
 )
 labels = {"type": "FeatureCollection", "features": []}
 set_name = st.session_state.get("label_set")

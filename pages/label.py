@@ -18,6 +18,7 @@ from labels.features import LabelError
 from labels.geometry import area_ha, set_crs
 from labels.store import LabelStore
 from pages.common import attempt, image_overlay, init_state, label_store
+from pages.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from pages.label_state import (
     after_save,
     map_key,
@@ -28,6 +29,12 @@ from pages.label_state import (
     view_for_build,
 )
 from webmap.maps import label_map
+
+UNDO, REDO = "↶ Undo", "↷ Redo"
+#: The map fills a 1400 x 900 window below the title and the class bar.
+MAP_HEIGHT = 600
+#: Less room above the title: the map is what this page is for.
+COMPACT = "<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem}</style>"
 
 
 def plural(n: int, word: str) -> str:
@@ -52,6 +59,7 @@ def shown_revs(snapshot: dict[str, Any]) -> dict[str, int]:
 
 
 init_state()
+st.markdown(COMPACT, unsafe_allow_html=True)
 st.title("Label fields")
 scene, original = st.session_state["scene"], st.session_state["original"]
 if original is None:
@@ -63,8 +71,9 @@ state = page_state()
 store: LabelStore = label_store()
 if not st.session_state["label_set"]:  # apart from the widget, which forgets on page change
     st.session_state["label_set"] = re.sub(r"[^\w.-]+", "_", scene.id).strip("._") or "labels"
-c1, c2, c3 = st.columns([2, 1, 1])
-set_name = c1.text_input(
+side = st.sidebar
+side.subheader("Labelling")
+set_name = side.text_input(
     "Label set",
     st.session_state["label_set"],
     help="Type a new name to start a set, or an existing one to open it. Manage sets on the "
@@ -75,9 +84,11 @@ if state.snapshot_for is None or state.snapshot_for[0] != set_name:
     open_set(state, set_name)
 existing = store.names()
 if existing:
-    c1.caption("Existing sets: " + ", ".join(existing))
+    side.caption("Existing sets: " + ", ".join(existing))
 images = ["enhanced", "original"] if st.session_state["enhanced"] is not None else ["original"]
-image = c2.radio("Draw on", images, format_func=str.capitalize) or images[0]
+image = side.radio("Draw on", images, format_func=str.capitalize) or images[0]
+clip = side.checkbox("Clip new polygons so they do not overlap their neighbours", value=True)
+min_m2 = side.number_input("Smallest polygon (m²)", min_value=0, value=100, step=50)
 
 # The map is built from a snapshot of the set, taken again only after a save or when the set or
 # the image changes: rebuilding it otherwise would remount it and wipe what is being drawn.
@@ -91,10 +102,17 @@ if state.snapshot is None or state.snapshot_for != (set_name, image):
     remount_map(state)
 snapshot = state.snapshot
 classes = set_classes(snapshot)
-crop = c3.selectbox("Class of new polygons", list(classes)) or next(iter(classes))
-o1, o2 = st.columns(2)
-clip = o1.checkbox("Clip new polygons so they do not overlap their neighbours", value=True)
-min_m2 = o2.number_input("Smallest polygon (m²)", min_value=0, value=100, step=50)
+bar, b1, b2, keys = st.columns([7, 1, 1, 1.3], vertical_alignment="bottom")
+names = list(classes)
+crop = (
+    bar.radio(
+        CLASS_LABEL,
+        names,
+        horizontal=True,
+        format_func=lambda c: f"{names.index(c) + 1} {c}" if names.index(c) < 9 else c,
+    )
+    or names[0]
+)
 
 # st_folium stores what the map reports under its key before the rerun: read it first, so the
 # last action is never lost.
@@ -149,10 +167,9 @@ elif changes:  # autosave
         refuse(state, set_name, edits.refused)
         st.rerun()
 
-b1, b2, b3 = st.columns([1, 1, 4])
 for column, label, source, target, what in (
-    (b1, "↶ Undo", state.undo, state.redo, "undone"),
-    (b2, "↷ Redo", state.redo, state.undo, "redone"),
+    (b1, UNDO, state.undo, state.redo, "undone"),
+    (b2, REDO, state.redo, state.undo, "redone"),
 ):
     if column.button(label, disabled=not source):
         # reverting a batch is itself a batch: reverting that one redoes the change
@@ -164,9 +181,13 @@ for column, label, source, target, what in (
             if reverted.applied:
                 target.append(reverted.batch)
             st.rerun()
+with keys:
+    shortcuts_help()
+keyboard_shortcuts(UNDO, REDO)
 status = state.status if state.status_for == set_name else ""
-b3.caption(status or "Every change is saved as soon as it is made.")
-if state.refused and b3.button("Dismiss the red outlines"):
+s1, s2 = st.columns([8, 2])
+s1.caption(status or "Every change is saved as soon as it is made.")
+if state.refused and s2.button("Dismiss the red outlines"):
     state.refused = []
     remount_map(state)
     st.rerun()
@@ -176,8 +197,8 @@ legend = " ".join(  # names and colours come from users: escaped, colours checke
     f"{html.escape(name)}</span>"
     for name, c in ((n, safe_colour(c)) for n, c in classes.items())
 )
-st.markdown(legend, unsafe_allow_html=True)
-st.caption(
+side.markdown(legend, unsafe_allow_html=True)
+side.caption(
     "Draw with the ⬠ tool; move vertices with ✎ and delete with 🗑 (then Save in the "
     "toolbar). Polygons are coloured by class."
 )
@@ -192,7 +213,7 @@ st_folium(
     key=map_key(state),
     returned_objects=["all_drawings", "center", "zoom"],
     use_container_width=True,
-    height=560,
+    height=MAP_HEIGHT,
 )
 
 features = snapshot["features"]

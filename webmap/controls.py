@@ -105,9 +105,10 @@ class FitWhenSized(MacroElement):
         self.bounds = bounds
 
 
-class Snapping(MacroElement):
+class DrawingAids(MacroElement):
     """New polygons snap to the vertices and edges of the polygons in ``group`` (Leaflet.Snap,
-    within ``pixels`` on screen); Enter finishes the polygon being drawn, Esc cancels it."""
+    within ``pixels`` on screen); Enter finishes the polygon being drawn, Esc cancels it;
+    ``toggleLabels()`` (the page's H key) hides or shows the polygons."""
 
     _template = Template(
         """
@@ -125,6 +126,9 @@ class Snapping(MacroElement):
                     mode.handler._snap_on_enabled();
                 }
             });
+            window.toggleLabels = function () {
+                if (map.hasLayer(group)) { map.removeLayer(group); } else { map.addLayer(group); }
+            };
             map.getContainer().ownerDocument.addEventListener("keydown", function (e) {
                 var mode = draw._toolbars.draw._activeMode;
                 if (!mode) { return; }
@@ -141,7 +145,7 @@ class Snapping(MacroElement):
 
     def __init__(self, draw: folium.plugins.Draw, group: folium.FeatureGroup, pixels: int = 12):
         super().__init__()
-        self._name = "Snapping"
+        self._name = "DrawingAids"
         self.draw, self.group, self.pixels = draw, group, pixels
 
 

@@ -17,11 +17,11 @@ from shapely.geometry import box, mapping
 import settings
 from imagery.scene import BBox
 from webmap.controls import (
+    DrawingAids,
     EditableFeatures,
     FitWhenSized,
     OpacityControl,
     SideBySide,
-    Snapping,
 )
 from webmap.offline import use_local_assets
 from webmap.render import Overlay
@@ -165,7 +165,7 @@ def label_map(
         edit_options={"edit": True, "remove": True},
     )
     draw.add_to(m)
-    Snapping(draw, group).add_to(m)
+    DrawingAids(draw, group).add_to(m)
     if not isinstance(view, tuple):
         m.fit_bounds(view or image.bounds)
         FitWhenSized(view or image.bounds).add_to(m)

@@ -94,6 +94,6 @@ def browser_page() -> Iterator[Page]:
     )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 900})  # a laptop screen
         yield page
         browser.close()

@@ -115,3 +115,13 @@ def test_the_compare_map_swipes_between_original_and_enhanced(show):
             .map(m => m.getPane("enhanced")).filter(p => p)[0].style.clip"""
     )
     assert clip.startswith("rect(")  # the enhanced image is cut at the bar
+
+
+def test_the_polygons_can_be_hidden_to_see_the_image_and_shown_again(show):
+    img, labels, _ = field_on_the_left_half()
+    page = show("label", label_map(img, labels, {"maize": "#1b9e77"}))
+    assert page.locator("path.leaflet-interactive").count() == 1
+    page.evaluate("() => window.toggleLabels()")  # what the page's H key calls
+    assert page.locator("path.leaflet-interactive").count() == 0
+    page.evaluate("() => window.toggleLabels()")
+    assert page.locator("path.leaflet-interactive").count() == 1

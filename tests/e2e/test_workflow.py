@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -55,11 +56,20 @@ def draw_polygon(page: Page, frame: Frame, vertices: list[tuple[float, float]]) 
         time.sleep(0.35)
 
 
+def press_until(page: Page, key: str, done: Callable[[], bool], timeout: float = 20) -> None:
+    """Press ``key`` until ``done()``: the page's key listener starts a moment after the page."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"pressing {key} did nothing"
+        page.keyboard.press(key)
+        time.sleep(0.5)
+
+
 def shoot(page: Page, name: str) -> None:
     folder = os.environ.get("E2E_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))  # what fits on the screen
 
 
 def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path, demo_scene: Path):
@@ -105,9 +115,9 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
 
     # 3. Label: choose a class, draw a polygon on the enhanced image, save.
     page.get_by_role("link", name="Label fields").first.click()
-    page.get_by_text("Class of new polygons").wait_for()
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Class of new").click()
-    page.get_by_role("option", name="maize").click()
+    maize = page.get_by_role("radio", name="2 maize")  # the default list: winter wheat, maize
+    maize.wait_for()
+    press_until(page, "2", lambda: maize.is_checked())  # the class key
     frame = map_frame(page)
     m = map_box(frame)
     cx, cy = m["x"] + m["width"] / 2, m["y"] + m["height"] / 2
@@ -203,7 +213,10 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     time.sleep(1)  # the map fits the polygon a moment after it is drawn
     after = zoomed.bounding_box()
     assert before is not None and after is not None and after["width"] > 2 * before["width"]
-    page.get_by_label("New class").click()
+    wait_idle(page)  # the map has zoomed: no rerun closes the list below
+    new_class = page.get_by_label("New class")
+    new_class.click()
+    new_class.press("ArrowDown")  # a click alone leaves the list closed below a tall map
     page.get_by_role("option", name="barley").click()
     page.get_by_role("button", name="Set class").click()
     expect(page.get_by_text("1 polygon now barley")).to_be_visible(timeout=30_000)
@@ -211,6 +224,14 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     map_frame(page)  # the page has settled: the rebuilt map is there
     time.sleep(1)
     page.get_by_role("button", name="↶ Undo").click()
+    expect(page.get_by_text("undone")).to_be_visible(timeout=30_000)
+    assert on_disk()["properties"]["crop_class"] == "maize"
+    wait_idle(page)
+    page.keyboard.press("Control+Shift+Z")  # redo, from the keyboard
+    expect(page.get_by_text("redone")).to_be_visible(timeout=30_000)
+    assert on_disk()["properties"]["crop_class"] == "barley"
+    wait_idle(page)
+    page.keyboard.press("Control+Z")  # and undo
     expect(page.get_by_text("undone")).to_be_visible(timeout=30_000)
     assert on_disk()["properties"]["crop_class"] == "maize"
 

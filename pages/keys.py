@@ -1,0 +1,85 @@
+"""Keyboard shortcuts of the Label page (not a page itself).
+
+A script in an invisible component listens to keys on the page and on the map: Ctrl+Z undoes,
+Ctrl+Shift+Z or Ctrl+Y redoes, 1-9 choose the class of new polygons, H hides or shows the
+polygons. Enter and Esc (finish, cancel a polygon) belong to the map (``webmap.controls``).
+Keys typed into a text field are left alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+#: The shortcuts, as the help lists them.
+SHORTCUTS = [
+    ("1 … 9", "class of new polygons"),
+    ("Enter", "finish the polygon being drawn"),
+    ("Esc", "cancel the polygon being drawn"),
+    ("Ctrl+Z", "undo"),
+    ("Ctrl+Shift+Z, Ctrl+Y", "redo"),
+    ("H", "hide or show the polygons, to see the image"),
+]
+CLASS_LABEL = "Class of new polygons"
+
+_SCRIPT = """
+<script>
+(function () {
+  const doc = window.parent.document;
+  if (doc.__labelKeys) { return; }
+  doc.__labelKeys = true;
+  const press = (text) => {
+    const b = [...doc.querySelectorAll("button")].find(
+      (b) => b.innerText.trim() === text && !b.disabled);
+    if (b) { b.click(); }
+  };
+  const chooseClass = (n) => {
+    const radio = [...doc.querySelectorAll('[data-testid="stRadio"]')].find(
+      (r) => r.innerText.startsWith(CLASS_LABEL));
+    const options = radio ? radio.querySelectorAll('[role="radiogroup"] label') : [];
+    if (options[n]) { options[n].click(); }
+  };
+  const onKey = (e) => {
+    const t = e.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) {
+      return;
+    }
+    const key = e.key.toLowerCase(), ctrl = e.ctrlKey || e.metaKey;
+    if (ctrl && key === "z") { e.preventDefault(); press(e.shiftKey ? REDO : UNDO); }
+    else if (ctrl && key === "y") { e.preventDefault(); press(REDO); }
+    else if (!ctrl && !e.altKey && /^[1-9]$/.test(e.key)) { chooseClass(Number(e.key) - 1); }
+    else if (!ctrl && !e.altKey && key === "h") {
+      doc.querySelectorAll("iframe").forEach((f) => {
+        try { f.contentWindow.toggleLabels && f.contentWindow.toggleLabels(); } catch (err) {}
+      });
+    }
+  };
+  doc.addEventListener("keydown", onKey);
+  setInterval(() => doc.querySelectorAll("iframe").forEach((f) => {  // maps are remounted
+    try {
+      const d = f.contentDocument;
+      if (d && !d.__labelKeys) { d.__labelKeys = true; d.addEventListener("keydown", onKey); }
+    } catch (err) {}
+  }), 500);
+})();
+</script>
+"""
+
+
+def keyboard_shortcuts(undo: str, redo: str) -> None:
+    """Listen to the keys (on this page and its maps); ``undo`` and ``redo`` are the labels of
+    the buttons the keys press."""
+    script = (
+        _SCRIPT.replace("CLASS_LABEL", json.dumps(CLASS_LABEL))
+        .replace("UNDO", json.dumps(undo))
+        .replace("REDO", json.dumps(redo))
+    )
+    components.html(script, height=0)
+
+
+def shortcuts_help() -> None:
+    """The shortcuts, in a popover."""
+    with st.popover("⌨ Keys"):
+        st.markdown("\n".join(f"- **{keys}**: {what}" for keys, what in SHORTCUTS))
