@@ -119,6 +119,7 @@ class LabelStore:
         info: dict[str, Any] | None = None,
         expected: dict[str, int] | None = None,
         who: str = "",
+        reverts: str | None = None,
     ) -> Saved:
         """Merge changes into the set on disk, save it atomically and journal them.
 
@@ -134,6 +135,7 @@ class LabelStore:
                 feature whose ``rev`` on disk differs (someone else changed it meanwhile) is a
                 conflict: it is not applied and its id is returned in ``conflicts``.
             who: the annotator, for the journal.
+            reverts: the batch these changes undo (:meth:`revert`), for the journal.
 
         A set that does not exist yet is created, even with no change (so a new set can be
         started empty). The time taken grows with the changes, not with the set, but for
@@ -149,7 +151,9 @@ class LabelStore:
         with _refused("saved"):  # a full disk, a lost folder, a read-only mount
             self.root.mkdir(parents=True, exist_ok=True)
             with self._lock(name):
-                self._apply(path, name, upserts, deletes, info or {}, expected, who, saved)
+                self._apply(
+                    path, name, upserts, deletes, info or {}, expected, (who, reverts), saved
+                )
         return saved
 
     def _apply(
@@ -160,7 +164,7 @@ class LabelStore:
         deletes: Sequence[str],
         info: dict[str, Any],
         expected: dict[str, int],
-        who: str,
+        author: tuple[str, str | None],
         saved: Saved,
     ) -> None:
         new_file = not path.exists()
@@ -205,7 +209,7 @@ class LabelStore:
         try:
             if entries:  # journal first (write-ahead): a crash between the two writes leaves
                 # the journal ahead of the set; the set records how much of it it includes
-                journal_size = self._journal(name, saved.batch, who, entries)
+                journal_size = self._journal(name, saved.batch, author, entries)
                 meta["journal_bytes"] = self._journal_path(name).stat().st_size
             current.meta["label_set"] = meta
             for op, fid, _, after in entries:
@@ -266,7 +270,32 @@ class LabelStore:
             else:
                 upserts.append(e["before"])
                 expected[e["id"]] = e["after"]["properties"]["rev"]
-        return self.apply(name, upserts, deletes, expected=expected, who=who)
+        return self.apply(name, upserts, deletes, expected=expected, who=who, reverts=batch)
+
+    def undo_stacks(self, name: str, who: str, limit: int = 100) -> tuple[list[str], list[str]]:
+        """What Undo and Redo step through for ``who`` in this set, rebuilt from the journal (so
+        they survive a reload): the batches to revert for undo and for redo, newest last, as the
+        Label page keeps them (an undo's revert goes on the redo stack, a redo's on the undo
+        stack; a new change clears redo)."""
+        undo: list[str] = []
+        redo: list[str] = []
+        seen: set[str] = set()
+        for entry in self.history(name):
+            batch = str(entry.get("batch"))
+            if entry.get("who") != who or batch in seen:
+                continue
+            seen.add(batch)
+            reverted = entry.get("reverts")
+            if reverted and undo and undo[-1] == reverted:
+                undo.pop()
+                redo.append(batch)
+            elif reverted and redo and redo[-1] == reverted:
+                redo.pop()
+                undo.append(batch)
+            else:
+                undo.append(batch)
+                redo.clear()
+        return undo[-limit:], redo[-limit:]
 
     def deleted(self, name: str) -> list[Feature]:
         """Features deleted from the set and not restored, most recent first."""
@@ -345,13 +374,18 @@ class LabelStore:
         return self.root / ".journal" / f"{self.path(name).stem}.jsonl"
 
     def _journal(
-        self, name: str, batch: str, who: str, entries: list[tuple[str, str, Any, Any]]
+        self,
+        name: str,
+        batch: str,
+        author: tuple[str, str | None],
+        entries: list[tuple[str, str, Any, Any]],
     ) -> int:
         """Append the entries; returns the journal's size before, for a rollback. A last line
         torn by an earlier failure is closed first, so it is never glued to these."""
         path = self._journal_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        stamp = now()
+        stamp, (who, reverts) = now(), author
+        undoing = {"reverts": reverts} if reverts else {}
         lines = "".join(
             json.dumps(
                 {
@@ -362,6 +396,7 @@ class LabelStore:
                     "id": fid,
                     "before": before,
                     "after": after,
+                    **undoing,
                 },
                 ensure_ascii=False,
             )

@@ -182,8 +182,9 @@ st_folium(
         image_overlay("enhanced", composite),
         labels,
         set_classes(labels),
-        "enhanced",
+        PIPELINE_NAMES.get(done, done),
         heat,
+        CONSISTENCY_MAX,
     ),
     key="compare_map",
     returned_objects=[],
@@ -191,8 +192,8 @@ st_folium(
     height=520,
 )
 st.caption(
-    f"Departure from the 10 m image: mean over bands {np.nanmean(cons.data):.4f} reflectance; "
-    f"red = {CONSISTENCY_MAX} or more."
+    f"Departure from the 10 m image: mean over bands {np.nanmean(cons.data):.4f} reflectance "
+    "(the colour scale on the left map)."
 )
 scene = st.session_state["scene"]
 name = re.sub(r"[^\w.-]+", "_", f"{scene.id}_{done}_x4") + ".tif"

@@ -81,7 +81,8 @@ set_name = side.text_input(
 ).strip()
 st.session_state["label_set"] = set_name
 if state.snapshot_for is None or state.snapshot_for[0] != set_name:
-    open_set(state, set_name)
+    open_set(state, set_name)  # its undo history comes from its journal: it survives a reload
+    state.undo, state.redo = store.undo_stacks(set_name, st.session_state["annotator"])
 existing = store.names()
 if existing:
     side.caption("Existing sets: " + ", ".join(existing))

@@ -170,3 +170,49 @@ class SideBySide(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "SideBySide"
         self.right, self.pane = right, pane
+
+
+class MapNote(MacroElement):
+    """A note in a corner of the map: a title, and optionally a colour scale from ``low`` to
+    ``high`` (CSS colours) with its two end labels. All text is set as text, never as HTML."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var note = L.control({position: {{ this.position|tojson }}});
+            note.onAdd = function () {
+                var div = L.DomUtil.create("div", "leaflet-bar map-note");
+                div.style.cssText = "background: white; padding: 3px 8px; font: 12px sans-serif";
+                var title = document.createElement("div");
+                title.textContent = {{ this.title|tojson }};
+                div.appendChild(title);
+                {% if this.scale %}
+                var bar = document.createElement("div");
+                bar.style.cssText = "height: 8px; width: 140px; margin-top: 3px; background: " +
+                    "linear-gradient(to right, " + {{ this.scale[0]|tojson }} + ", " +
+                    {{ this.scale[1]|tojson }} + ")";
+                var ends = document.createElement("div");
+                ends.style.cssText = "display: flex; justify-content: space-between";
+                [{{ this.scale[2]|tojson }}, {{ this.scale[3]|tojson }}].forEach(function (t) {
+                    var s = document.createElement("span"); s.textContent = t; ends.appendChild(s);
+                });
+                div.appendChild(bar); div.appendChild(ends);
+                {% endif %}
+                return div;
+            };
+            note.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        title: str,
+        position: str = "bottomright",
+        scale: tuple[str, str, str, str] | None = None,
+    ):
+        super().__init__()
+        self._name = "MapNote"
+        self.title, self.position, self.scale = title, position, scale

@@ -20,6 +20,7 @@ from webmap.controls import (
     DrawingAids,
     EditableFeatures,
     FitWhenSized,
+    MapNote,
     OpacityControl,
     SideBySide,
 )
@@ -37,7 +38,8 @@ NO_SHAPES = {"polyline": False, "circle": False, "marker": False, "circlemarker"
 
 
 def _map_options() -> dict[str, Any]:
-    return {"tiles": None, "max_zoom": MAX_ZOOM, "control_scale": True}
+    # quarter zoom steps: an area fills the map instead of leaving up to half of it empty
+    return {"tiles": None, "max_zoom": MAX_ZOOM, "control_scale": True, "zoom_snap": 0.25}
 
 
 def _add_basemap(m: folium.Map) -> None:
@@ -101,11 +103,13 @@ def compare_map(
     colors: dict[str, str],
     title: str,
     consistency: Overlay | None = None,
+    consistency_max: float = 0.02,
 ) -> folium.plugins.DualMap:
     """Original (left) and enhanced (right) on two maps that pan and zoom together; on the right
     the enhanced image lies over the original with an opacity slider and a swipe bar (the original
-    left of it); on the left the consistency map, when given, with a slider starting at 0.
-    Labels show on both."""
+    left of it); on the left the consistency map, when given, with a slider starting at 0 and its
+    colour scale (0 to ``consistency_max`` reflectance). Labels show on both; each map says what
+    it shows."""
     dual = folium.plugins.DualMap(**_map_options())
     # on the right, both images sit below the labels' pane (400), the enhanced one on top
     folium.map.CustomPane("original", z_index=398).add_to(dual.m2)
@@ -116,12 +120,17 @@ def compare_map(
     _image(original, "original", pane="original").add_to(dual.m2)
     top = _image(enhanced, title, pane="enhanced")
     top.add_to(dual.m2)
-    OpacityControl(top, title).add_to(dual.m2)
+    OpacityControl(top, "enhanced").add_to(dual.m2)
     SideBySide(top, "enhanced").add_to(dual.m2)
+    MapNote(f"Enhanced: {title} (swipe: original left of the bar)").add_to(dual.m2)
     if consistency is not None:
         heat = _image(consistency, "consistency")
         heat.add_to(dual.m1)
         OpacityControl(heat, "departure from 10 m", start=0).add_to(dual.m1)
+        scale = ("rgba(255,255,0,0.1)", "rgba(255,0,0,0.9)", "0", f"≥ {consistency_max:g}")
+        MapNote("Original, 10 m · departure from it (reflectance)", scale=scale).add_to(dual.m1)
+    else:
+        MapNote("Original, 10 m").add_to(dual.m1)
     for m in (dual.m1, dual.m2):
         group = folium.FeatureGroup(name="labels")
         group.add_to(m)

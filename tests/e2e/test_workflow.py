@@ -149,6 +149,7 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     page.reload()
     page.get_by_role("heading", name="1 polygon in").wait_for(timeout=60_000)
     expect(page.get_by_label("Annotator", exact=True)).to_have_value("Test Annotator")
+    expect(page.get_by_role("button", name="↶ Undo")).to_be_enabled()  # from the journal
     frame = map_frame(page)
     expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
 

@@ -281,3 +281,18 @@ def test_the_areas_of_sets_are_read_from_their_first_line(tmp_path: Path):
     store.apply("without", [feature()])
     (tmp_path / "by hand.geojson").write_text('{"type": "FeatureCollection", "features": []}')
     assert store.areas() == [("with area", (12.59, 52.475, 12.6, 52.48))]
+
+
+def test_undo_and_redo_stacks_are_rebuilt_from_the_journal(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    a = store.apply("s", [feature("maize")], who="ana").batch
+    b = store.apply("s", [new_feature(SQUARE2, "rye", "ana", "S2", "original")], who="ana").batch
+    store.apply("s", [feature("oats", who="ben")], who="ben")  # someone else's: not ana's to undo
+    undo_b = store.revert("s", b, who="ana").batch  # ana undid b: undo [a], redo [undo_b]
+    assert store.undo_stacks("s", "ana") == ([a], [undo_b])
+    redo_b = store.revert("s", undo_b, who="ana").batch  # and redid it
+    assert store.undo_stacks("s", "ana") == ([a, redo_b], [])
+    store.revert("s", redo_b, who="ana")
+    c = store.apply("s", [feature("wheat")], who="ana").batch  # a new change clears redo
+    assert store.undo_stacks("s", "ana") == ([a, c], [])
+    assert store.undo_stacks("s", "ben")[0] != []

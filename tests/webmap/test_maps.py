@@ -83,3 +83,12 @@ def test_area_map_outlines_the_sets_areas_and_shows_names_as_text():
     page = html(area_map([(hostile, mapping(box(*bbox)))], [], None, None, [(hostile, bbox)]))
     assert page.count("#b15cff") == 1  # the set's area, dashed
     assert "&lt;img src=x" in page and "<img src=x" not in page
+
+
+def test_compare_maps_say_what_they_show_with_the_departures_colour_scale():
+    img = image()
+    empty = {"type": "FeatureCollection", "features": []}
+    page = html(compare_map(img, img, empty, {}, "<b>Decrappify</b>", img, 0.02))
+    assert page.count('"leaflet-bar map-note"') == 2
+    assert "\\u2265 0.02" in page or "≥ 0.02" in page
+    assert "<b>Decrappify</b>" not in page  # set as text
