@@ -54,6 +54,13 @@ def init_state() -> None:
         if note:
             st.warning(note)
     workspace.to_url(st.session_state, signed_in=bool(user))
+    stopped = st.session_state.pop("enhancing", None)
+    if stopped:  # the run that enhanced was stopped: the page was left or something clicked
+        st.warning(
+            f"The enhancement ({stopped}) stopped when you left its page or clicked meanwhile; "
+            "its result was not kept. Press Enhance x4 again (stages already computed come "
+            "from the cache)."
+        )
     if user:  # login on: the annotator is who signed in
         st.session_state["annotator"] = user
         st.sidebar.text_input("Annotator", user, disabled=True, help="The signed-in user.")

@@ -133,6 +133,9 @@ if st.button("Enhance x4", type="primary"):
                 caption="Deep Image Prior: the image forming",
             )
 
+    # Left until the run ends: a run stopped by leaving the page or by another click leaves it,
+    # and the next page run says so (init_state).
+    st.session_state["enhancing"] = PIPELINE_NAMES.get(pipeline, pipeline)
     try:
         result = enhance(
             original,
@@ -144,8 +147,10 @@ if st.button("Enhance x4", type="primary"):
             consistent=faithful,
         )
     except UserError as err:
+        st.session_state.pop("enhancing", None)
         st.error(str(err))
     else:
+        st.session_state.pop("enhancing", None)
         preview_slot.empty()
         workspace.set_enhanced(st.session_state, result, pipeline, preset, faithful)
         workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))

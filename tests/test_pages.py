@@ -77,6 +77,7 @@ def test_enhance_page_runs_bicubic_and_caches_it(env, demo_scene: Path):
         4 * np.array(at.session_state["original"].data.shape[1:])
     )
     assert at.session_state["pipeline"] == "bicubic"
+    assert "enhancing" not in at.session_state  # a run that ended is not reported as stopped
     assert "Enhanced with Bicubic" in texts(at)
     assert (
         at.session_state["consistency"].data.shape[1:]
@@ -218,3 +219,13 @@ def test_sets_page_on_a_full_disk_says_so_and_keeps_the_set(env, demo_scene, mon
     assert not at.exception
     assert any("could not be saved (No space left" in e.value for e in at.error)
     assert store.names() == ["trial"] and store.path("trial").read_bytes() == before
+
+
+def test_an_enhancement_stopped_by_leaving_its_page_is_reported_not_lost_silently(env):
+    at = page("label")
+    at.session_state["enhancing"] = "Deep Image Prior (fitted to this image)"  # as a stopped run
+    at.run()
+    assert not at.exception
+    assert any("stopped when you left its page" in w.value for w in at.warning)
+    at.run()
+    assert not any("stopped" in w.value for w in at.warning)  # said once

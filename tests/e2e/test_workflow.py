@@ -255,6 +255,12 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
             int(k[6:]) for k, v in ds.tags().items() if k.startswith("CLASS_") and v == "maize"
         ]
         assert ds.res == (2.5, 2.5) and (ds.read(1) == maize).sum() > 50
+    # Importing our own export back adds nothing, and says so.
+    page.locator("input[type='file']").set_input_files(exported["GeoPackage (UTM)"])
+    page.get_by_role("button", name="Import into this set").click()
+    expect(page.get_by_text("Nothing was imported: all 1 polygons are already")).to_be_visible(
+        timeout=30_000
+    )
     page.get_by_role("link", name="Label fields").first.click()
 
     # Delete it with the map's toolbar: the set on disk is empty again.
