@@ -16,6 +16,7 @@ from typing import Any
 from shapely.geometry import shape
 
 from labels.features import (
+    INSIDE,
     Feature,
     LabelError,
     clip_to_neighbours,
@@ -140,7 +141,10 @@ def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -
             if rules.footprint is not None:
                 geom = within_image(geom, rules.footprint)
             if rules.clip:
+                drawn_m2 = area_ha(geom, rules.crs) * 10_000
                 geom = clip_to_neighbours(geom, others)
+                if area_ha(geom, rules.crs) * 10_000 < 0.01 * drawn_m2:  # a rounding sliver
+                    raise LabelError(INSIDE)
             m2 = area_ha(geom, rules.crs) * 10_000
             if m2 < rules.min_m2:
                 raise LabelError(f"{m2:.0f} m² is smaller than the minimum of {rules.min_m2:g} m²")

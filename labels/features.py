@@ -24,6 +24,8 @@ from shapely.validation import make_valid
 Feature = dict[str, Any]
 IMAGES = ("original", "enhanced")
 MAX_VERTICES = 20_000  # per feature: more is no hand-drawn field
+#: Why a new polygon drawn inside saved ones is refused when clipping is on.
+INSIDE = "the polygon lies inside its neighbours: nothing is left after clipping"
 
 
 class LabelError(ValueError):
@@ -108,7 +110,7 @@ def clip_to_neighbours(geometry: dict[str, Any], others: list[dict[str, Any]]) -
     if near:
         geom = _polygonal(make_valid(geom.difference(shapely.union_all(near))))
     if geom.is_empty or geom.area == 0:
-        raise LabelError("the polygon lies inside its neighbours: nothing is left after clipping")
+        raise LabelError(INSIDE)
     return as_geojson(geom)
 
 

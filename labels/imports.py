@@ -11,6 +11,7 @@ features a set already holds (same id, or the same outline), so importing twice 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import zipfile
@@ -19,6 +20,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
@@ -135,6 +137,9 @@ def _keep_provenance(feature: Feature, row: dict[str, Any]) -> Feature:
     props = feature["properties"]
     for key in PROVENANCE:
         value = row.get(key)
+        if isinstance(value, dt.datetime) and not pd.isna(value):  # GDAL reads times as such
+            stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+            value = stamp.isoformat(timespec="seconds")
         if isinstance(value, str) and value.strip():
             props[key] = value
     if props["image"] not in IMAGES:

@@ -47,12 +47,16 @@ def map_box(frame: Frame) -> dict[str, float]:
 
 
 def draw_polygon(page: Page, frame: Frame, vertices: list[tuple[float, float]]) -> None:
-    """Draw a polygon with Leaflet.draw's tool, closing it on its first vertex."""
+    """Draw a polygon with Leaflet.draw's tool, closing it on its first vertex; ``vertices`` are
+    page coordinates taken before, corrected for the scroll that clicking the tool may cause."""
+    before = map_box(frame)
     frame.locator(".leaflet-draw-draw-polygon").click()
+    after = map_box(frame)
+    dx, dy = after["x"] - before["x"], after["y"] - before["y"]
     for x, y in vertices + vertices[:1]:
-        page.mouse.move(x - 2, y - 2)
-        page.mouse.move(x, y)
-        page.mouse.click(x, y)
+        page.mouse.move(x + dx - 2, y + dy - 2)
+        page.mouse.move(x + dx, y + dy)
+        page.mouse.click(x + dx, y + dy)
         time.sleep(0.35)
 
 
@@ -132,7 +136,11 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
 
     # A polygon drawn inside the first is refused (clipping leaves nothing): it stays on the map
     # in red with the reason, and nothing is reported as saved, until dismissed.
-    inner = [(cx - 12, cy - 8), (cx + 12, cy - 8), (cx + 8, cy + 10), (cx - 10, cy + 8)]
+    field = frame.locator("path.leaflet-interactive").first.bounding_box()
+    assert field is not None
+    cx, cy = field["x"] + field["width"] / 2, field["y"] + field["height"] / 2
+    w, h = field["width"] / 5, field["height"] / 5  # well inside it, at any zoom
+    inner = [(cx - w, cy - h), (cx + w, cy - h), (cx + w, cy + h), (cx - w, cy + h)]
     draw_polygon(page, frame, inner)
     expect(page.get_by_text("lies inside its neighbours")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Not saved (red on the map)")).to_be_visible()

@@ -172,3 +172,10 @@ def test_a_corner_snapped_on_the_map_is_the_neighbours_corner_exactly():
         shape(old["geometry"]).exterior.coords
     )
     assert (12.61, 52.48) in shared
+
+
+def test_a_polygon_that_clipping_leaves_only_a_sliver_of_is_said_to_lie_inside():
+    old = new_feature(square(12.6, 52.47, 0.01), "maize", "bo", "s", "original")
+    almost = square(12.6001, 52.4701, 0.0099 + 1e-7)  # pokes out by a rounding error
+    edits = plan_edits(Changes(new=[almost]), [old], replace(RULES, min_m2=0))
+    assert edits.upserts == [] and "inside its neighbours" in edits.refused[0].reason
