@@ -65,8 +65,8 @@ class LabelPageState:
 
 def page_state() -> LabelPageState:
     """This session's state, created on first use."""
-    if _KEY not in st.session_state:
-        st.session_state[_KEY] = LabelPageState()
+    if _KEY not in st.session_state:  # a view from the page's address (pages.workspace)
+        st.session_state[_KEY] = LabelPageState(view=st.session_state.pop("map_view", None))
     state: LabelPageState = st.session_state[_KEY]
     return state
 
@@ -92,9 +92,12 @@ def view_for_build(state: LabelPageState) -> View | None:
 
 
 def open_set(state: LabelPageState, name: str) -> None:
-    """Another set: its own undo history, status and view."""
+    """Another set: its own undo history, status and view (the first set of a session keeps the
+    view it was opened with, from the page's address)."""
     state.undo, state.redo, state.conflicts, state.refused = [], [], [], []
-    state.view, state.zoomed = None, ()
+    if state.snapshot_for is not None:
+        state.view = None
+    state.zoomed = ()
     state.snapshot_for = None
     state.status, state.status_for = "", name
 

@@ -1,10 +1,11 @@
 """Where the annotator is working, kept in the page's address (not a page itself).
 
 Every page writes the working state to the URL's query parameters: the local scene and the area,
-the enhancement (method, preset, data consistency), the label set and, without login, the
-annotator. A reload, a new session or a shared link reads them back: the area is read again,
-the enhancement is taken from the result cache (a Deep Image Prior fit is never started by a
-reload; without it the page says so), the set and the annotator are chosen again.
+the enhancement (method, preset, data consistency), the label set, the labelling map's view
+and, without login, the annotator. A reload, a new session or a shared link reads them back:
+the area is read again, the enhancement is taken from the result cache (a Deep Image Prior fit
+is never started by a reload; without it the page says so), the set, the view and the annotator
+are chosen again.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ def to_url(state: Any, signed_in: bool) -> None:
                 wanted["faithful"] = "0"
     if state.get("label_set"):
         wanted["set"] = state["label_set"]
+    view = getattr(state.get("label_page"), "view", None)
+    if isinstance(view, tuple):  # where the labelling map was: (centre [lat, lon], zoom)
+        (lat, lon), zoom = view
+        wanted["view"] = f"{lat:.{DECIMALS}f},{lon:.{DECIMALS}f},{zoom}"
+    elif state.get("label_page") is None and st.query_params.get("view"):
+        wanted["view"] = st.query_params["view"]  # not opened yet: keep it for the Label page
     if state.get("annotator") and not signed_in:
         wanted["annotator"] = state["annotator"]
     params = st.query_params
@@ -89,6 +96,11 @@ def from_url(state: Any, catalog: Any, max_size: int) -> str:
         state["label_set"] = params["set"]
     if params.get("annotator") and not state.get("annotator"):
         state["annotator"] = params["annotator"][:80]
+    try:
+        lat, lon, zoom = (float(v) for v in params.get("view", "").split(","))
+        state["map_view"] = ([lat, lon], int(zoom))  # taken by the Label page's state
+    except ValueError:
+        pass
     if state.get("original") is not None or not (params.get("scene") and params.get("area")):
         return ""
     try:

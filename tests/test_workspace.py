@@ -81,3 +81,18 @@ def test_a_sets_area_opens_from_the_label_sets_page(env, demo_scene):
     assert not at.exception
     assert at.session_state["area"] == AREA and at.session_state["original"] is not None
     assert [t.value for t in at.title] == ["Label fields"]
+
+
+def test_the_labelling_maps_view_comes_back_with_the_address(env, demo_scene):
+    reopened = page("label")
+    reopened.query_params.update(
+        scene=demo_scene.stem,
+        area=",".join(map(str, AREA)),
+        annotator="ana",
+        view="52.4775,12.595,17",
+    )
+    reopened.run()
+    assert not reopened.exception
+    assert reopened.session_state["label_page"].view == ([52.4775, 12.595], 17)
+    params = {k: v[0] if isinstance(v, list) else v for k, v in reopened.query_params.items()}
+    assert [float(v) for v in params["view"].split(",")] == [52.4775, 12.595, 17]  # kept there
