@@ -66,6 +66,22 @@ class StacCatalog:
         scenes = [s for s in (item_to_scene(i) for i in items) if s is not None]
         return sorted(scenes, key=lambda s: (s.cloud_cover is None, s.cloud_cover, s.id))
 
+    def get(self, scene_id: str) -> Scene:
+        """The acquisition with this item id (to reopen an area picked before).
+
+        Raises:
+            CatalogError: the server cannot be reached, or has no usable item of that id.
+        """
+        try:
+            client = Client.open(self.url, timeout=30)
+            items = list(client.search(collections=[self.collection], ids=[scene_id]).items())
+        except (APIError, OSError, ValueError) as err:
+            raise CatalogError(f"STAC search at {self.url} failed: {err}") from err
+        scenes = [s for s in (item_to_scene(i) for i in items) if s is not None]
+        if not scenes:
+            raise CatalogError(f"the catalogue at {self.url} has no acquisition {scene_id!r}")
+        return scenes[0]
+
 
 def item_to_scene(item: Item) -> Scene | None:
     """A scene from a STAC item, or None when the item lacks one of the four bands."""

@@ -46,6 +46,7 @@ def set_info() -> dict[str, Any]:
     scene, original = st.session_state["scene"], st.session_state["original"]
     return {
         "scene_id": scene.id,
+        "scene_source": scene.source,  # "local" or "stac": where to find it again
         "scene_date": scene.date.isoformat() if scene.date else None,
         "area_bbox": list(st.session_state["area"]),
         "created_by": st.session_state["annotator"],

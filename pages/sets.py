@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 import access
+from imagery.stac import StacCatalog
 from labels.classes import set_classes
 from labels.export import export, legend
 from labels.features import LabelError
@@ -63,9 +64,8 @@ st.caption(
 
 area, scene_id = meta.get("area_bbox"), meta.get("scene_id")
 if area and scene_id and st.button("Open this set's area", help="Read it and go to labelling"):
-    note = workspace.open_area(
-        st.session_state, local_catalog(), scene_id, tuple(area), APP_MAX_SIZE
-    )
+    catalog = StacCatalog() if meta.get("scene_source") == "stac" else local_catalog()
+    note = workspace.open_area(st.session_state, catalog, scene_id, tuple(area), APP_MAX_SIZE)
     if note:
         st.error(note)
     else:

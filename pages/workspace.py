@@ -1,11 +1,11 @@
 """Where the annotator is working, kept in the page's address (not a page itself).
 
-Every page writes the working state to the URL's query parameters: the local scene and the area,
-the enhancement (method, preset, data consistency), the label set, the labelling map's view
-and, without login, the annotator. A reload, a new session or a shared link reads them back:
-the area is read again, the enhancement is taken from the result cache (a Deep Image Prior fit
-is never started by a reload; without it the page says so), the set, the view and the annotator
-are chosen again.
+Every page writes the working state to the URL's query parameters: the scene (local, or from the
+STAC catalogue, searched again by its id) and the area, the enhancement (method, preset, data
+consistency), the label set, the labelling map's view and, without login, the annotator. A
+reload, a new session or a shared link reads them back: the area is read again, the enhancement
+is taken from the result cache (a Deep Image Prior fit is never started by a reload; without it
+the page says so), the set, the view and the annotator are chosen again.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import streamlit as st
 import settings
 from imagery.errors import UserError
 from imagery.read import read_area
+from imagery.stac import StacCatalog
 from sr.cache import ResultCache
 from sr.consistency import consistency
 from sr.enhance import PIPELINES, PRESETS, enhance, model_version
@@ -30,8 +31,10 @@ def to_url(state: Any, signed_in: bool) -> None:
     """Write the session's working state to the address (only what changed)."""
     wanted: dict[str, str] = {}
     scene = state.get("scene")
-    if scene is not None and scene.source == "local" and state.get("area"):
+    if scene is not None and state.get("area"):
         wanted["scene"] = scene.id
+        if scene.source != "local":
+            wanted["source"] = scene.source
         wanted["area"] = ",".join(f"{v:.{DECIMALS}f}" for v in state["area"])
         if state.get("enhanced") is not None and state.get("pipeline"):
             wanted["method"] = state["pipeline"]
@@ -60,9 +63,17 @@ def to_url(state: Any, signed_in: bool) -> None:
 def open_area(
     state: Any, catalog: Any, scene_id: str, area: tuple[float, ...], max_size: int
 ) -> str:
-    """Read ``area`` (west, south, east, north) of the local scene ``scene_id`` into the state,
-    replacing the area and everything computed from it; returns why it could not, or ``""``."""
-    scenes = [s for s in catalog.search() if s.id == scene_id]
+    """Read ``area`` (west, south, east, north) of the scene ``scene_id`` of ``catalog`` (a
+    local catalogue, or a STAC one: anything with ``search()``, and ``get(id)`` for STAC) into
+    the state, replacing the area and everything computed from it; returns why it could not,
+    or ``""``."""
+    try:
+        if hasattr(catalog, "get"):
+            scenes = [catalog.get(scene_id)]
+        else:
+            scenes = [s for s in catalog.search() if s.id == scene_id]
+    except UserError as err:
+        return f"The scene {scene_id!r} cannot be found again: {err}"
     if len(area) != 4 or not scenes:
         return f"The scene {scene_id!r} is not among the local scenes."
     try:
@@ -107,6 +118,8 @@ def from_url(state: Any, catalog: Any, max_size: int) -> str:
         area = tuple(float(v) for v in params["area"].split(","))
     except ValueError:
         return "The address holds an area that is not four numbers; pick it again."
+    if params.get("source") == "stac":  # an acquisition from the online catalogue
+        catalog = StacCatalog()
     note = open_area(state, catalog, params["scene"], area, max_size)
     if note:
         return note

@@ -96,3 +96,27 @@ def test_the_labelling_maps_view_comes_back_with_the_address(env, demo_scene):
     assert reopened.session_state["label_page"].view == ([52.4775, 12.595], 17)
     params = {k: v[0] if isinstance(v, list) else v for k, v in reopened.query_params.items()}
     assert [float(v) for v in params["view"].split(",")] == [52.4775, 12.595, 17]  # kept there
+
+
+def test_an_area_of_a_stac_acquisition_comes_back_from_the_catalogue(
+    env, demo_scene, tmp_path, monkeypatch
+):
+    from tests.imagery.stac_server import demo_catalogue
+
+    with demo_catalogue(tmp_path / "cogs", demo_scene) as server:
+        monkeypatch.setenv("STAC_URL", server.url)
+        reopened = page("label")
+        reopened.query_params.update(
+            scene="S2A_33UUU_20240614_0_L2A", source="stac", area=",".join(map(str, AREA))
+        )
+        reopened.run()
+        assert not reopened.exception
+        state = reopened.session_state
+        assert state["scene"].id == "S2A_33UUU_20240614_0_L2A" and state["scene"].source == "stac"
+        assert state["original"] is not None and state["area"] == AREA
+        assert server.searches[-1]["ids"] == ["S2A_33UUU_20240614_0_L2A"]
+    gone = page("label")  # the catalogue cannot be reached: said, and the page opens empty
+    gone.query_params.update(scene="x", source="stac", area=",".join(map(str, AREA)))
+    gone.run()
+    assert any("cannot be found again" in w.value for w in gone.warning)
+    assert gone.session_state["original"] is None

@@ -1,7 +1,7 @@
 """A STAC API and COG server on 127.0.0.1 for tests: item search and HTTP range requests.
 
 It answers like Earth Search: a landing page that conforms to item search, ``POST /search``
-filtered by bbox and ``eo:cloud_cover``, items whose band assets (``red``, ``green``, ``blue``,
+filtered by bbox, ids and ``eo:cloud_cover``, items whose band assets (``red``, ``green``, ``blue``,
 ``nir``) are COGs that the same server serves with ``Range`` support.
 """
 
@@ -10,11 +10,16 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import rasterio
 from shapely.geometry import box, shape
+
+from imagery.local import scenes_in_file
 
 
 class StacServer:
@@ -63,6 +68,8 @@ class StacServer:
         found = self.items
         if body.get("bbox"):
             found = [i for i in found if shape(i["geometry"]).intersects(box(*body["bbox"]))]
+        if body.get("ids"):
+            found = [i for i in found if i["id"] in body["ids"]]
         lte = (body.get("query") or {}).get("eo:cloud_cover", {}).get("lte")
         if lte is not None:
             found = [i for i in found if i["properties"]["eo:cloud_cover"] <= lte]
@@ -125,3 +132,68 @@ class StacServer:
                     server.bytes_sent[path.name] = server.bytes_sent.get(path.name, 0) + len(part)
 
         return Handler
+
+
+ASSETS = {"red": "B04", "green": "B03", "blue": "B02", "nir": "B08"}
+
+
+def make_item(item_id: str, cloud: float, footprint: dict[str, Any], url: str) -> dict[str, Any]:
+    assets = {
+        key: {
+            "href": f"{url}/cogs/{band}.tif",
+            "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+            "roles": ["data"],
+            "raster:bands": [{"nodata": 0, "data_type": "uint16", "scale": 0.0001, "offset": -0.1}],
+        }
+        for key, band in ASSETS.items()
+    }
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": item_id,
+        "geometry": footprint,
+        "bbox": list(shape(footprint).bounds),
+        "properties": {
+            "datetime": "2024-06-17T10:15:59Z",
+            "eo:cloud_cover": cloud,
+            "grid:code": "MGRS-33UUU",
+        },
+        "links": [],
+        "assets": assets,
+        "collection": "sentinel-2-l2a",
+    }
+
+
+@contextmanager
+def demo_catalogue(cogs: Path, demo_scene: Path) -> Iterator[StacServer]:
+    """The demo scene's bands as COGs in ``cogs``, served with two items over it (5 % and 60 %
+    cloud), while the context lasts."""
+    cogs.mkdir()
+    with rasterio.open(demo_scene) as ds:
+        profile = {
+            "crs": ds.crs,
+            "transform": ds.transform,
+            "width": ds.width,
+            "height": ds.height,
+            "count": 1,
+            "dtype": "uint16",
+            "nodata": 0,
+        }
+        for i, band in enumerate(ds.descriptions, start=1):
+            with rasterio.open(
+                cogs / f"{band}.tif",
+                "w",
+                driver="COG",
+                blocksize=256,
+                compress="deflate",
+                **profile,
+            ) as out:
+                out.write(ds.read(i), 1)
+    [local] = scenes_in_file(demo_scene)
+    server = StacServer(cogs, [])
+    server.items = [
+        make_item("S2B_33UUU_20240617_0_L2A", 5.0, local.footprint, server.url),
+        make_item("S2A_33UUU_20240614_0_L2A", 60.0, local.footprint, server.url),
+    ]
+    with server:
+        yield server

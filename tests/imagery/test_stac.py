@@ -1,81 +1,21 @@
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import rasterio
-from shapely.geometry import shape
 
 from imagery.errors import CatalogError
-from imagery.local import scenes_in_file
 from imagery.read import read_area
 from imagery.stac import StacCatalog
-from tests.imagery.stac_server import StacServer
-
-ASSETS = {"red": "B04", "green": "B03", "blue": "B02", "nir": "B08"}
-
-
-def make_item(item_id: str, cloud: float, footprint: dict[str, Any], url: str) -> dict[str, Any]:
-    assets = {
-        key: {
-            "href": f"{url}/cogs/{band}.tif",
-            "type": "image/tiff; application=geotiff; profile=cloud-optimized",
-            "roles": ["data"],
-            "raster:bands": [{"nodata": 0, "data_type": "uint16", "scale": 0.0001, "offset": -0.1}],
-        }
-        for key, band in ASSETS.items()
-    }
-    return {
-        "type": "Feature",
-        "stac_version": "1.0.0",
-        "id": item_id,
-        "geometry": footprint,
-        "bbox": list(shape(footprint).bounds),
-        "properties": {
-            "datetime": "2024-06-17T10:15:59Z",
-            "eo:cloud_cover": cloud,
-            "grid:code": "MGRS-33UUU",
-        },
-        "links": [],
-        "assets": assets,
-        "collection": "sentinel-2-l2a",
-    }
+from tests.imagery.stac_server import demo_catalogue
 
 
 @pytest.fixture
 def stac(tmp_path: Path, demo_scene: Path):
     """COGs of the demo scene's bands, and two items over it (5 % and 60 % cloud)."""
-    cogs = tmp_path / "cogs"
-    cogs.mkdir()
-    with rasterio.open(demo_scene) as ds:
-        profile = {
-            "crs": ds.crs,
-            "transform": ds.transform,
-            "width": ds.width,
-            "height": ds.height,
-            "count": 1,
-            "dtype": "uint16",
-            "nodata": 0,
-        }
-        for i, band in enumerate(ds.descriptions, start=1):
-            with rasterio.open(
-                cogs / f"{band}.tif",
-                "w",
-                driver="COG",
-                blocksize=256,
-                compress="deflate",
-                **profile,
-            ) as out:
-                out.write(ds.read(i), 1)
-    [local] = scenes_in_file(demo_scene)
-    server = StacServer(cogs, [])
-    server.items = [
-        make_item("S2B_33UUU_20240617_0_L2A", 5.0, local.footprint, server.url),
-        make_item("S2A_33UUU_20240614_0_L2A", 60.0, local.footprint, server.url),
-    ]
-    with server:
-        yield server, cogs
+    with demo_catalogue(tmp_path / "cogs", demo_scene) as server:
+        yield server, tmp_path / "cogs"
 
 
 def test_search_lists_acquisitions_with_date_cloud_and_tile(stac):
@@ -122,3 +62,11 @@ def test_items_without_the_bands_are_left_out(stac):
         {**item, "id": "no-nir", "assets": {k: v for k, v in item["assets"].items() if k != "nir"}}
     ]
     assert StacCatalog(server.url).search() == []
+
+
+def test_an_acquisition_is_found_again_by_its_id(stac):
+    server, _ = stac
+    scene = StacCatalog(server.url).get("S2A_33UUU_20240614_0_L2A")
+    assert scene.id == "S2A_33UUU_20240614_0_L2A" and scene.cloud_cover == 60.0
+    with pytest.raises(CatalogError, match="has no acquisition 'gone'"):
+        StacCatalog(server.url).get("gone")
