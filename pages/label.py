@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from functools import partial
 from typing import Any
@@ -28,9 +29,10 @@ from pages.label_state import (
     remount_map,
     view_for_build,
 )
-from webmap.maps import label_map
+from webmap.maps import label_map, label_update
 
 UNDO, REDO = "↶ Undo", "↷ Redo"
+NO_LABELS: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 #: The map fills a 1400 x 900 window below the title and the class bar.
 MAP_HEIGHT = 600
 #: Less room above the title: the map is what this page is for.
@@ -122,7 +124,11 @@ value = st.session_state.get(map_key(state)) or {}
 if value.get("center") and value.get("zoom"):
     centre = value["center"]
     state.view = ([centre["lat"], centre["lng"]], int(value["zoom"]))
-changes = diff_drawings(value.get("all_drawings"), snapshot["features"])
+reported = json.dumps(value.get("all_drawings"), sort_keys=True)
+if reported == state.handled:  # reported again with a pan or zoom: already saved or refused
+    changes = diff_drawings(None, snapshot["features"])
+else:
+    changes = diff_drawings(value.get("all_drawings"), snapshot["features"])
 annotator = st.session_state["annotator"]
 
 if not annotator:
@@ -148,6 +154,7 @@ elif changes:  # autosave
         footprint=transform_geom(original.crs, "EPSG:4326", mapping(box(*original.bounds))),
     )
     edits = plan_edits(changes, snapshot["features"], rules)
+    state.handled = reported
     if edits:
         try:
             saved = store.apply(
@@ -191,7 +198,6 @@ s1, s2 = st.columns([8, 2])
 s1.caption(status or "Every change is saved as soon as it is made.")
 if state.refused and s2.button("Dismiss the red outlines"):
     state.refused = []
-    remount_map(state)
     st.rerun()
 
 legend = " ".join(  # names and colours come from users: escaped, colours checked
@@ -205,14 +211,13 @@ side.caption(
     "toolbar). Polygons are coloured by class."
 )
 st_folium(
-    label_map(
-        image_overlay(image, "true"),
-        snapshot,
-        classes,
-        view_for_build(state),
-        [(r.geometry, r.reason) for r in state.refused],
-    ),
+    # The map itself holds no polygon: streamlit-folium rebuilds a map whose script changes, so
+    # the polygons come with the in-place update, drawn into the map's editable group.
+    label_map(image_overlay(image, "true"), NO_LABELS, classes, view_for_build(state)),
     key=map_key(state),
+    feature_group_to_add=label_update(
+        snapshot, classes, [(r.geometry, r.reason) for r in state.refused]
+    ),
     returned_objects=["all_drawings", "center", "zoom"],
     use_container_width=True,
     height=MAP_HEIGHT,

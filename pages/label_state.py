@@ -5,12 +5,17 @@ this is its state and its transitions:
 
 - **open** a set or switch the image drawn on: the snapshot is loaded again and the map remounted;
 - **the map reports changes** (``st.session_state[map_key()]``, stored by st_folium before the
-  rerun): they are saved at once, the saved set becomes the snapshot, the map is remounted;
+  rerun): they are saved at once and the saved set becomes the snapshot; the map on screen is
+  updated in place (``webmap.maps.label_update``, sent as streamlit-folium's
+  ``feature_group_to_add``): no rebuild, the view kept;
 - **undo / redo** revert a batch of the journal: the same as a save;
+- **drawings refused** stay on the map in red (the same in-place update) until dismissed;
 - **a click on a table row** zooms the map to the polygons: remounted with their bounds.
 
-The map is built from the snapshot, never from the file between saves: any change to its HTML
-remounts it and wipes what is being drawn, so :func:`remount_map` is the only way it changes.
+The map is built from the snapshot, never from the file between saves: a change to its HTML
+remounts it and wipes what is being drawn, so :func:`remount_map` is the only way it is rebuilt.
+Between rebuilds the map reports the same drawings again with every pan and zoom, until its
+next edit: drawings already handled (``handled``) are not saved twice.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class LabelPageState:
         conflicts: ids of polygons whose save lost to another session's change.
         zoomed: table rows the map was last zoomed to.
         refused: drawings that were not saved, shown on the map in red until dismissed.
+        handled: the drawings the map last reported that were saved or refused (as JSON).
     """
 
     snapshot: dict[str, Any] | None = None
@@ -61,6 +67,7 @@ class LabelPageState:
     conflicts: list[str] = field(default_factory=list)
     zoomed: tuple[int, ...] = ()
     refused: list[Refused] = field(default_factory=list)
+    handled: str = ""
 
 
 def page_state() -> LabelPageState:
@@ -111,13 +118,12 @@ def refuse(state: LabelPageState, name: str, refused: list[Refused]) -> None:
     saved = state.status if state.status_for == name else ""
     state.status = f"{saved} Not saved (red on the map): {reasons}.".strip()
     state.status_for = name
-    remount_map(state)
 
 
 def after_save(state: LabelPageState, saved: Saved, name: str, what: str, undoable: bool) -> None:
-    """A save or revert reached the file: new snapshot, remounted map, status and undo stack."""
+    """A save or revert reached the file: new snapshot (the map on screen shows it), status and
+    undo stack."""
     state.snapshot = saved.data
-    remount_map(state)
     stamp = dt.datetime.now().strftime("%H:%M:%S")
     status = f"Saved at {stamp}: {what}."
     if saved.conflicts:

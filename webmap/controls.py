@@ -11,6 +11,25 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
+#: Add a GeoJSON collection's polygons one by one to ``group``, coloured by class, each with its
+#: class as a tooltip set as text (class names come from users and imported files, never HTML).
+_ADD_FEATURES = """
+function (data, colors, group) {
+    L.geoJSON(data, {
+        style: function (f) {
+            var c = colors[f.properties.crop_class] || "#3388ff";
+            return {color: c, weight: 2, fill: true, fillOpacity: 0.25};
+        },
+        onEachFeature: function (f, layer) {
+            var label = document.createElement("span");
+            label.textContent = String(f.properties.crop_class || "");
+            layer.bindTooltip(label);
+            group.addLayer(layer);
+        }
+    });
+}
+"""
+
 
 class EditableFeatures(MacroElement):
     """Add GeoJSON polygons one by one to a feature group that Leaflet.draw edits.
@@ -23,20 +42,10 @@ class EditableFeatures(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        L.geoJSON({{ this.data|tojson }}, {
-            style: function (f) {
-                var colors = {{ this.colors|tojson }};
-                var c = colors[f.properties.crop_class] || "#3388ff";
-                return {color: c, weight: 2, fill: true, fillOpacity: 0.25};
-            },
-            onEachFeature: function (f, layer) {
-                // text, never HTML: class names come from users and imported files
-                var label = document.createElement("span");
-                label.textContent = String(f.properties.crop_class || "");
-                layer.bindTooltip(label);
-                {{ this.group.get_name() }}.addLayer(layer);
-            }
-        });
+        ("""
+        + _ADD_FEATURES
+        + """)({{ this.data|tojson }}, {{ this.colors|tojson }},
+                                    {{ this.group.get_name() }});
         {% endmacro %}
         """
     )
@@ -45,6 +54,36 @@ class EditableFeatures(MacroElement):
         super().__init__()
         self._name = "EditableFeatures"
         self.group, self.data, self.colors = group, data, colors
+
+
+class LabelUpdate(MacroElement):
+    """Replace the polygons of a label map already on screen (its ``window.labelGroup``, from
+    :class:`DrawingAids`) with ``data``, in place: no rebuild, the view kept, unsaved drawings
+    cleared. Sent with streamlit-folium's ``feature_group_to_add``, which runs it whenever it
+    changes; the drawings the map reports are reset to what it now holds."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var group = window.labelGroup;
+            if (!group) { return; }
+            group.clearLayers();
+            ("""
+        + _ADD_FEATURES
+        + """)({{ this.data|tojson }}, {{ this.colors|tojson }}, group);
+            if (window.__GLOBAL_DATA__) {
+                window.__GLOBAL_DATA__.all_drawings = group.toGeoJSON().features;
+            }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict[str, Any], colors: dict[str, str]):
+        super().__init__()
+        self._name = "LabelUpdate"
+        self.data, self.colors = data, colors
 
 
 class OpacityControl(MacroElement):
@@ -120,12 +159,18 @@ class DrawingAids(MacroElement):
                           snapDistance: {{ this.pixels }}, snapVertices: true}
             });
             var map = {{ this.draw._parent.get_name() }};
-            map.on("draw:drawstart", function () {  // Leaflet.Snap misses the first start
+            // Leaflet.Snap hooks the mouse marker when the tool is enabled, before Leaflet.draw
+            // 1.0 has settled it: watch the marker of each drawing afresh, a moment later.
+            map.on("draw:drawstart", function () {
                 var mode = draw._toolbars.draw._activeMode;
-                if (mode && !mode.handler._snapper && mode.handler._snap_on_enabled) {
+                if (!mode || !mode.handler._snap_on_enabled) { return; }
+                setTimeout(function () {
+                    if (!mode.handler._mouseMarker) { return; }
+                    delete mode.handler._snapper;
                     mode.handler._snap_on_enabled();
-                }
+                }, 0);
             });
+            window.labelGroup = group;  // for LabelUpdate, which replaces what it holds
             window.toggleLabels = function () {
                 if (map.hasLayer(group)) { map.removeLayer(group); } else { map.addLayer(group); }
             };

@@ -20,6 +20,7 @@ from webmap.controls import (
     DrawingAids,
     EditableFeatures,
     FitWhenSized,
+    LabelUpdate,
     MapNote,
     OpacityControl,
     SideBySide,
@@ -140,18 +141,37 @@ def compare_map(
     return dual
 
 
+def label_update(
+    labels: dict[str, Any],
+    colors: dict[str, str],
+    refused: Sequence[tuple[dict[str, Any], str]] = (),
+) -> folium.FeatureGroup:
+    """What the label map on screen shows now, for streamlit-folium's ``feature_group_to_add``:
+    the set's polygons (they replace the editable ones in place) and the outlines that were not
+    saved, dashed red (not editable) with the reason as tooltip (text, never HTML)."""
+    update = folium.FeatureGroup(name="update")
+    LabelUpdate(labels, colors).add_to(update)
+    for geometry, reason in refused:
+        folium.GeoJson(
+            {"type": "Feature", "geometry": geometry, "properties": {}},
+            style_function=lambda _: REFUSED_STYLE,
+            tooltip=folium.Tooltip(html.escape(reason)),
+            name="refused",
+        ).add_to(update)
+    return update
+
+
 def label_map(
     image: Overlay,
     labels: dict[str, Any],
     colors: dict[str, str],
     view: tuple[list[float], int] | list[list[float]] | None = None,
-    refused: Sequence[tuple[dict[str, Any], str]] = (),
 ) -> folium.Map:
     """One image with the set's polygons, editable and deletable, and a polygon tool.
 
     ``view``: ``(centre [lat, lon], zoom)`` to keep where the user was, or bounds
-    ``[[south, west], [north, east]]`` to show; default the image. ``refused``: outlines that
-    were not saved, with the reason, drawn dashed red (not editable) with the reason as tooltip."""
+    ``[[south, west], [north, east]]`` to show; default the image. Later changes of the polygons
+    are sent to the map on screen by :func:`label_update`, without building it again."""
     if isinstance(view, tuple):
         m = folium.Map(location=view[0], zoom_start=view[1], **_map_options())
     else:
@@ -161,13 +181,6 @@ def label_map(
     group = folium.FeatureGroup(name="labels")
     group.add_to(m)
     EditableFeatures(group, labels, colors).add_to(m)
-    for geometry, reason in refused:
-        folium.GeoJson(
-            {"type": "Feature", "geometry": geometry, "properties": {}},
-            style_function=lambda _: REFUSED_STYLE,
-            tooltip=folium.Tooltip(html.escape(reason)),
-            name="refused",
-        ).add_to(m)
     draw = folium.plugins.Draw(
         feature_group=group,
         draw_options={**NO_SHAPES, "rectangle": False, "polygon": {"allowIntersection": False}},

@@ -126,11 +126,15 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     m = map_box(frame)
     cx, cy = m["x"] + m["width"] / 2, m["y"] + m["height"] / 2
     vertices = [(cx - 40, cy - 30), (cx + 50, cy - 25), (cx + 35, cy + 40), (cx - 45, cy + 30)]
+    frame.evaluate("() => { window.notRebuilt = true; }")
     draw_polygon(page, frame, vertices)
     expect(page.get_by_text("1 new, 0 edited, 0 deleted.")).to_be_visible(timeout=30_000)
-    # The map is rebuilt from the file: the saved polygon is back, drawn in its class colour.
+    # The map on screen is updated in place, not rebuilt: the drawing is replaced by the saved
+    # polygon, drawn in its class colour.
     frame = map_frame(page)
     expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
+    expect(frame.locator("path[stroke='#1b9e77']")).to_have_count(1, timeout=30_000)
+    assert frame.evaluate("() => window.notRebuilt === true")
     page.get_by_role("heading", name="1 polygon in").wait_for()
     shoot(page, "3-label")
 

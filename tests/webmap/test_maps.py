@@ -8,7 +8,7 @@ from shapely.geometry import box, mapping
 from imagery.raster import Raster
 from labels.classes import CROP_CLASSES
 from labels.features import new_feature
-from webmap.maps import area_map, compare_map, label_map
+from webmap.maps import area_map, compare_map, label_map, label_update
 from webmap.render import overlay
 
 URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
@@ -72,7 +72,9 @@ def test_refused_outlines_are_drawn_red_with_their_reason_as_text():
     (south, west), (north, east) = img.bounds
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     refused = [({"type": "Polygon", "coordinates": [ring]}, "a new polygon: <b>12</b> m²")]
-    page = html(label_map(img, {"type": "FeatureCollection", "features": []}, {}, None, refused))
+    m = label_map(img, {"type": "FeatureCollection", "features": []}, {})
+    label_update({"type": "FeatureCollection", "features": []}, {}, refused).add_to(m)
+    page = html(m)
     assert '"color": "#e41a1c"' in page and "dashArray" in page
     assert "&lt;b&gt;12&lt;/b&gt; m²" in page and "<b>12</b>" not in page
 
