@@ -216,7 +216,10 @@ st_folium(
     label_map(image_overlay(image, "true"), NO_LABELS, classes, view_for_build(state)),
     key=map_key(state),
     feature_group_to_add=label_update(
-        snapshot, classes, [(r.geometry, r.reason) for r in state.refused]
+        snapshot,
+        classes,
+        [(r.geometry, r.reason) for r in state.refused],
+        [snapshot["features"][i]["id"] for i in state.zoomed if i < len(snapshot["features"])],
     ),
     returned_objects=["all_drawings", "center", "zoom"],
     use_container_width=True,
@@ -251,9 +254,9 @@ picked = st.dataframe(
 )
 selected = tuple(i for i in picked.selection.rows if i < len(features))
 chosen = [features[i] for i in selected]
-if not selected:
+if not selected:  # drawn plain again from the next run (a rerun now could cut into an edit)
     state.zoomed = ()
-elif selected != state.zoomed:  # a click on a row zooms to it
+elif selected and selected != state.zoomed:  # a click on a row zooms to it, drawn bold
     west, south, east, north = shape(
         {"type": "GeometryCollection", "geometries": [f["geometry"] for f in chosen]}
     ).bounds

@@ -3,6 +3,7 @@ view, snapping and keys for drawing, and a swipe bar."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import folium
@@ -11,13 +12,17 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-#: Add a GeoJSON collection's polygons one by one to ``group``, coloured by class, each with its
-#: class as a tooltip set as text (class names come from users and imported files, never HTML).
+#: Add a GeoJSON collection's polygons one by one to ``group``, coloured by class (the ids in
+#: ``selected`` drawn bold), each with its class as a tooltip set as text (class names come from
+#: users and imported files, never HTML).
 _ADD_FEATURES = """
-function (data, colors, group) {
+function (data, colors, group, selected) {
     L.geoJSON(data, {
         style: function (f) {
             var c = colors[f.properties.crop_class] || "#3388ff";
+            if (selected.indexOf(f.id) >= 0) {
+                return {color: c, weight: 5, fill: true, fillOpacity: 0.5};
+            }
             return {color: c, weight: 2, fill: true, fillOpacity: 0.25};
         },
         onEachFeature: function (f, layer) {
@@ -45,7 +50,7 @@ class EditableFeatures(MacroElement):
         ("""
         + _ADD_FEATURES
         + """)({{ this.data|tojson }}, {{ this.colors|tojson }},
-                                    {{ this.group.get_name() }});
+                                    {{ this.group.get_name() }}, []);
         {% endmacro %}
         """
     )
@@ -59,8 +64,9 @@ class EditableFeatures(MacroElement):
 class LabelUpdate(MacroElement):
     """Replace the polygons of a label map already on screen (its ``window.labelGroup``, from
     :class:`DrawingAids`) with ``data``, in place: no rebuild, the view kept, unsaved drawings
-    cleared. Sent with streamlit-folium's ``feature_group_to_add``, which runs it whenever it
-    changes; the drawings the map reports are reset to what it now holds."""
+    cleared; the polygons whose ids are in ``selected`` drawn bold. Sent with streamlit-folium's
+    ``feature_group_to_add``, which runs it whenever it changes; the drawings the map reports are
+    reset to what it now holds."""
 
     _template = Template(
         """
@@ -71,7 +77,8 @@ class LabelUpdate(MacroElement):
             group.clearLayers();
             ("""
         + _ADD_FEATURES
-        + """)({{ this.data|tojson }}, {{ this.colors|tojson }}, group);
+        + """)({{ this.data|tojson }}, {{ this.colors|tojson }}, group,
+               {{ this.selected|tojson }});
             if (window.__GLOBAL_DATA__) {
                 window.__GLOBAL_DATA__.all_drawings = group.toGeoJSON().features;
             }
@@ -80,10 +87,10 @@ class LabelUpdate(MacroElement):
         """
     )
 
-    def __init__(self, data: dict[str, Any], colors: dict[str, str]):
+    def __init__(self, data: dict[str, Any], colors: dict[str, str], selected: Sequence[str] = ()):
         super().__init__()
         self._name = "LabelUpdate"
-        self.data, self.colors = data, colors
+        self.data, self.colors, self.selected = data, colors, list(selected)
 
 
 class OpacityControl(MacroElement):

@@ -145,12 +145,14 @@ def label_update(
     labels: dict[str, Any],
     colors: dict[str, str],
     refused: Sequence[tuple[dict[str, Any], str]] = (),
+    selected: Sequence[str] = (),
 ) -> folium.FeatureGroup:
     """What the label map on screen shows now, for streamlit-folium's ``feature_group_to_add``:
-    the set's polygons (they replace the editable ones in place) and the outlines that were not
-    saved, dashed red (not editable) with the reason as tooltip (text, never HTML)."""
+    the set's polygons (they replace the editable ones in place; those whose ids are in
+    ``selected`` bold) and the outlines that were not saved, dashed red (not editable) with the
+    reason as tooltip (text, never HTML)."""
     update = folium.FeatureGroup(name="update")
-    LabelUpdate(labels, colors).add_to(update)
+    LabelUpdate(labels, colors, selected).add_to(update)
     for geometry, reason in refused:
         folium.GeoJson(
             {"type": "Feature", "geometry": geometry, "properties": {}},

@@ -226,6 +226,7 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     time.sleep(1)  # the map fits the polygon a moment after it is drawn
     after = zoomed.bounding_box()
     assert before is not None and after is not None and after["width"] > 2 * before["width"]
+    expect(map_frame(page).locator("path[stroke-width='5']")).to_have_count(1)  # drawn bold
     wait_idle(page)  # the map has zoomed: no rerun closes the list below
     new_class = page.get_by_label("New class")
     new_class.click()
