@@ -103,7 +103,7 @@ def read(path: Path, name: str) -> SetFile:
     key = path.resolve()
     stamp = _stamp(path)
     if stamp is None:
-        _forget(key)
+        _drop(key)
         return SetFile({"type": "FeatureCollection", "label_set": {"name": name}}, {}, {})
     with _kept_lock:
         kept = _kept.get(key)
@@ -129,7 +129,7 @@ def write(path: Path, setfile: SetFile) -> bytes:
         _write_atomic(path, text)
         stamp = _stamp(path)
     except BaseException:
-        _forget(key)
+        _drop(key)
         raise
     if stamp is not None:
         _keep(key, setfile, stamp)
@@ -180,7 +180,12 @@ def _keep(key: Path, setfile: SetFile, stamp: tuple[int, int, int, bytes]) -> No
             _kept.popitem(last=False)
 
 
-def _forget(key: Path) -> None:
+def forget(path: Path) -> None:
+    """Drop what this process keeps of the set at ``path`` (it is read again next time)."""
+    _drop(path.resolve())
+
+
+def _drop(key: Path) -> None:
     with _kept_lock:
         _kept.pop(key, None)
 

@@ -219,8 +219,12 @@ class LabelStore:
                     current.put(after)
             saved.text = setfile.write(path, current)
         except OSError:  # undo the journal lines too
+            setfile.forget(path)
             if journal_size is not None:
                 os.truncate(self._journal_path(name), journal_size)
+            raise
+        except BaseException:  # the kept lines may hold changes the file does not: drop them
+            setfile.forget(path)
             raise
         saved.applied = len(entries)
 
