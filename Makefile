@@ -18,7 +18,7 @@ test: setup chromium
 check: setup
 	$(PY) -m ruff check imagery sr labels webmap pages tests bench app.py settings.py access.py
 	$(PY) -m ruff format --check imagery sr labels webmap pages tests bench app.py settings.py access.py
-	$(PY) -m mypy imagery sr labels webmap pages app.py settings.py access.py
+	$(PY) -m mypy imagery sr labels webmap pages bench app.py settings.py access.py
 
 setup: $(VENV)/.installed static/.assets $(DEMO)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 import torch
@@ -41,10 +42,10 @@ def main() -> None:
         bbox = transform_bounds(
             "EPSG:32633", "EPSG:4326", x0, y0 - size * 10 + 1, x0 + size * 10 - 1, y0
         )
-        area, t_read = timed(lambda b=bbox: read_area(scene, b))
-        sr, t_sr = timed(lambda a=area: enhance(a, "bicubic", 4, "cpu"))
-        _, t_ov = timed(lambda a=area: overlay(a))
-        big, t_big = timed(lambda s=sr: overlay(s))
+        area, t_read = timed(partial(read_area, scene, bbox))
+        sr, t_sr = timed(partial(enhance, area, "bicubic", 4, "cpu"))
+        _, t_ov = timed(partial(overlay, area))
+        big, t_big = timed(partial(overlay, sr))
         print(
             f"| {area.width} x {area.height} | {t_read:.3f} s | {t_sr:.3f} s | {t_ov:.3f} s "
             f"| {t_big:.3f} s | {len(big.png) / 1e6:.1f} |"

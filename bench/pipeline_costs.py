@@ -85,7 +85,8 @@ def main() -> None:
     parser.add_argument("--one", nargs=2, metavar=("PIPELINE", "PRESET"))
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(*args.one, args.device, args.dip_iterations)))
+        pipeline, preset = args.one
+        print(json.dumps(measure(pipeline, preset, args.device, args.dip_iterations)))
         return
     runs = [("bicubic", "-"), ("decrappify", "-")]
     runs += [(p, s) for p in ("dip", "dip+decrappify") for s in PRESETS]
