@@ -51,19 +51,7 @@ class StacCatalog:
             raise CatalogError(f"the start date {start} is after the end date {end}")
         query = {"eo:cloud_cover": {"lte": max_cloud}} if max_cloud is not None else None
         interval = f"{start or '..'}/{end or '..'}" if (start or end) else None
-        try:
-            client = Client.open(self.url, timeout=30)
-            found = client.search(
-                collections=[self.collection],
-                bbox=bbox,
-                datetime=interval,
-                query=query,
-                max_items=self.limit,
-            )
-            items = list(found.items())
-        except (APIError, OSError, ValueError) as err:
-            raise CatalogError(f"STAC search at {self.url} failed: {err}") from err
-        scenes = [s for s in (item_to_scene(i) for i in items) if s is not None]
+        scenes = self._scenes(bbox=bbox, datetime=interval, query=query, max_items=self.limit)
         return sorted(scenes, key=lambda s: (s.cloud_cover is None, s.cloud_cover, s.id))
 
     def get(self, scene_id: str) -> Scene:
@@ -72,15 +60,23 @@ class StacCatalog:
         Raises:
             CatalogError: the server cannot be reached, or has no usable item of that id.
         """
-        try:
-            client = Client.open(self.url, timeout=30)
-            items = list(client.search(collections=[self.collection], ids=[scene_id]).items())
-        except (APIError, OSError, ValueError) as err:
-            raise CatalogError(f"STAC search at {self.url} failed: {err}") from err
-        scenes = [s for s in (item_to_scene(i) for i in items) if s is not None]
+        scenes = self._scenes(ids=[scene_id])
         if not scenes:
             raise CatalogError(f"the catalogue at {self.url} has no acquisition {scene_id!r}")
         return scenes[0]
+
+    def _scenes(self, **search: Any) -> list[Scene]:
+        """The usable scenes of an item search of this collection (``search``: its arguments).
+
+        Raises:
+            CatalogError: the server cannot be reached or its answer is not a STAC item search.
+        """
+        try:
+            client = Client.open(self.url, timeout=30)
+            items = list(client.search(collections=[self.collection], **search).items())
+        except (APIError, OSError, ValueError) as err:
+            raise CatalogError(f"STAC search at {self.url} failed: {err}") from err
+        return [s for s in (item_to_scene(i) for i in items) if s is not None]
 
 
 def item_to_scene(item: Item) -> Scene | None:

@@ -140,12 +140,12 @@ def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -
             geom = snap_to_neighbours(polygon_geometry(geometry), others, TOLERANCE)
             if rules.footprint is not None:
                 geom = within_image(geom, rules.footprint)
+            drawn_m2 = area_ha(geom, rules.crs) * 10_000
             if rules.clip:
-                drawn_m2 = area_ha(geom, rules.crs) * 10_000
                 geom = clip_to_neighbours(geom, others)
-                if area_ha(geom, rules.crs) * 10_000 < 0.01 * drawn_m2:  # a rounding sliver
-                    raise LabelError(INSIDE)
-            m2 = area_ha(geom, rules.crs) * 10_000
+            m2 = area_ha(geom, rules.crs) * 10_000 if rules.clip else drawn_m2
+            if m2 < 0.01 * drawn_m2:  # clipping left a rounding sliver
+                raise LabelError(INSIDE)
             if m2 < rules.min_m2:
                 raise LabelError(f"{m2:.0f} m² is smaller than the minimum of {rules.min_m2:g} m²")
             edits.upserts.append(

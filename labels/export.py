@@ -105,8 +105,8 @@ def write_mask(collection: dict[str, Any], frame: gpd.GeoDataFrame, out: Path, i
     scale = 4 if image == "enhanced" else 1
     transform = Affine(*grid["transform"][:6]) @ Affine.scale(1 / scale)
     width, height = grid["width"] * scale, grid["height"] * scale
-    ids = class_ids(collection)
     table = legend(collection)
+    ids = {entry["class"]: int(i) for i, entry in table.items() if i != "0"}
     local = frame.to_crs(grid["crs"])
     shapes = [(g, ids[c]) for g, c in zip(local.geometry, local["crop_class"], strict=True)]
     mask = rasterize(shapes, (height, width), transform=transform, fill=0, dtype="uint8")

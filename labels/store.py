@@ -218,13 +218,10 @@ class LabelStore:
                 else:
                     current.put(after)
             saved.text = setfile.write(path, current)
-        except OSError:  # undo the journal lines too
+        except BaseException as err:  # the kept lines may hold changes the file lacks: drop them
             setfile.forget(path)
-            if journal_size is not None:
+            if isinstance(err, OSError) and journal_size is not None:  # undo the journal too
                 os.truncate(self._journal_path(name), journal_size)
-            raise
-        except BaseException:  # the kept lines may hold changes the file does not: drop them
-            setfile.forget(path)
             raise
         saved.applied = len(entries)
 

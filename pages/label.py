@@ -256,7 +256,7 @@ selected = tuple(i for i in picked.selection.rows if i < len(features))
 chosen = [features[i] for i in selected]
 if not selected:  # drawn plain again from the next run (a rerun now could cut into an edit)
     state.zoomed = ()
-elif selected and selected != state.zoomed:  # a click on a row zooms to it, drawn bold
+elif selected != state.zoomed:  # a click on a row zooms to it, drawn bold
     west, south, east, north = shape(
         {"type": "GeometryCollection", "geometries": [f["geometry"] for f in chosen]}
     ).bounds

@@ -110,7 +110,7 @@ if upload is not None and st.button("Import into this set"):
             features = read_polygons(
                 path, field, annotator or "import", meta.get("scene_id") or "import"
             )
-        features, skipped = unseen(features, store.load(name))
+        features, skipped = unseen(features, data)
         saved = store.apply(name, features, info=imported_area(features), who=annotator)
     except LabelError as err:
         st.error(f"Nothing was imported: {err}")

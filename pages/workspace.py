@@ -44,12 +44,11 @@ def to_url(state: Any, signed_in: bool) -> None:
                 wanted["faithful"] = "0"
     if state.get("label_set"):
         wanted["set"] = state["label_set"]
-    view = getattr(state.get("label_page"), "view", None)
-    if isinstance(view, tuple):  # where the labelling map was: (centre [lat, lon], zoom)
+    # where the labelling map was, or, before the Label page is opened, the view it will take
+    view = getattr(state.get("label_page"), "view", None) or state.get("map_view")
+    if isinstance(view, tuple):  # (centre [lat, lon], zoom)
         (lat, lon), zoom = view
         wanted["view"] = f"{lat:.{DECIMALS}f},{lon:.{DECIMALS}f},{zoom}"
-    elif state.get("label_page") is None and st.query_params.get("view"):
-        wanted["view"] = st.query_params["view"]  # not opened yet: keep it for the Label page
     if state.get("annotator") and not signed_in:
         wanted["annotator"] = state["annotator"]
     params = st.query_params
@@ -67,6 +66,8 @@ def open_area(
     local catalogue, or a STAC one: anything with ``search()``, and ``get(id)`` for STAC) into
     the state, replacing the area and everything computed from it; returns why it could not,
     or ``""``."""
+    if len(area) != 4:
+        return "The area is not four numbers; pick it again."
     try:
         if hasattr(catalog, "get"):
             scenes = [catalog.get(scene_id)]
@@ -74,7 +75,7 @@ def open_area(
             scenes = [s for s in catalog.search() if s.id == scene_id]
     except UserError as err:
         return f"The scene {scene_id!r} cannot be found again: {err}"
-    if len(area) != 4 or not scenes:
+    if not scenes:
         return f"The scene {scene_id!r} is not among the local scenes."
     try:
         raster = read_area(scenes[0], area, max_size)
