@@ -20,7 +20,7 @@ from imagery.read import read_area
 from imagery.stac import StacCatalog
 from sr.cache import ResultCache
 from sr.consistency import consistency
-from sr.enhance import PIPELINES, PRESETS, enhance, model_version
+from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, enhance, model_version
 from sr.errors import NotCached
 
 #: Decimals of the area's corners in the address (about 0.1 m).
@@ -125,7 +125,7 @@ def from_url(state: Any, catalog: Any, max_size: int) -> str:
     if note:
         return note
     raster = state["original"]
-    method, preset = params.get("method"), params.get("preset") or PRESETS[0]
+    method, preset = params.get("method"), params.get("preset") or DEFAULT_PRESET
     if method not in PIPELINES or preset not in PRESETS:
         return ""
     faithful = params.get("faithful") != "0"
