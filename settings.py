@@ -55,3 +55,15 @@ def stac_collection() -> str:
 def basemap_url() -> str | None:
     """``BASEMAP_URL``: an XYZ tile template for a basemap; default none (offline)."""
     return os.environ.get("BASEMAP_URL") or None
+
+
+def cpu_jobs() -> int:
+    """``SR_CPU_JOBS``: enhancement jobs the app runs at once on the CPU; default 1 (two torch
+    jobs on a 2-core machine slow each other several-fold). GPU jobs run one at a time per GPU."""
+    return max(1, int(os.environ.get("SR_CPU_JOBS", "1")))
+
+
+def ray_address() -> str | None:
+    """``RAY_ADDRESS``: a Ray cluster the app's jobs and ``sr enhance-region`` run on (Ray's own
+    variable; ``auto`` finds a local one); default none: jobs run in the app's process."""
+    return os.environ.get("RAY_ADDRESS") or None

@@ -15,7 +15,7 @@ from imagery.read import read_preview
 from imagery.scene import Scene
 from labels.features import LabelError
 from labels.store import LabelStore
-from pages import workspace
+from pages import jobs_panel, workspace
 from webmap.render import Overlay, overlay, stretch_limits
 
 T = TypeVar("T")
@@ -53,14 +53,9 @@ def init_state() -> None:
         note = workspace.from_url(st.session_state, local_catalog(), APP_MAX_SIZE)
         if note:
             st.warning(note)
+    jobs_panel.collect(st.session_state)
     workspace.to_url(st.session_state, signed_in=bool(user))
-    stopped = st.session_state.pop("enhancing", None)
-    if stopped:  # the run that enhanced was stopped: the page was left or something clicked
-        st.warning(
-            f"The enhancement ({stopped}) stopped when you left its page or clicked meanwhile; "
-            "its result was not kept. Press Enhance x4 again (stages already computed come "
-            "from the cache)."
-        )
+    jobs_panel.panel()
     if user:  # login on: the annotator is who signed in
         st.session_state["annotator"] = user
         st.sidebar.text_input("Annotator", user, disabled=True, help="The signed-in user.")

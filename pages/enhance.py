@@ -12,26 +12,18 @@ from affine import Affine
 from rasterio.crs import CRS
 from streamlit_folium import st_folium
 
-import access
-import settings
 from imagery.errors import UserError
 from imagery.geotiff import write_raster
 from imagery.raster import Raster
 from labels.classes import set_classes
 from labels.features import LabelError
-from pages import workspace
+from pages import jobs_panel
 from pages.common import image_overlay, init_state, label_store
-from sr.cache import ResultCache
-from sr.enhance import (
-    DEFAULT_PRESET,
-    PIPELINES,
-    PRESETS,
-    Progress,
-    enhance,
-    estimate_seconds,
-)
+from pages.jobs_panel import duration
+from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, estimate_seconds
+from sr.jobs import EnhanceRequest, manager
 from webmap.maps import compare_map
-from webmap.render import heat_rgba, overlay, stretch_limits, to_rgba
+from webmap.render import heat_rgba, overlay
 
 PIPELINE_NAMES = {
     "bicubic": "Bicubic (baseline, no learning)",
@@ -52,14 +44,6 @@ CONSISTENCY_MAX = 0.02  # reflectance difference shown fully red
 @st.cache_data(show_spinner="Measuring this machine's speed…", max_entries=32)
 def estimated_seconds(height: int, width: int, pipeline: str, preset: str) -> float:
     return estimate_seconds(height, width, pipeline, 4, preset)
-
-
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -117,43 +101,26 @@ if pipeline.startswith("dip"):
         "the result is in the cache."
     )
 if st.button("Enhance x4", type="primary"):
-    bar = st.progress(0.0, text="Starting…")
-    preview_slot = st.empty()
-    limits = stretch_limits(original, "true")
-
-    def report(p: Progress) -> None:
-        bar.progress(min(max(p.fraction, 0.0), 1.0), text=p.message)
-        if p.preview is not None:
-            shown = Raster(
-                p.preview.astype(np.float32), original.crs, original.transform, original.bands
-            )
-            preview_slot.image(
-                to_rgba(shown, "true", limits),
-                width=360,
-                caption="Deep Image Prior: the image forming",
-            )
-
-    # Left until the run ends: a run stopped by leaving the page or by another click leaves it,
-    # and the next page run says so (init_state).
-    st.session_state["enhancing"] = PIPELINE_NAMES.get(pipeline, pipeline)
+    area = ", ".join(f"{v:.4f}" for v in st.session_state["area"] or ())
+    request = EnhanceRequest(
+        original,
+        pipeline,
+        preset,
+        faithful,
+        label=f"{st.session_state['scene'].id} · {area}",
+        by=st.session_state["annotator"],
+    )
     try:
-        result = enhance(
-            original,
-            pipeline,
-            scale=4,
-            progress=report,
-            preset=preset,
-            cache=ResultCache(settings.cache_dir()),
-            consistent=faithful,
-        )
+        jobs_panel.follow(st.session_state, manager().submit(request))
     except UserError as err:
-        st.session_state.pop("enhancing", None)
         st.error(str(err))
     else:
-        st.session_state.pop("enhancing", None)
-        preview_slot.empty()
-        workspace.set_enhanced(st.session_state, result, pipeline, preset, faithful)
-        workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))
+        st.rerun()  # the panel shows the new job; a quick one may already be done
+if st.session_state.get("job"):
+    st.info(
+        "Enhancing in the background: follow it in the sidebar. You can label on the original "
+        "meanwhile; the enhanced image appears on the maps when it is done."
+    )
 
 enhanced = st.session_state["enhanced"]
 if enhanced is None:

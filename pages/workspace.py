@@ -5,7 +5,8 @@ STAC catalogue, searched again by its id) and the area, the enhancement (method,
 consistency), the label set, the labelling map's view and, without login, the annotator. A
 reload, a new session or a shared link reads them back: the area is read again, the enhancement
 is taken from the result cache (a Deep Image Prior fit is never started by a reload; without it
-the page says so), the set, the view and the annotator are chosen again.
+the page says so; while its job runs, the session waits for it), the set, the view and the
+annotator are chosen again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sr.cache import ResultCache
 from sr.consistency import consistency
 from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, enhance, model_version
 from sr.errors import NotCached
+from sr.jobs import manager, request_key
 
 #: Decimals of the area's corners in the address (about 0.1 m).
 DECIMALS = 6
@@ -36,11 +38,18 @@ def to_url(state: Any, signed_in: bool) -> None:
         if scene.source != "local":
             wanted["source"] = scene.source
         wanted["area"] = ",".join(f"{v:.{DECIMALS}f}" for v in state["area"])
-        if state.get("enhanced") is not None and state.get("pipeline"):
-            wanted["method"] = state["pipeline"]
-            if state.get("preset"):
-                wanted["preset"] = state["preset"]
-            if not state.get("faithful", True):
+        job = manager().get(state["job"]) if state.get("job") else None
+        made: tuple[str, str | None, bool] | None = None  # shown, or on its way
+        if job is not None:
+            dip = job.pipeline.startswith("dip")
+            made = (job.pipeline, job.preset if dip else None, job.consistent)
+        elif state.get("enhanced") is not None and state.get("pipeline"):
+            made = (state["pipeline"], state.get("preset"), state.get("faithful", True))
+        if made:
+            wanted["method"] = made[0]
+            if made[1]:
+                wanted["preset"] = made[1]
+            if not made[2]:
                 wanted["faithful"] = "0"
     if state.get("label_set"):
         wanted["set"] = state["label_set"]
@@ -97,6 +106,7 @@ def replace_area(state: Any, scene: Any, area: tuple[float, ...], raster: Any) -
         model_version=None,
         consistency=None,
         overlays={},
+        job=None,
     )
 
 
@@ -129,6 +139,10 @@ def from_url(state: Any, catalog: Any, max_size: int) -> str:
     if method not in PIPELINES or preset not in PRESETS:
         return ""
     faithful = params.get("faithful") != "0"
+    job = manager().get(request_key(raster, method, preset, faithful))
+    if job is not None and job.active:  # still being computed: the session waits for it
+        state["job"] = job.key
+        return ""
     try:
         enhanced = enhance(
             raster,

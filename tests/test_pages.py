@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from imagery.local import scenes_in_file
 from imagery.read import read_area
 from sr.enhance import enhance
+from sr.jobs import manager
 
 AREA = (12.59, 52.475, 12.60, 52.48)
 
@@ -27,6 +28,15 @@ def texts(at: AppTest) -> str:
         for e in getattr(at, kind)
     ]
     return "\n".join(str(p) for p in parts)
+
+
+def enhance_and_wait(at: AppTest) -> None:
+    """Press Enhance x4 and run the page again once the job has ended (as the panel does)."""
+    [go] = [b for b in at.button if b.label == "Enhance x4"]
+    go.click().run()
+    for job in manager().jobs():
+        manager().wait(job.key, timeout=300)
+    at.run()
 
 
 def test_area_page_without_scenes_says_what_to_do(monkeypatch, tmp_path: Path):
@@ -69,15 +79,13 @@ def test_enhance_page_runs_bicubic_and_caches_it(env, demo_scene: Path):
     at.run()
     assert at.selectbox[0].value == "decrappify"  # the default: learned, and quick on a CPU
     at.selectbox[0].select("bicubic").run()
-    [go] = [b for b in at.button if b.label == "Enhance x4"]
-    go.click().run()
+    enhance_and_wait(at)
     assert not at.exception
     enhanced = at.session_state["enhanced"]
     assert enhanced.data.shape[1:] == tuple(
         4 * np.array(at.session_state["original"].data.shape[1:])
     )
     assert at.session_state["pipeline"] == "bicubic"
-    assert "enhancing" not in at.session_state  # a run that ended is not reported as stopped
     assert "Enhanced with Bicubic" in texts(at)
     assert (
         at.session_state["consistency"].data.shape[1:]
@@ -128,8 +136,7 @@ def test_enhance_page_runs_dip_with_a_preset_and_offers_the_geotiff(env, demo_sc
     assert preset.value == "fast" and not preset.disabled
     side = at.session_state["original"].width
     assert f"Deep Image Prior on this {side} x" in texts(at) and "on this machine" in texts(at)
-    [go] = [b for b in at.button if b.label == "Enhance x4"]
-    go.click().run()
+    enhance_and_wait(at)
     assert not at.exception
     assert at.session_state["pipeline"] == "dip+decrappify"
     assert at.session_state["preset"] == "fast" and len(at.session_state["model_version"]) == 12
@@ -221,11 +228,62 @@ def test_sets_page_on_a_full_disk_says_so_and_keeps_the_set(env, demo_scene, mon
     assert store.names() == ["trial"] and store.path("trial").read_bytes() == before
 
 
-def test_an_enhancement_stopped_by_leaving_its_page_is_reported_not_lost_silently(env):
-    at = page("label")
-    at.session_state["enhancing"] = "Deep Image Prior (fitted to this image)"  # as a stopped run
+def test_a_job_started_on_enhance_finishes_while_the_user_labels(env, demo_scene, monkeypatch):
+    import sr.dip
+
+    slow = sr.dip.DipConfig(
+        channels=8, scales=2, skip_channels=2, input_channels=8, iterations=200, preview_every=20
+    )
+    monkeypatch.setitem(sr.dip.PRESETS, "fast", slow)
+    [scene] = scenes_in_file(demo_scene)
+    at = page("enhance")
+    for key, value in {"scene": scene, "area": AREA, "original": read_area(scene, AREA)}.items():
+        at.session_state[key] = value
     at.run()
+    at.selectbox[0].select("dip").run()
+    [go] = [b for b in at.button if b.label == "Enhance x4"]
+    go.click().run()  # returns at once: the fit runs in the background
     assert not at.exception
-    assert any("stopped when you left its page" in w.value for w in at.warning)
+    key = at.session_state["job"]
+    assert at.session_state["enhanced"] is None
+    assert "Enhancing in the background" in texts(at)
+    assert "**Enhancement jobs**" in [m.value for m in at.sidebar.markdown]  # the panel
+    assert [b for b in at.sidebar.button if b.label == "Cancel"]
+
+    at.switch_page("pages/label.py").run()  # the user goes labelling meanwhile
+    assert not at.exception
+    assert at.session_state["job"] == key and at.session_state["enhanced"] is None
+    assert "**Enhancement jobs**" in [m.value for m in at.sidebar.markdown]
+    [image] = [r for r in at.sidebar.radio if r.label == "Draw on"]
+    assert image.options == ["Original"]  # labelling on the original meanwhile
+    job = manager().wait(key, timeout=300)
+    assert job is not None and job.state == "done"
+    at.run()  # the panel's next tick runs the page
+    assert not at.exception
+    assert at.session_state["enhanced"] is not None and at.session_state["pipeline"] == "dip"
+    [image] = [r for r in at.sidebar.radio if r.label == "Draw on"]
+    assert image.options == ["Enhanced", "Original"]  # the enhanced layer has appeared
+    assert at.query_params["method"] == "dip"
+
+
+def test_cancel_in_the_panel_stops_the_job(env, demo_scene, monkeypatch):
+    import sr.dip
+
+    endless = sr.dip.DipConfig(channels=8, scales=2, skip_channels=2, input_channels=8)
+    monkeypatch.setitem(sr.dip.PRESETS, "fast", endless)
+    [scene] = scenes_in_file(demo_scene)
+    at = page("enhance")
+    for key, value in {"scene": scene, "area": AREA, "original": read_area(scene, AREA)}.items():
+        at.session_state[key] = value
     at.run()
-    assert not any("stopped" in w.value for w in at.warning)  # said once
+    at.selectbox[0].select("dip").run()
+    [go] = [b for b in at.button if b.label == "Enhance x4"]
+    go.click().run()
+    key = at.session_state["job"]
+    [cancel] = [b for b in at.sidebar.button if b.label == "Cancel"]
+    cancel.click().run()
+    job = manager().wait(key)
+    assert job is not None and job.state == "cancelled"
+    at.run()
+    assert any("cancelled" in w.value for w in at.warning)
+    assert at.session_state["enhanced"] is None

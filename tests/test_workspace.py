@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.test_pages import AREA, page
+from tests.test_pages import AREA, enhance_and_wait, page
 
 
 def area_loaded_and_enhanced(method: str, preset: str | None = None):
@@ -18,8 +18,7 @@ def area_loaded_and_enhanced(method: str, preset: str | None = None):
     at.selectbox[0].select(method).run()
     if preset:
         at.radio[0].set_value(preset).run()
-    [go] = [b for b in at.button if b.label == "Enhance x4"]
-    go.click().run()
+    enhance_and_wait(at)
     assert not at.exception
     return at
 
@@ -120,3 +119,33 @@ def test_an_area_of_a_stac_acquisition_comes_back_from_the_catalogue(
     gone.run()
     assert any("cannot be found again" in w.value for w in gone.warning)
     assert gone.session_state["original"] is None
+
+
+def test_a_reload_while_the_job_runs_waits_for_it(env, demo_scene, monkeypatch):
+    import sr.dip
+    from sr.jobs import manager
+
+    endless = sr.dip.DipConfig(channels=8, scales=2, skip_channels=2, input_channels=8)
+    monkeypatch.setitem(sr.dip.PRESETS, "fast", endless)
+    at = page("area")
+    at.session_state["area"] = AREA
+    at.run()
+    [load] = [b for b in at.button if b.label == "Load area"]
+    load.click().run()
+    at.switch_page("pages/enhance.py").run()
+    at.selectbox[0].select("dip").run()
+    [go] = [b for b in at.button if b.label == "Enhance x4"]
+    go.click().run()
+    key = at.session_state["job"]
+    address = {k: v[0] if isinstance(v, list) else v for k, v in dict(at.query_params).items()}
+    assert address["method"] == "dip" and address["preset"] == "fast"  # the job on its way
+
+    reopened = page("enhance")  # a reload while it runs: the same address, a new session
+    reopened.query_params.update(address)
+    reopened.run()
+    assert not reopened.exception
+    assert reopened.session_state["job"] == key
+    assert not reopened.warning  # not "not in the cache": it is on its way
+    assert "Enhancing in the background" in "".join(i.value for i in reopened.info)
+    manager().cancel(key)
+    manager().wait(key)
