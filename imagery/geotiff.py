@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError
+from rasterio.shutil import copy
+from rasterio.windows import Window
 
 from imagery.errors import AreaError, ImageryError, unreadable
 from imagery.memory import shortfall
@@ -134,15 +136,17 @@ def write_raster(
     For integer dtypes reflectance is scaled by 10000 and rounded, clipped to [1, dtype max] so
     that a valid pixel never reads as the nodata value 0.
     """
-    data = raster.data
+    out, nodata = to_dtype(raster.data, dtype)
+    write_geotiff(path, out, raster.crs, raster.transform, nodata, raster.bands, tags)
+
+
+def to_dtype(data: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, float]:
+    """Reflectance as a file of ``dtype`` stores it (see :func:`write_raster`), and its nodata."""
     if dtype.kind in "ui":
         info = np.iinfo(dtype)
         scaled = np.clip(np.round(np.nan_to_num(data, nan=0.0) * SCALE), max(info.min, 1), info.max)
-        out = np.where(np.isnan(data), 0, scaled).astype(dtype)
-        nodata: float = 0
-    else:
-        out, nodata = data.astype(dtype), float("nan")
-    write_geotiff(path, out, raster.crs, raster.transform, nodata, raster.bands, tags)
+        return np.where(np.isnan(data), 0, scaled).astype(dtype), 0
+    return data.astype(dtype), float("nan")
 
 
 def write_geotiff(
@@ -193,3 +197,54 @@ def write_geotiff(
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_cog(
+    path: Path,
+    shape: tuple[int, int, int],
+    dtype: np.dtype,
+    crs: CRS,
+    transform: Affine,
+    blocks: Iterable[tuple[Window, np.ndarray]],
+    descriptions: Sequence[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """Write a Cloud-Optimised GeoTIFF (512 px tiles, deflate, averaged overviews) of
+    ``shape`` ``(C, H, W)`` from ``blocks`` (a window and its ``(C, h, w)`` values, already of
+    ``dtype``), never holding more than one block: they go into a tiled staging file, which
+    GDAL's COG driver copies with overviews; the result replaces ``path`` in one step.
+    Integer files take 0 as nodata, float files NaN; BigTIFF when the size needs it."""
+    nodata = 0 if dtype.kind in "ui" else float("nan")
+    options: dict[str, Any] = {"compress": "deflate", "BIGTIFF": "IF_SAFER"}
+    if dtype.kind in "ui":
+        options["predictor"] = 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmp:
+        staging, part = Path(tmp) / "staging.tif", Path(tmp) / "cog.tif"
+        with rasterio.open(
+            staging,
+            "w",
+            driver="GTiff",
+            count=shape[0],
+            height=shape[1],
+            width=shape[2],
+            dtype=dtype.name,
+            crs=crs,
+            transform=transform,
+            nodata=nodata,
+            tiled=True,
+            blockxsize=512,
+            blockysize=512,
+            **options,
+        ) as ds:
+            for window, data in blocks:
+                ds.write(data, window=window)
+            if descriptions:
+                ds.descriptions = tuple(descriptions)
+            if tags:
+                ds.update_tags(**tags)
+        copy(staging, part, driver="COG", blocksize=512, overview_resampling="average", **options)
+        with open(part, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(part, 0o644)
+        os.replace(part, path)

@@ -4,12 +4,14 @@ or the whole scene at reduced resolution for previews."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import rasterio
 from affine import Affine
+from rasterio.crs import CRS
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioError
+from rasterio.errors import RasterioError, WindowError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
@@ -47,6 +49,51 @@ def read_area(scene: Scene, bbox: BBox, max_size: int = MAX_SIZE) -> Raster:
     west, south, east, north = bbox
     if not (west < east and south < north):
         raise AreaError("The area is empty: draw a rectangle with some width and height.")
+    data, crs, transform = _read(scene, lambda ds: _window(ds, bbox, scene.id, max_size))
+    if np.isnan(data).all():
+        raise AreaError(f"Scene {scene.id} has no data in this area.")
+    return Raster(data, crs, transform, tuple(b.name for b in scene.bands))
+
+
+def read_window(scene: Scene, window: Window) -> Raster:
+    """Read a pixel window of ``scene`` (rows and columns of its first band's grid), clipped
+    to the scene; no size limit (the caller reads tiles). All-nodata windows are returned as
+    such (NaN).
+
+    Raises:
+        AreaError: the window lies outside the scene.
+        ImageryError: a band cannot be read.
+    """
+
+    def clipped(ds: rasterio.io.DatasetReader) -> tuple[Window, CRS, Affine]:
+        win = window.intersection(Window(0, 0, ds.width, ds.height))
+        return win, ds.crs, ds.window_transform(win)
+
+    try:
+        data, crs, transform = _read(scene, clipped)
+    except WindowError as err:
+        raise AreaError(f"The window {window} lies outside scene {scene.id}.") from err
+    return Raster(data, crs, transform, tuple(b.name for b in scene.bands))
+
+
+def scene_grid(scene: Scene) -> tuple[int, int, CRS, Affine, np.dtype]:
+    """The width, height, CRS, transform and pixel dtype of a scene's first band.
+
+    Raises:
+        ImageryError: it cannot be opened.
+    """
+    try:
+        with rasterio.Env(**HTTP_ENV), rasterio.open(scene.bands[0].href) as ds:
+            return ds.width, ds.height, ds.crs, ds.transform, np.dtype(ds.dtypes[0])
+    except RasterioError as err:
+        raise unreadable(f"Cannot read scene {scene.id}", err) from err
+
+
+def _read(
+    scene: Scene, window_of: Callable[[rasterio.io.DatasetReader], tuple[Window, CRS, Affine]]
+) -> tuple[np.ndarray, CRS, Affine]:
+    """Every band of ``scene`` in the window ``window_of`` finds on the first band, as
+    ``(C, H, W)`` reflectance with NaN for nodata, with its CRS and transform."""
     arrays = []
     window = None
     try:
@@ -54,21 +101,18 @@ def read_area(scene: Scene, bbox: BBox, max_size: int = MAX_SIZE) -> Raster:
             for band in scene.bands:
                 with rasterio.open(band.href) as ds:
                     if window is None:
-                        window, crs, transform = _window(ds, bbox, scene.id, max_size)
+                        window, crs, transform = window_of(ds)
                     elif ds.crs != crs:
                         raise ImageryError(f"band {band.name} of {scene.id} has another CRS")
                     arrays.append(band.reflectance(ds.read(band.index, window=window, masked=True)))
     except RasterioError as err:
         raise unreadable(f"Cannot read scene {scene.id}", err) from err
-    data = np.stack(arrays)
-    if np.isnan(data).all():
-        raise AreaError(f"Scene {scene.id} has no data in this area.")
-    return Raster(data, crs, transform, tuple(b.name for b in scene.bands))
+    return np.stack(arrays), crs, transform
 
 
 def _window(
     ds: rasterio.io.DatasetReader, bbox: BBox, scene_id: str, max_size: int
-) -> tuple[Window, rasterio.crs.CRS, rasterio.Affine]:
+) -> tuple[Window, CRS, Affine]:
     """The pixel window of ``ds`` covering the box, snapped outward to whole pixels."""
     left, bottom, right, top = transform_bounds("EPSG:4326", ds.crs, *bbox, densify_pts=21)
     win = from_bounds(left, bottom, right, top, ds.transform)

@@ -1,25 +1,33 @@
-"""Command line: ``python -m sr enhance IN.tif OUT.tif``, ``evaluate``, ``train``,
-``dip-dataset``."""
+"""Command line: ``python -m sr enhance IN.tif OUT.tif``, ``enhance-region``, ``evaluate``,
+``train``, ``dip-dataset``."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
+import pystac
 import torch
+from rasterio.errors import RasterioError
 
 import settings
 from imagery.clouds import cloud_warning
 from imagery.errors import UserError
 from imagery.geotiff import read_raster, write_raster
+from imagery.local import scenes_in_file
 from imagery.read import MAX_SIZE
+from imagery.scene import Scene
+from imagery.stac import item_to_scene
 from sr.cache import ResultCache
+from sr.cluster import enhance_region
 from sr.dip_dataset import build
 from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, Progress, check_scale, enhance
 from sr.errors import EnhanceError
 from sr.evaluate import evaluate, table
+from sr.region import RegionRequest
 from sr.train import TRAIN_SCENES, VAL_SCENES, TrainConfig, train
 
 log = logging.getLogger("sr")
@@ -82,6 +90,26 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--dip-pairs", default="", help="a file of `dip-dataset`: the chain's inputs")
     tr.add_argument("--dip-fraction", type=float, default=TrainConfig.dip_fraction)
 
+    reg = sub.add_parser(
+        "enhance-region",
+        help="a whole raster in tiles on Ray, to a COG and a STAC Item (sr/region.py)",
+    )
+    reg.add_argument("input", type=Path, nargs="?", help="a GeoTIFF of B04, B03, B02, B08")
+    reg.add_argument("out_dir", type=Path)
+    reg.add_argument("--stac-item", default="", help="read the COG bands of this STAC Item URL")
+    reg.add_argument("--pipeline", default="decrappify", choices=sorted(PIPELINES))
+    reg.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS)
+    reg.add_argument("--tile", type=int, default=256, help="tile side in input pixels")
+    reg.add_argument("--workers", type=int, default=2, help="workers of a local Ray instance")
+    reg.add_argument(
+        "--address", default=settings.ray_address(), help="a Ray cluster (default $RAY_ADDRESS)"
+    )
+    reg.add_argument("--no-ray", action="store_true", help="compute the tiles in this process")
+    reg.add_argument(
+        "--acquisition", type=int, default=1, help="which acquisition of a multi-date file (1..N)"
+    )
+    reg.add_argument("--no-consistency", action="store_true", help="skip the data-consistency step")
+
     dd = sub.add_parser("dip-dataset", help="DIP outputs of training patches (sr/dip_dataset.py)")
     dd.add_argument("output", type=Path)
     dd.add_argument("--patches", type=int, default=32)
@@ -125,6 +153,31 @@ def main(argv: list[str] | None = None) -> int:
             )
             write_raster(result, args.output, dtype)
             log.info("wrote %s (%d x %d px)", args.output, result.width, result.height)
+        elif args.command == "enhance-region":
+            region = enhance_region(
+                RegionRequest(
+                    region_scene(args.input, args.stac_item, args.acquisition),
+                    args.input.stem if args.input else args.stac_item.rstrip("/").split("/")[-1],
+                    args.pipeline,
+                    args.preset,
+                    args.tile,
+                    consistent=not args.no_consistency,
+                ),
+                args.out_dir,
+                args.workers,
+                args.address,
+                TileBar(),
+                use_ray=not args.no_ray,
+            )
+            log.info(
+                "wrote %s and its STAC Item: %d tiles computed (%.2f tiles/s), %d skipped; "
+                "peak memory per worker %s MiB",
+                region.cog,
+                region.computed,
+                region.tiles_per_second,
+                region.skipped,
+                ", ".join(f"{m:.0f}" for m in region.peak_mib.values()) or "-",
+            )
         elif args.command == "evaluate":
             rows = evaluate(
                 args.rasters,
@@ -167,3 +220,54 @@ def main(argv: list[str] | None = None) -> int:
         print("error: not enough memory for this raster: enhance a smaller area", file=sys.stderr)
         return 1
     return 0
+
+
+def region_scene(path: Path | None, item_url: str, acquisition: int) -> Scene:
+    """The scene a region run reads: a local GeoTIFF's acquisition or a STAC Item's COGs.
+
+    Raises:
+        EnhanceError: neither or both given, no such acquisition, or an unusable item.
+    """
+    if bool(path) == bool(item_url):
+        raise EnhanceError("give either an input GeoTIFF or --stac-item URL")
+    if item_url:
+        try:
+            scene = item_to_scene(pystac.Item.from_file(item_url))
+        except (OSError, ValueError, KeyError, pystac.STACError) as err:
+            raise EnhanceError(f"cannot read the STAC Item {item_url}: {err}") from err
+        if scene is None:
+            raise EnhanceError(f"the STAC Item {item_url} lacks the bands B04, B03, B02, B08")
+        return scene
+    assert path is not None
+    try:
+        scenes = scenes_in_file(path)
+    except (RasterioError, ValueError) as err:
+        raise EnhanceError(f"cannot read {path}: {err}") from err
+    if not 1 <= acquisition <= len(scenes):
+        raise EnhanceError(f"{path.name} holds {len(scenes)} acquisition(s), not {acquisition}")
+    return scenes[acquisition - 1]
+
+
+class TileBar:
+    """A progress bar on the terminal: tiles done, tiles per second, time left (a line every
+    10 % when stderr is not a terminal)."""
+
+    def __init__(self) -> None:
+        self.start, self.shown = time.monotonic(), -1
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, skipped: int) -> None:
+        computed, elapsed = done - skipped, time.monotonic() - self.start
+        rate = computed / elapsed if elapsed > 0 and computed else 0.0
+        eta = f"{(total - done) / rate:.0f} s left" if rate else "time left unknown"
+        width = 30
+        bar = "#" * (width * done // max(total, 1))
+        line = (
+            f"[{bar:<{width}}] {done}/{total} tiles ({skipped} from an earlier run), "
+            f"{rate:.2f} tiles/s, {eta}"
+        )
+        if self.tty:
+            print(f"\r{line}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+        elif 10 * done // max(total, 1) != self.shown:
+            self.shown = 10 * done // max(total, 1)
+            print(line, file=sys.stderr, flush=True)

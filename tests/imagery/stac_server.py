@@ -103,6 +103,9 @@ class StacServer:
                     self._json(server.landing())
                 elif self.path.startswith("/cogs/"):
                     self._file(head=False)
+                elif self.path.startswith("/items/"):  # an item by its own URL
+                    found = [i for i in server.items if i["id"] == self.path.split("/")[-1]]
+                    self._json(found[0]) if found else self.send_error(404)
                 else:
                     self.send_error(404)
 

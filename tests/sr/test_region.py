@@ -1,0 +1,165 @@
+"""A whole region in tiles: the COG and its STAC Item, the match with ``sr enhance``, resuming
+after a kill, Ray with 2 workers, a STAC Item's COGs as input, and bad requests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pystac
+import pytest
+import rasterio
+from affine import Affine
+from rasterio.windows import Window
+
+from imagery.local import LocalCatalog, scenes_in_file
+from imagery.read import read_window
+from sr.cli import main
+from sr.cluster import enhance_region
+from sr.errors import EnhanceError
+from sr.region import RegionRequest, TileStore, plan, tiles_folder
+from tests.conftest import ROOT
+from tests.imagery.stac_server import demo_catalogue
+
+
+@pytest.fixture
+def small(tmp_path: Path, demo_scene: Path) -> Path:
+    """A 100 x 90 px crop of the demo scene, written as a local scene file."""
+    path = tmp_path / "small.tif"
+    with rasterio.open(demo_scene) as ds:
+        window = Window(600, 300, 100, 90)
+        profile = ds.profile | {
+            "width": 100,
+            "height": 90,
+            "transform": ds.window_transform(window),
+        }
+        data, tags, names = ds.read(window=window), ds.tags(), ds.descriptions
+    with rasterio.open(path, "w", **profile) as out:
+        out.write(data)
+        out.descriptions = names
+        out.update_tags(**tags)
+    return path
+
+
+def read(path: Path) -> np.ndarray:
+    """Reflectance x 10000, as stored."""
+    with rasterio.open(path) as ds:
+        return ds.read().astype(np.int64)
+
+
+def test_the_mosaic_matches_sr_enhance_and_opens_as_a_cog_with_its_stac_item(small, tmp_path):
+    out = tmp_path / "out"
+    assert main(["enhance-region", str(small), str(out), "--tile", "32", "--no-ray"]) == 0
+    assert (
+        main(["enhance", str(small), str(tmp_path / "whole.tif"), "--pipeline", "decrappify"]) == 0
+    )
+    cog, whole = out / "small_x4.tif", tmp_path / "whole.tif"
+    assert np.abs(read(cog) - read(whole)).mean() < 10  # 0.001 reflectance: 12 tiles, no seam
+
+    with rasterio.open(small) as src, rasterio.open(cog) as ds:
+        assert ds.crs == src.crs and ds.transform == src.transform @ Affine.scale(0.25)
+        assert (ds.width, ds.height) == (4 * src.width, 4 * src.height)
+        assert ds.dtypes[0] == "uint16" and ds.nodata == 0
+        assert ds.descriptions == ("B04", "B03", "B02", "B08")
+        assert ds.tags()["SR_PIPELINE"] == "decrappify" and ds.tags()["TILE_ID"] == "T33UUU"
+        assert ds.profile["tiled"] and ds.block_shapes[0] == (512, 512)
+        layout = ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT")
+        assert layout == "COG"
+    item = pystac.Item.from_file(str(out / "small_x4.json"))
+    assert item.id == "small_x4" and item.datetime.date().isoformat() == "2017-02-16"
+    assert item.properties["sr:pipeline"] == "decrappify" and item.properties["gsd"] == 2.5
+    assert len(item.properties["sr:model_version"]) == 12
+    assert item.properties["proj:code"] == "EPSG:32633"
+    west, south, east, north = item.bbox
+    [scene] = LocalCatalog([out]).search()  # the result opens in the app as a local scene
+    assert scene.intersects((west, south, east, north)) and scene.date == item.datetime.date()
+    asset = item.assets["enhanced"]
+    assert (out / asset.href).resolve() == cog.resolve()
+    assert asset.media_type == pystac.MediaType.COG
+    assert not tiles_folder(out, "small").exists()  # the tiles are cleared once the COG is made
+
+
+def test_a_killed_run_on_ray_resumes_and_gives_the_same_result(small, tmp_path):
+    reference = tmp_path / "reference"
+    enhance_region(
+        RegionRequest(scenes_in_file(small)[0], "small", tile=32), reference, use_ray=False
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sr", "enhance-region", str(small), str(out), "--tile", "32"]
+    command += ["--workers", "2"]
+    env = os.environ | {"RAY_AUTH_MODE": "disabled"}
+    run = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    tiles = tiles_folder(out, "small")
+    end = time.monotonic() + 120
+    while len(list(tiles.glob("*.npz"))) < 3:  # some tiles done by the Ray workers
+        assert time.monotonic() < end and run.poll() is None, "no tile was finished"
+        time.sleep(0.1)
+    os.killpg(run.pid, signal.SIGKILL)  # the driver, the Ray instance and its workers
+    run.wait()
+    done = len(list(tiles.glob("*.npz")))
+    assert 3 <= done < 12 and not (out / "small_x4.tif").exists()
+
+    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    skipped = int(again.stderr.split("computed")[1].split(" skipped")[0].split(", ")[-1])
+    assert skipped >= done  # tiles finished before the kill were not computed again
+    diff = np.abs(read(out / "small_x4.tif") - read(reference / "small_x4.tif"))
+    assert diff.max() <= 1  # the same result (to 1 DN: one torch thread per Ray worker here)
+    assert "peak memory per worker" in again.stderr
+
+
+def test_a_stac_item_is_read_from_its_cogs_over_http_into_a_cog_with_overviews(
+    tmp_path, demo_scene
+):
+    with demo_catalogue(tmp_path / "cogs", demo_scene) as server:
+        item_id = server.items[0]["id"]
+        url = f"{server.url}/items/{item_id}"
+        out = tmp_path / "out"
+        args = ["enhance-region", str(out), "--stac-item", url, "--pipeline", "bicubic"]
+        assert main([*args, "--tile", "512", "--no-ray"]) == 0
+        assert server.ranges  # windows, not whole files
+    item = pystac.Item.from_file(str(out / f"{item_id}_x4.json"))
+    assert item.datetime.date().isoformat() == "2024-06-17"
+    with rasterio.open(out / f"{item_id}_x4.tif") as ds:
+        assert (ds.width, ds.height) == (6144, 3072)
+        assert ds.overviews(1)[:3] == [2, 4, 8]
+        overview = ds.read(1, out_shape=(ds.height // 8, ds.width // 8))
+        assert (overview > 0).mean() > 0.99
+
+
+def test_bad_requests_get_one_line(small, tmp_path, capsys):
+    assert main(["enhance-region", str(tmp_path / "o")]) == 1
+    assert "either an input GeoTIFF or --stac-item" in capsys.readouterr().err
+    assert main(["enhance-region", str(small), str(tmp_path / "o"), "--acquisition", "2"]) == 1
+    assert "holds 1 acquisition(s), not 2" in capsys.readouterr().err
+    assert main(["enhance-region", str(small), str(tmp_path / "o"), "--tile", "8"]) == 1
+    assert "a tile must be at least 16 px" in capsys.readouterr().err
+    (tmp_path / "junk.tif").write_bytes(b"not a tiff")
+    assert main(["enhance-region", str(tmp_path / "junk.tif"), str(tmp_path / "o")]) == 1
+    assert capsys.readouterr().err.startswith("error: cannot read")
+
+
+def test_tiles_of_another_request_are_not_reused(small, tmp_path):
+    scene = scenes_in_file(small)[0]
+    first = RegionRequest(scene, "small", "bicubic", tile=32)
+    store = TileStore(tiles_folder(tmp_path, "small"), first.identity())
+    store.put(0, np.zeros((4, 128, 128), np.uint16))
+    assert TileStore(store.folder, first.identity()).done(12) == {0}
+    other = RegionRequest(scene, "small", "decrappify", tile=32)
+    assert TileStore(store.folder, other.identity()).done(12) == set()
+
+
+def test_the_tiles_follow_the_raster_grid(small):
+    grid = plan(RegionRequest(scenes_in_file(small)[0], "small", tile=32))
+    assert len(grid.windows) == 4 * 3
+    assert grid.windows[3] == Window(96, 0, 4, 32)  # the last column: what is left
+    assert sum(w.width * w.height for w in grid.windows) == 100 * 90
+    edge = read_window(scenes_in_file(small)[0], Window(80, 70, 40, 40))
+    assert edge.data.shape == (4, 20, 20)  # clipped to the raster
+    with pytest.raises(EnhanceError):
+        plan(RegionRequest(scenes_in_file(small)[0], "small", "nope"))
