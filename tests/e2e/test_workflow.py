@@ -276,7 +276,10 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     )
     page.get_by_role("link", name="Label fields").first.click()
 
-    # Delete it with the map's toolbar: the set on disk is empty again.
+    # Delete it with the map's toolbar: the set on disk is empty again. (The page runs a few
+    # times as the map reports its view; a map being replaced drops a click.)
+    page.get_by_role("heading", name="1 polygon in").wait_for(timeout=60_000)
+    wait_idle(page)
     frame = map_frame(page)
     frame.locator(".leaflet-draw-edit-remove").click()
     shape_box = frame.locator("path.leaflet-interactive").first.bounding_box()
