@@ -5,13 +5,16 @@ Run alone (the workers share this machine's cores): ``.venv/bin/python -m bench.
 Inputs are centre crops of Virginia T18SVG (``../shared/data/train``; 1933 x 1947 px, the only
 real file here of 1024 px a side; it is training data, and this bench measures speed and memory,
 not quality). Each run starts its own local Ray instance; "wall s" includes that start (about
-5 s), "tile s" and "tiles/s" do not. Peak memory is each worker process's resident peak.
+5 s) and the COG, "tile s" and "tiles/s" do not (they include each worker's first model load).
+Peak memory is each worker process's resident peak; the driver's is its peak over the runs so
+far (runs go from small to large).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -42,12 +45,15 @@ def crop(size: int, folder: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", nargs="+", default=["1024:1", "1024:2", "512:2"])
+    parser.add_argument("--runs", nargs="+", default=["512:2", "1024:1", "1024:2", "1920:2"])
     parser.add_argument("--pipeline", default="decrappify")
     parser.add_argument("--tile", type=int, default=256)
     args = parser.parse_args()
-    print("| input px | workers | tiles | wall s | tile s | tiles/s | peak MiB per worker |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| input px | workers | tiles | wall s | tile s | tiles/s | peak MiB per worker "
+        "| driver peak MiB so far |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for run in args.runs:
             size, workers = (int(v) for v in run.split(":"))
@@ -61,7 +67,8 @@ def main() -> None:
             peaks = ", ".join(f"{m:.0f}" for m in sorted(result.peak_mib.values()))
             print(
                 f"| {size} | {workers} | {result.computed} | {wall:.1f} | {result.seconds:.1f} "
-                f"| {result.tiles_per_second:.3f} | {peaks} |"
+                f"| {result.tiles_per_second:.3f} | {peaks} "
+                f"| {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} |"
             )
     side = args.tile + 2 * HALO
     per_tile = estimate_seconds(side, side, "dip", preset="fast")

@@ -39,6 +39,9 @@ MIN_REFLECTANCE = -0.1
 #: Bytes per pixel a read needs beside the float32 result: one band's value, mask and float
 #: copies, and the checks' boolean arrays.
 READ_BYTES = 16
+#: GDAL's block cache while a COG is written (its default, 5 % of the memory, grows with the
+#: raster up to that): the memory of writing a mosaic does not depend on its size.
+COG_CACHE_MB = 256
 
 
 def read_bands(
@@ -212,14 +215,18 @@ def write_cog(
     """Write a Cloud-Optimised GeoTIFF (512 px tiles, deflate, averaged overviews) of
     ``shape`` ``(C, H, W)`` from ``blocks`` (a window and its ``(C, h, w)`` values, already of
     ``dtype``), never holding more than one block: they go into a tiled staging file, which
-    GDAL's COG driver copies with overviews; the result replaces ``path`` in one step.
+    GDAL's COG driver copies with overviews (with a block cache of :data:`COG_CACHE_MB`); the
+    result replaces ``path`` in one step.
     Integer files take 0 as nodata, float files NaN; BigTIFF when the size needs it."""
     nodata = 0 if dtype.kind in "ui" else float("nan")
     options: dict[str, Any] = {"compress": "deflate", "BIGTIFF": "IF_SAFER"}
     if dtype.kind in "ui":
         options["predictor"] = 2
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmp,
+        rasterio.Env(GDAL_CACHEMAX=COG_CACHE_MB),
+    ):
         staging, part = Path(tmp) / "staging.tif", Path(tmp) / "cog.tif"
         with rasterio.open(
             staging,

@@ -46,7 +46,8 @@ TileReport = Callable[[int, int, int], None]  # (tiles done, tiles in all, tiles
 @dataclass
 class RegionResult:
     """What a region run did: the COG written, tiles computed and skipped, seconds spent on
-    tiles, and the peak resident memory (MiB) of each worker process that computed some."""
+    tiles (from Ray's start to the last tile; the mosaic left out), and the peak resident
+    memory (MiB) of each worker process that computed some."""
 
     cog: Path
     computed: int
@@ -88,13 +89,13 @@ def enhance_region(
         finished.add(index)
         report(len(finished), total, total - len(todo))
 
-    start = time.perf_counter()
     if use_ray and todo:
-        _tiles_on_ray(request, grid, todo, workers, address, keep)
+        seconds = _tiles_on_ray(request, grid, todo, workers, address, keep)
     else:
+        start = time.perf_counter()
         for i in todo:
             keep(i, *enhance_tile(request, grid.windows[i], grid.dtype))
-    seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start
     cog = write_mosaic(request, grid, store, out_dir)
     store.remove()
     return RegionResult(cog, len(todo), total - len(todo), seconds, peaks)
@@ -132,10 +133,12 @@ def _tiles_on_ray(
     workers: int,
     address: str | None,
     keep: Callable[[int, np.ndarray, int, float], None],
-) -> None:
+) -> float:
+    """Compute the tiles ``todo`` on Ray; returns the seconds they took (Ray's start left out)."""
     import ray
 
     started = connect(address, workers)
+    start = time.perf_counter()
     try:
         resources = ray.cluster_resources()  # type: ignore[no-untyped-call]
         gpus = int(resources.get("GPU", 0))
@@ -156,6 +159,7 @@ def _tiles_on_ray(
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 keep(pending.pop(ref), *_result(ref))
+        return time.perf_counter() - start
     finally:
         if started:
             ray.shutdown()

@@ -182,7 +182,8 @@ class TileStore:
             return None
 
     def done(self, count: int) -> set[int]:
-        return {i for i in range(count) if self.get(i) is not None}
+        """The tiles stored (written atomically: a file there is whole)."""
+        return {i for i in range(count) if self.path(i).exists()}
 
     def put(self, index: int, data: np.ndarray) -> None:
         save_npz(self.path(index), compressed=True, data=data)
@@ -205,8 +206,9 @@ def write_mosaic(request: RegionRequest, grid: Plan, store: TileStore, out_dir: 
     def blocks() -> Iterator[tuple[Window, np.ndarray]]:
         for i, w in enumerate(grid.windows):
             data = store.get(i)
-            if data is None:
-                raise EnhanceError(f"tile {i} is missing from {store.folder}; run again")
+            if data is None:  # damaged since: removed, so that the next run computes it again
+                store.path(i).unlink(missing_ok=True)
+                raise EnhanceError(f"tile {i} in {store.folder} was unreadable; run again")
             yield Window(w.col_off * s, w.row_off * s, w.width * s, w.height * s), data
 
     tags = {

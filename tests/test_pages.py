@@ -119,18 +119,21 @@ def test_label_page_needs_a_name_and_keeps_a_damaged_set(env, demo_scene: Path):
     assert (labels / "bad.geojson").read_text() == "{oops"
 
 
-def test_enhance_page_runs_dip_with_a_preset_and_offers_the_geotiff(env, demo_scene, monkeypatch):
+def enhance_page_with_small_dip(monkeypatch, demo_scene: Path, **config: int) -> AppTest:
+    """The Enhance page on the demo area, the ``fast`` preset made small (and ``config``)."""
     import sr.dip
 
-    tiny = sr.dip.DipConfig(
-        channels=8, scales=2, skip_channels=2, input_channels=8, iterations=30, preview_every=10
-    )
-    monkeypatch.setitem(sr.dip.PRESETS, "fast", tiny)
+    small = sr.dip.DipConfig(channels=8, scales=2, skip_channels=2, input_channels=8, **config)
+    monkeypatch.setitem(sr.dip.PRESETS, "fast", small)
     [scene] = scenes_in_file(demo_scene)
     at = page("enhance")
-    at.session_state["scene"] = scene
-    at.session_state["original"] = read_area(scene, AREA)
-    at.run()
+    for key, value in {"scene": scene, "area": AREA, "original": read_area(scene, AREA)}.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_enhance_page_runs_dip_with_a_preset_and_offers_the_geotiff(env, demo_scene, monkeypatch):
+    at = enhance_page_with_small_dip(monkeypatch, demo_scene, iterations=30, preview_every=10)
     at.selectbox[0].select("dip+decrappify").run()
     [preset] = [r for r in at.radio if r.label == "Preset"]
     assert preset.value == "fast" and not preset.disabled
@@ -229,17 +232,7 @@ def test_sets_page_on_a_full_disk_says_so_and_keeps_the_set(env, demo_scene, mon
 
 
 def test_a_job_started_on_enhance_finishes_while_the_user_labels(env, demo_scene, monkeypatch):
-    import sr.dip
-
-    slow = sr.dip.DipConfig(
-        channels=8, scales=2, skip_channels=2, input_channels=8, iterations=200, preview_every=20
-    )
-    monkeypatch.setitem(sr.dip.PRESETS, "fast", slow)
-    [scene] = scenes_in_file(demo_scene)
-    at = page("enhance")
-    for key, value in {"scene": scene, "area": AREA, "original": read_area(scene, AREA)}.items():
-        at.session_state[key] = value
-    at.run()
+    at = enhance_page_with_small_dip(monkeypatch, demo_scene, iterations=200, preview_every=20)
     at.selectbox[0].select("dip").run()
     [go] = [b for b in at.button if b.label == "Enhance x4"]
     go.click().run()  # returns at once: the fit runs in the background
@@ -267,15 +260,7 @@ def test_a_job_started_on_enhance_finishes_while_the_user_labels(env, demo_scene
 
 
 def test_cancel_in_the_panel_stops_the_job(env, demo_scene, monkeypatch):
-    import sr.dip
-
-    endless = sr.dip.DipConfig(channels=8, scales=2, skip_channels=2, input_channels=8)
-    monkeypatch.setitem(sr.dip.PRESETS, "fast", endless)
-    [scene] = scenes_in_file(demo_scene)
-    at = page("enhance")
-    for key, value in {"scene": scene, "area": AREA, "original": read_area(scene, AREA)}.items():
-        at.session_state[key] = value
-    at.run()
+    at = enhance_page_with_small_dip(monkeypatch, demo_scene)  # 2000 iterations: cancelled first
     at.selectbox[0].select("dip").run()
     [go] = [b for b in at.button if b.label == "Enhance x4"]
     go.click().run()

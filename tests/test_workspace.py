@@ -7,8 +7,9 @@ import numpy as np
 from tests.test_pages import AREA, enhance_and_wait, page
 
 
-def area_loaded_and_enhanced(method: str, preset: str | None = None):
-    """Draw (as the Area page stores it), load and enhance: what a user did before reloading."""
+def area_loaded_and_enhanced(method: str, preset: str | None = None, wait: bool = True):
+    """Draw (as the Area page stores it), load and enhance (``wait``: until the job has ended):
+    what a user did before reloading."""
     at = page("area")
     at.session_state["area"] = AREA
     at.run()
@@ -18,7 +19,11 @@ def area_loaded_and_enhanced(method: str, preset: str | None = None):
     at.selectbox[0].select(method).run()
     if preset:
         at.radio[0].set_value(preset).run()
-    enhance_and_wait(at)
+    if wait:
+        enhance_and_wait(at)
+    else:
+        [go] = [b for b in at.button if b.label == "Enhance x4"]
+        go.click().run()
     assert not at.exception
     return at
 
@@ -127,15 +132,7 @@ def test_a_reload_while_the_job_runs_waits_for_it(env, demo_scene, monkeypatch):
 
     endless = sr.dip.DipConfig(channels=8, scales=2, skip_channels=2, input_channels=8)
     monkeypatch.setitem(sr.dip.PRESETS, "fast", endless)
-    at = page("area")
-    at.session_state["area"] = AREA
-    at.run()
-    [load] = [b for b in at.button if b.label == "Load area"]
-    load.click().run()
-    at.switch_page("pages/enhance.py").run()
-    at.selectbox[0].select("dip").run()
-    [go] = [b for b in at.button if b.label == "Enhance x4"]
-    go.click().run()
+    at = area_loaded_and_enhanced("dip", wait=False)
     key = at.session_state["job"]
     address = {k: v[0] if isinstance(v, list) else v for k, v in dict(at.query_params).items()}
     assert address["method"] == "dip" and address["preset"] == "fast"  # the job on its way

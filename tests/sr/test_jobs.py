@@ -150,3 +150,19 @@ def test_cpu_jobs_run_side_by_side_when_allowed(tmp_path):
     gate.go.release()
     gate.go.release()
     assert jobs.wait(a.key).state == "done" and jobs.wait(b.key).state == "done"
+
+
+def test_gpu_jobs_queue_one_at_a_time_while_cpu_work_goes_on(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr("sr.jobs.pick_device", lambda d: torch.device(d or "cpu"))  # a fake GPU
+    gate = Gate(steps=1)
+    jobs = JobManager(ResultCache(tmp_path), gate, cpu_workers=1)
+    first = jobs.submit(EnhanceRequest(raster(0), "dip"), device="cuda:0")
+    second = jobs.submit(EnhanceRequest(raster(1), "dip"), device="cuda:0")
+    on_cpu = jobs.submit(EnhanceRequest(raster(2), "dip"), device="cpu")
+    wait_for(lambda: first.state == "running" and on_cpu.state == "running")
+    assert second.state == "queued" and first.device == "cuda:0" and on_cpu.device == "cpu"
+    for _ in range(3):
+        gate.go.release()
+    assert all(jobs.wait(j.key).state == "done" for j in (first, second, on_cpu))

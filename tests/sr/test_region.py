@@ -113,6 +113,39 @@ def test_a_killed_run_on_ray_resumes_and_gives_the_same_result(small, tmp_path):
     assert "peak memory per worker" in again.stderr
 
 
+def test_an_existing_cluster_gets_the_code_and_computes_the_tiles(small, tmp_path):
+    """A cluster started apart (``ray start --head`` in another folder, so its workers do not
+    have this repository): the command joins it with ``--address`` and ships the code."""
+    ray_cli = Path(sys.executable).parent / "ray"
+    port = str(_free_port())
+    env = os.environ | {"RAY_AUTH_MODE": "disabled"}
+    head = [str(ray_cli), "start", "--head", "--port", port, "--num-cpus", "2"]
+    subprocess.run(
+        [*head, "--include-dashboard=false"], cwd=tmp_path, env=env, check=True, capture_output=True
+    )
+    try:
+        out = tmp_path / "out"
+        command = [sys.executable, "-m", "sr", "enhance-region", str(small), str(out)]
+        command += ["--tile", "48", "--pipeline", "bicubic", "--address", f"127.0.0.1:{port}"]
+        run = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert run.returncode == 0, run.stderr
+        assert "6 tiles computed" in run.stderr
+        with rasterio.open(out / "small_x4.tif") as ds:
+            assert (ds.width, ds.height) == (400, 360)
+    finally:
+        subprocess.run([str(ray_cli), "stop", "--force"], env=env, capture_output=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def test_a_stac_item_is_read_from_its_cogs_over_http_into_a_cog_with_overviews(
     tmp_path, demo_scene
 ):
@@ -163,3 +196,15 @@ def test_the_tiles_follow_the_raster_grid(small):
     assert edge.data.shape == (4, 20, 20)  # clipped to the raster
     with pytest.raises(EnhanceError):
         plan(RegionRequest(scenes_in_file(small)[0], "small", "nope"))
+
+
+def test_a_damaged_tile_is_computed_again_by_the_next_run(small, tmp_path):
+    request = RegionRequest(scenes_in_file(small)[0], "small", "bicubic", tile=48)
+    store = TileStore(tiles_folder(tmp_path, "small"), request.identity())
+    store.put(0, np.zeros((4, 192, 192), np.uint16))
+    store.path(1).write_bytes(b"damaged")  # as a disk error might leave it
+    with pytest.raises(EnhanceError, match="tile 1 .* was unreadable; run again"):
+        enhance_region(request, tmp_path, use_ray=False)
+    result = enhance_region(request, tmp_path, use_ray=False)
+    assert result.computed == 1 and result.skipped == 5
+    assert read(result.cog)[:, :192, :192].max() == 0  # tile 0 was taken from the store
