@@ -10,10 +10,10 @@ if access.users() and not access.signed_in():  # login on: nothing else exists u
     pages = [st.Page(access.sign_in_page, title="Sign in", default=True)]
 else:
     pages = [
-        st.Page("pages/area.py", title="1 · Area", default=True),
-        st.Page("pages/enhance.py", title="2 · Enhance & compare"),
-        st.Page("pages/label.py", title="3 · Label fields"),
-        st.Page("pages/sets.py", title="4 · Label sets"),
-        st.Page("pages/stats.py", title="5 · Statistics"),
+        st.Page("views/area.py", title="1 · Area", default=True),
+        st.Page("views/enhance.py", title="2 · Enhance & compare"),
+        st.Page("views/label.py", title="3 · Label fields"),
+        st.Page("views/sets.py", title="4 · Label sets"),
+        st.Page("views/stats.py", title="5 · Statistics"),
     ]
 st.navigation(pages).run()

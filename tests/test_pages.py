@@ -18,7 +18,7 @@ AREA = (12.59, 52.475, 12.60, 52.48)
 
 def page(name: str) -> AppTest:
     """The app, opened on one of its pages (call ``run`` to render it)."""
-    return AppTest.from_file("../app.py", default_timeout=60).switch_page(f"pages/{name}.py")
+    return AppTest.from_file("../app.py", default_timeout=60).switch_page(f"views/{name}.py")
 
 
 def texts(at: AppTest) -> str:
@@ -243,7 +243,7 @@ def test_a_job_started_on_enhance_finishes_while_the_user_labels(env, demo_scene
     assert "**Enhancement jobs**" in [m.value for m in at.sidebar.markdown]  # the panel
     assert [b for b in at.sidebar.button if b.label == "Cancel"]
 
-    at.switch_page("pages/label.py").run()  # the user goes labelling meanwhile
+    at.switch_page("views/label.py").run()  # the user goes labelling meanwhile
     assert not at.exception
     assert at.session_state["job"] == key and at.session_state["enhanced"] is None
     assert "**Enhancement jobs**" in [m.value for m in at.sidebar.markdown]

@@ -15,7 +15,7 @@ def area_loaded_and_enhanced(method: str, preset: str | None = None, wait: bool 
     at.run()
     [load] = [b for b in at.button if b.label == "Load area"]
     load.click().run()
-    at.switch_page("pages/enhance.py").run()
+    at.switch_page("views/enhance.py").run()
     at.selectbox[0].select(method).run()
     if preset:
         at.radio[0].set_value(preset).run()

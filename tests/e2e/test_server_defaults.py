@@ -35,3 +35,24 @@ def test_users_get_one_message_not_a_traceback_and_uploads_are_bounded():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] is False
     assert config["server"]["maxUploadSize"] * 2**20 == MAX_BYTES
+
+
+def test_a_fresh_server_opened_on_a_page_address_shows_the_app_menu(tmp_path, demo_scene):
+    """A shared link or a reload as a server's first request: the app's menu, not Streamlit's
+    list of the files beside the pages."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    running = serve(tmp_path, demo_scene)
+    url = next(running)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(f"{url}/label?set=trial")
+            expect(page.get_by_role("link", name="3 · Label fields")).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("link", name="common")).to_have_count(0)
+            browser.close()
+    finally:
+        running.close()

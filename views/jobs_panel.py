@@ -14,8 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from pages.workspace import set_enhanced
 from sr.jobs import Job, manager
+from views.workspace import set_enhanced
 from webmap.render import to_rgba
 
 RECENT = 900  # seconds an ended job stays listed

@@ -17,11 +17,11 @@ from imagery.geotiff import write_raster
 from imagery.raster import Raster
 from labels.classes import set_classes
 from labels.features import LabelError
-from pages import jobs_panel
-from pages.common import image_overlay, init_state, label_store
-from pages.jobs_panel import duration
 from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, estimate_seconds
 from sr.jobs import EnhanceRequest, manager
+from views import jobs_panel
+from views.common import image_overlay, init_state, label_store
+from views.jobs_panel import duration
 from webmap.maps import compare_map
 from webmap.render import heat_rgba, overlay
 
@@ -62,7 +62,7 @@ st.title("Enhance & compare")
 original = st.session_state["original"]
 if original is None:
     st.info("Pick and load an area first.")
-    st.page_link("pages/area.py", label="← Area")
+    st.page_link("views/area.py", label="← Area")
     st.stop()
 
 c1, c2, c3 = st.columns([2, 1, 1])
@@ -124,7 +124,8 @@ if st.session_state.get("job"):
 
 enhanced = st.session_state["enhanced"]
 if enhanced is None:
-    st.info("Choose a method and press **Enhance x4**.")
+    if not st.session_state.get("job"):
+        st.info("Choose a method and press **Enhance x4**.")
     st.stop()
 
 done = st.session_state["pipeline"]
@@ -175,4 +176,4 @@ st.download_button(
     file_name=name,
     mime="image/tiff",
 )
-st.page_link("pages/label.py", label="Label fields →")
+st.page_link("views/label.py", label="Label fields →")

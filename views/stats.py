@@ -6,7 +6,7 @@ import streamlit as st
 
 from labels.classes import safe_colour, set_classes
 from labels.stats import area_by_class, areas, by_annotator, size_histogram
-from pages.common import init_state, label_store, pick_label_set
+from views.common import init_state, label_store, pick_label_set
 
 init_state()
 st.title("Statistics")

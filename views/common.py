@@ -15,7 +15,7 @@ from imagery.read import read_preview
 from imagery.scene import Scene
 from labels.features import LabelError
 from labels.store import LabelStore
-from pages import jobs_panel, workspace
+from views import jobs_panel, workspace
 from webmap.render import Overlay, overlay, stretch_limits
 
 T = TypeVar("T")

@@ -72,7 +72,7 @@ class LabelPageState:
 
 def page_state() -> LabelPageState:
     """This session's state, created on first use."""
-    if _KEY not in st.session_state:  # a view from the page's address (pages.workspace)
+    if _KEY not in st.session_state:  # a view from the page's address (views.workspace)
         st.session_state[_KEY] = LabelPageState(view=st.session_state.pop("map_view", None))
     state: LabelPageState = st.session_state[_KEY]
     return state

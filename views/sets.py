@@ -15,8 +15,8 @@ from labels.classes import set_classes
 from labels.export import export, legend
 from labels.features import LabelError
 from labels.imports import MAX_BYTES, imported_area, read_polygons, unseen
-from pages import workspace
-from pages.common import (
+from views import workspace
+from views.common import (
     APP_MAX_SIZE,
     attempt,
     init_state,
@@ -70,7 +70,7 @@ if area and scene_id and st.button("Open this set's area", help="Read it and go 
         st.error(note)
     else:
         workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))
-        st.switch_page("pages/label.py")
+        st.switch_page("views/label.py")
 
 st.subheader("Export")
 cols = st.columns(3)

@@ -12,7 +12,7 @@ from imagery.clouds import cloud_warning
 from imagery.errors import ImageryError
 from imagery.read import read_area
 from imagery.stac import StacCatalog
-from pages.common import (
+from views.common import (
     APP_MAX_SIZE,
     init_state,
     label_store,
@@ -112,4 +112,4 @@ if raster is not None:
     if warning:
         st.warning(warning)
     st.image(to_rgba(raster, "true"), caption="True colour (B04, B03, B02)", width=360)
-    st.page_link("pages/enhance.py", label="Enhance & compare →")
+    st.page_link("views/enhance.py", label="Enhance & compare →")

@@ -18,9 +18,9 @@ from labels.edits import NewPolygonRules, diff_drawings, plan_edits
 from labels.features import LabelError
 from labels.geometry import area_ha, set_crs
 from labels.store import LabelStore
-from pages.common import attempt, image_overlay, init_state, label_store
-from pages.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
-from pages.label_state import (
+from views.common import attempt, image_overlay, init_state, label_store
+from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
+from views.label_state import (
     after_save,
     map_key,
     open_set,
@@ -67,7 +67,7 @@ st.title("Label fields")
 scene, original = st.session_state["scene"], st.session_state["original"]
 if original is None:
     st.info("Pick and load an area first.")
-    st.page_link("pages/area.py", label="← Area")
+    st.page_link("views/area.py", label="← Area")
     st.stop()
 state = page_state()
 
