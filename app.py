@@ -1,19 +1,28 @@
 """Entry point: page set-up and navigation. Run with ``make run``."""
 
+from pathlib import Path
+
 import streamlit as st
 
 import access
 
 st.set_page_config(page_title="Field labeller · Sentinel-2 x4", layout="wide")
 
-if access.users() and not access.signed_in():  # login on: nothing else exists until signed in
-    pages = [st.Page(access.sign_in_page, title="Sign in", default=True)]
-else:
-    pages = [
-        st.Page("views/area.py", title="1 · Area", default=True),
-        st.Page("views/enhance.py", title="2 · Enhance & compare"),
-        st.Page("views/label.py", title="3 · Label fields"),
-        st.Page("views/sets.py", title="4 · Label sets"),
-        st.Page("views/stats.py", title="5 · Statistics"),
+#: The pages: script, title; the first is the default, at the app's root address.
+PAGES = [
+    ("views/area.py", "1 · Area"),
+    ("views/enhance.py", "2 · Enhance & compare"),
+    ("views/label.py", "3 · Label fields"),
+    ("views/sets.py", "4 · Label sets"),
+    ("views/stats.py", "5 · Statistics"),
+]
+if access.users() and not access.signed_in():
+    # Login on: nothing else exists until signed in. Every page's address shows the sign-in
+    # form (a shared link asks for it, then opens its page), and there is no menu.
+    sign_in = [
+        st.Page(access.sign_in_page, title="Sign in", url_path=Path(script).stem, default=i == 0)
+        for i, (script, _) in enumerate(PAGES)
     ]
-st.navigation(pages).run()
+    st.navigation(sign_in, position="hidden").run()
+else:
+    st.navigation([st.Page(s, title=t, default=i == 0) for i, (s, t) in enumerate(PAGES)]).run()

@@ -39,8 +39,9 @@ from sr.enhance import DEFAULT_PRESET, PIPELINES, Progress, ProgressFn, enhance,
 
 log = logging.getLogger(__name__)
 
-#: Finished jobs whose result stays in memory (each a few tens of MB); the cache keeps them all.
-KEPT_RESULTS = 8
+#: Finished jobs whose result stays in memory until the sessions waiting take it (64 MB for the
+#: x4 of a 512 px area); every stage stays in the cache.
+KEPT_RESULTS = 4
 #: Finished jobs listed (the oldest are forgotten, on disk too).
 KEPT_JOBS = 30
 #: Seconds between writes of a running job's progress to disk.
