@@ -272,3 +272,17 @@ def test_cancel_in_the_panel_stops_the_job(env, demo_scene, monkeypatch):
     at.run()
     assert any("cancelled" in w.value for w in at.warning)
     assert at.session_state["enhanced"] is None
+
+
+def test_two_sessions_asking_for_the_same_enhancement_share_one_job(env, demo_scene, monkeypatch):
+    first = enhance_page_with_small_dip(monkeypatch, demo_scene, iterations=2000)
+    second = enhance_page_with_small_dip(monkeypatch, demo_scene, iterations=2000)
+    for at in (first, second):  # two users, the same area and method
+        at.selectbox[0].select("dip").run()
+        [go] = [b for b in at.button if b.label == "Enhance x4"]
+        go.click().run()
+    key = first.session_state["job"]
+    assert second.session_state["job"] == key
+    assert [j.key for j in manager().jobs() if j.active] == [key]  # one computation
+    manager().cancel(key)
+    manager().wait(key)
