@@ -65,24 +65,30 @@ def collect(state: Any) -> None:
 
 def panel() -> None:
     """Draw the panel in the sidebar (nothing when no job is listed)."""
-    now = time.time()
-    listed = [j for j in manager().jobs() if j.active or now - (j.finished or 0) < RECENT]
+    listed = shown()
     if not listed:
         return
-    active = any(j.active for j in listed)
 
-    @st.fragment(run_every=1.0 if active else None)
+    @st.fragment(run_every=1.0 if any(j.active for j in listed) else None)
     def jobs() -> None:
         mine = st.session_state.get("job")
-        job_list = [j for j in manager().jobs() if j.active or now - (j.finished or 0) < RECENT]
-        if mine and not any(j.key == mine and j.active for j in job_list):
+        own = manager().get(mine) if mine else None
+        if mine and (own is None or not own.active):
             st.rerun()  # this session's job has ended: the whole page takes its result
         st.markdown("**Enhancement jobs**")
-        for job in job_list[:SHOWN]:
+        for job in shown(own):
             show(job, job.key == mine)
 
     with st.sidebar:
         jobs()
+
+
+def shown(own: Job | None = None) -> list[Job]:
+    """The jobs listed: active ones and those ended in the last :data:`RECENT` seconds, at most
+    :data:`SHOWN` and the session's ``own`` job always."""
+    now = time.time()
+    jobs = [j for j in manager().jobs() if j.active or now - (j.finished or 0) < RECENT][:SHOWN]
+    return jobs + [own] if own is not None and own not in jobs else jobs
 
 
 def show(job: Job, mine: bool) -> None:
