@@ -281,6 +281,7 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     page.get_by_role("heading", name="1 polygon in").wait_for(timeout=60_000)
     wait_idle(page)
     frame = map_frame(page)
+    expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
     frame.locator(".leaflet-draw-edit-remove").click()
     shape_box = frame.locator("path.leaflet-interactive").first.bounding_box()
     assert shape_box is not None
