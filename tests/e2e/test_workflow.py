@@ -276,8 +276,8 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     )
     page.get_by_role("link", name="Label fields").first.click()
 
-    # Delete it with the map's toolbar: the set on disk is empty again. (The page runs a few
-    # times as the map reports its view; a map being replaced drops a click.)
+    # Delete it with the map's toolbar: the set on disk is empty again. (The saved polygons are
+    # drawn by the in-place update a moment after the map appears: wait for them.)
     page.get_by_role("heading", name="1 polygon in").wait_for(timeout=60_000)
     wait_idle(page)
     frame = map_frame(page)
