@@ -124,7 +124,8 @@ value = st.session_state.get(map_key(state)) or {}
 if value.get("center") and value.get("zoom"):
     centre = value["center"]
     state.view = ([centre["lat"], centre["lng"]], int(value["zoom"]))
-reported = json.dumps(value.get("all_drawings"), sort_keys=True)
+# A report is the drawings with the stamp of the toolbar action that sent them (DrawingAids).
+reported = json.dumps([value.get("all_drawings"), value.get("last_active_drawing")], sort_keys=True)
 if reported == state.handled:  # reported again with a pan or zoom: already saved or refused
     changes = diff_drawings(None, snapshot["features"])
 else:
@@ -221,7 +222,7 @@ st_folium(
         [(r.geometry, r.reason) for r in state.refused],
         [snapshot["features"][i]["id"] for i in state.zoomed if i < len(snapshot["features"])],
     ),
-    returned_objects=["all_drawings", "center", "zoom"],
+    returned_objects=["all_drawings", "last_active_drawing", "center", "zoom"],
     use_container_width=True,
     height=MAP_HEIGHT,
 )

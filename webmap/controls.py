@@ -177,6 +177,18 @@ class DrawingAids(MacroElement):
                     mode.handler._snap_on_enabled();
                 }, 0);
             });
+            // Every deletion or edit saved in the toolbar is a new report, even one that leaves
+            // the same drawings as an earlier one (deleting the only polygon twice, an undo
+            // between): streamlit-folium sends only what differs from what it last sent, and
+            // the page tells a new report from the same one read again by this stamp.
+            map.on("draw:deleted draw:edited", function (e) {
+                if (window.__GLOBAL_DATA__) {
+                    window.__GLOBAL_DATA__.last_active_drawing = {
+                        type: "Feature", geometry: null,
+                        properties: {event: e.type, stamp: Date.now()}
+                    };
+                }
+            });
             window.labelGroup = group;  // for LabelUpdate, which replaces what it holds
             window.toggleLabels = function () {
                 if (map.hasLayer(group)) { map.removeLayer(group); } else { map.addLayer(group); }

@@ -1,0 +1,53 @@
+"""Deleting with the map's toolbar is saved every time: after moving between pages, and again
+after an undo brought the polygon back (the same drawings reported twice)."""
+
+import json
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+from shapely.geometry import box, mapping
+
+from imagery.local import scenes_in_file
+from imagery.read import read_area
+from labels.features import new_feature
+from labels.store import LabelStore
+from tests.e2e.test_workflow import map_frame, wait_idle
+
+AREA = (12.59, 52.475, 12.60, 52.48)
+
+
+def test_a_toolbar_deletion_is_saved_each_time(
+    app_url, browser_page: Page, tmp_path: Path, demo_scene
+):
+    raster = read_area(scenes_in_file(demo_scene)[0], AREA)
+    field = new_feature(
+        mapping(box(12.592, 52.476, 12.597, 52.479)), "maize", "ana", "d", "original"
+    )
+    store = LabelStore(tmp_path / "labels")
+    store.apply("trial", [field], info={"scene_id": "d", "grid": raster.grid})
+    page = browser_page
+    address = f"scene={demo_scene.stem}&area={','.join(map(str, AREA))}&set=trial&annotator=ana"
+    page.goto(f"{app_url}/label?{address}")
+    page.get_by_role("heading", name="1 polygon in").wait_for(timeout=60_000)
+    for attempt in range(3):
+        page.get_by_role("link", name="4 · Label sets").click()
+        wait_idle(page)
+        page.get_by_role("link", name="3 · Label fields").click()
+        page.get_by_role("heading", name="1 polygon in").wait_for(timeout=60_000)
+        wait_idle(page)
+        frame = map_frame(page)
+        expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
+        frame.locator(".leaflet-draw-edit-remove").click()
+        shape_box = frame.locator("path.leaflet-interactive").first.bounding_box()
+        assert shape_box is not None
+        page.mouse.click(
+            shape_box["x"] + shape_box["width"] / 2, shape_box["y"] + shape_box["height"] / 2
+        )
+        frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
+        expect(page.get_by_text("0 new, 0 edited, 1 deleted.")).to_be_visible(timeout=30_000)
+        assert json.loads(store.path("trial").read_text())["features"] == [], attempt
+        wait_idle(page)
+        page.get_by_role("button", name="↶ Undo").click()  # the polygon comes back
+        expect(page.get_by_text("undone")).to_be_visible(timeout=30_000)
+        assert len(json.loads(store.path("trial").read_text())["features"]) == 1
+        wait_idle(page)
