@@ -11,7 +11,7 @@ from imagery.local import scenes_in_file
 from imagery.read import read_area
 from labels.features import new_feature
 from labels.store import LabelStore
-from tests.e2e.test_workflow import map_frame, wait_idle
+from tests.e2e.test_workflow import delete_with_toolbar, map_frame, wait_idle
 
 AREA = (12.59, 52.475, 12.60, 52.48)
 
@@ -37,14 +37,7 @@ def test_a_toolbar_deletion_is_saved_each_time(
         wait_idle(page)
         frame = map_frame(page)
         expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
-        frame.locator(".leaflet-draw-edit-remove").click()
-        shape_box = frame.locator("path.leaflet-interactive").first.bounding_box()
-        assert shape_box is not None
-        page.mouse.click(
-            shape_box["x"] + shape_box["width"] / 2, shape_box["y"] + shape_box["height"] / 2
-        )
-        frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
-        expect(page.get_by_text("0 new, 0 edited, 1 deleted.")).to_be_visible(timeout=30_000)
+        delete_with_toolbar(page, frame)
         assert json.loads(store.path("trial").read_text())["features"] == [], attempt
         wait_idle(page)
         page.get_by_role("button", name="↶ Undo").click()  # the polygon comes back

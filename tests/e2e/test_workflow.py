@@ -60,6 +60,19 @@ def draw_polygon(page: Page, frame: Frame, vertices: list[tuple[float, float]]) 
         time.sleep(0.35)
 
 
+def delete_with_toolbar(page: Page, frame: Frame) -> None:
+    """Delete the first polygon of the map with Leaflet.draw's 🗑 tool, Save, and wait until the
+    page says it was saved."""
+    frame.locator(".leaflet-draw-edit-remove").click()
+    shape_box = frame.locator("path.leaflet-interactive").first.bounding_box()
+    assert shape_box is not None
+    page.mouse.click(
+        shape_box["x"] + shape_box["width"] / 2, shape_box["y"] + shape_box["height"] / 2
+    )
+    frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
+    expect(page.get_by_text("0 new, 0 edited, 1 deleted.")).to_be_visible(timeout=30_000)
+
+
 def press_until(page: Page, key: str, done: Callable[[], bool], timeout: float = 20) -> None:
     """Press ``key`` until ``done()``: the page's key listener starts a moment after the page."""
     deadline = time.monotonic() + timeout
@@ -287,13 +300,6 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
     time.sleep(1)
     wait_idle(page)
-    frame.locator(".leaflet-draw-edit-remove").click()
-    shape_box = frame.locator("path.leaflet-interactive").first.bounding_box()
-    assert shape_box is not None
-    page.mouse.click(
-        shape_box["x"] + shape_box["width"] / 2, shape_box["y"] + shape_box["height"] / 2
-    )
-    frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
-    expect(page.get_by_text("0 new, 0 edited, 1 deleted.")).to_be_visible(timeout=30_000)
+    delete_with_toolbar(page, frame)
     assert json.loads(set_file.read_text())["features"] == []
     assert outside == [], f"requests left this machine: {outside[:5]}"
