@@ -170,12 +170,13 @@ class JobManager:
             EnhanceError: no such device.
         """
         dev = str(pick_device(device))
+        key = request.key  # hashes the pixels: once, and outside the lock
         with self._lock:
-            job = self._jobs.get(request.key)
+            job = self._jobs.get(key)
             if job and (job.active or (job.state == "done" and job.result is not None)):
                 return job
             job = Job(
-                request.key,
+                key,
                 request.label,
                 request.by,
                 request.pipeline,
@@ -245,26 +246,23 @@ class JobManager:
                     last_save[0] = time.monotonic()
                     self._save(job)
 
+        result, state, error = None, "failed", ""
         try:
-            result = self.runner(request, report)
+            result, state = self.runner(request, report), "done"
         except Cancelled:
-            with self._lock:
-                self._finish(job, "cancelled", "cancelled")
+            state = "cancelled"
         except UserError as err:
-            with self._lock:
-                self._finish(job, "failed", "failed", str(err))
+            error = str(err)
         except MemoryError:
-            with self._lock:
-                self._finish(job, "failed", "failed", "not enough memory: enhance a smaller area")
+            error = "not enough memory: enhance a smaller area"
         except Exception as err:  # noqa: BLE001 - a worker thread must record every failure
             log.exception("job %s failed", job.key)
-            with self._lock:
-                self._finish(job, "failed", "failed", f"{type(err).__name__}: {err}")
-        else:
-            with self._lock:
+            error = f"{type(err).__name__}: {err}"
+        with self._lock:
+            if result is not None:
                 job.result, job.fraction = result, 1.0
-                self._finish(job, "done", "done")
-                self._drop_old_results()
+            self._finish(job, state, state, error)
+            self._drop_old_results()
 
     def _finish(self, job: Job, state: str, message: str, error: str = "") -> None:
         job.state, job.message, job.error, job.finished = state, message, error, time.time()

@@ -34,6 +34,7 @@ import pystac
 import torch
 from affine import Affine
 from pystac.extensions.projection import ProjectionExtension
+from rasterio.transform import array_bounds
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 from shapely.geometry import box, mapping
@@ -65,12 +66,17 @@ class RegionRequest:
     scale: int = 4
     consistent: bool = True
 
+    @property
+    def dip_preset(self) -> str | None:
+        """The Deep Image Prior preset, when the pipeline uses DIP."""
+        return self.preset if self.pipeline.startswith("dip") else None
+
     def identity(self) -> dict[str, Any]:
         """What makes the tiles: a store holding tiles of another identity is not reused."""
         return {
             "bands": [asdict(b) for b in self.scene.bands],
             "pipeline": self.pipeline,
-            "preset": self.preset if self.pipeline.startswith("dip") else None,
+            "preset": self.dip_preset,
             "tile": self.tile,
             "halo": self.halo,
             "scale": self.scale,
@@ -213,7 +219,7 @@ def write_mosaic(request: RegionRequest, grid: Plan, store: TileStore, out_dir: 
 
     tags = {
         "SR_PIPELINE": request.pipeline,
-        "SR_PRESET": request.preset if request.pipeline.startswith("dip") else "",
+        "SR_PRESET": request.dip_preset or "",
         "SR_MODEL_VERSION": model_version(request.pipeline) or "",
         "SR_SOURCE": request.scene.id,
     }
@@ -231,9 +237,7 @@ def write_mosaic(request: RegionRequest, grid: Plan, store: TileStore, out_dir: 
 def write_item(request: RegionRequest, grid: Plan, cog: Path) -> None:
     """The STAC Item of the mosaic, beside it (``<name>_x4.json``), its asset a relative link."""
     s = request.scale
-    left, top = grid.transform @ (0, 0)
-    right, bottom = grid.transform @ (grid.width, grid.height)
-    bounds = (min(left, right), min(top, bottom), max(left, right), max(top, bottom))
+    bounds = array_bounds(grid.height, grid.width, grid.transform)  # (west, south, east, north)
     bbox = list(transform_bounds(grid.crs, "EPSG:4326", *bounds, densify_pts=21))
     date = request.scene.date
     when = (
@@ -247,7 +251,7 @@ def write_item(request: RegionRequest, grid: Plan, cog: Path) -> None:
         properties={
             "gsd": abs(grid.transform.a) / s,
             "sr:pipeline": request.pipeline,
-            "sr:preset": request.preset if request.pipeline.startswith("dip") else None,
+            "sr:preset": request.dip_preset,
             "sr:model_version": model_version(request.pipeline),
             "sr:scale": s,
             "sr:source": request.scene.id,
