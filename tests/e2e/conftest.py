@@ -82,9 +82,15 @@ def serve(tmp_path: Path, demo_scene: Path, *options: str) -> Iterator[str]:
                 proc.kill()
                 raise RuntimeError((tmp_path / "streamlit.log").read_text())
             time.sleep(0.3)
-        yield url
-        proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            yield url
+        finally:  # a test that failed leaves no server behind, even one busy with a job
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 @pytest.fixture

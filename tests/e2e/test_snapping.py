@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_workflow import draw_polygon, map_box, map_frame, wait_idle
+from tests.e2e.mapping import draw_polygon, map_box, map_frame, wait_idle
 
 AREA = "12.59,52.475,12.6,52.48"
 SCREEN = """([lon, lat]) => {

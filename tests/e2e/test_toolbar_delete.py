@@ -11,7 +11,7 @@ from imagery.local import scenes_in_file
 from imagery.read import read_area
 from labels.features import new_feature
 from labels.store import LabelStore
-from tests.e2e.test_workflow import delete_with_toolbar, map_frame, wait_idle
+from tests.e2e.mapping import delete_with_toolbar, settled, wait_idle
 
 AREA = (12.59, 52.475, 12.60, 52.48)
 
@@ -34,10 +34,7 @@ def test_a_toolbar_deletion_is_saved_each_time(
         wait_idle(page)
         page.get_by_role("link", name="3 · Label fields").click()
         page.get_by_role("heading", name="1 polygon in").wait_for(timeout=60_000)
-        wait_idle(page)
-        frame = map_frame(page)
-        expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
-        delete_with_toolbar(page, frame)
+        delete_with_toolbar(page, settled(page))
         assert json.loads(store.path("trial").read_text())["features"] == [], attempt
         wait_idle(page)
         page.get_by_role("button", name="↶ Undo").click()  # the polygon comes back

@@ -11,66 +11,21 @@ from urllib.parse import urlparse
 
 import geopandas as gpd
 import rasterio
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Page, expect
 from shapely.geometry import box, shape
 
 from imagery.local import scenes_in_file
+from tests.e2e.mapping import (
+    delete_with_toolbar,
+    drag_first_vertex,
+    draw_polygon,
+    map_box,
+    map_frame,
+    settled,
+    wait_idle,
+)
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-
-
-def map_frame(page: Page, count: int = 1, timeout: float = 60) -> Frame:
-    """The frame of the newest map component, once ``count`` Leaflet maps are drawn in it."""
-    frames = page.locator("iframe[title='streamlit_folium.st_folium']")
-    expect(frames).to_have_count(1, timeout=timeout * 1000)  # no old map still going away
-    iframe = frames.last
-    iframe.wait_for(timeout=timeout * 1000)
-    handle = iframe.element_handle()
-    frame = handle.content_frame() if handle else None
-    assert frame is not None, "the map component has no frame"
-    expect(frame.locator(".leaflet-container")).to_have_count(count, timeout=timeout * 1000)
-    return frame
-
-
-def wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished running the script (its status widget is gone)."""
-    time.sleep(0.5)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
-
-
-def map_box(frame: Frame) -> dict[str, float]:
-    container = frame.locator(".leaflet-container").first
-    expect(container).to_be_visible(timeout=30_000)
-    bbox = container.bounding_box()
-    assert bbox is not None
-    return bbox
-
-
-def draw_polygon(page: Page, frame: Frame, vertices: list[tuple[float, float]]) -> None:
-    """Draw a polygon with Leaflet.draw's tool, closing it on its first vertex; ``vertices`` are
-    page coordinates taken before, corrected for the scroll that clicking the tool may cause."""
-    before = map_box(frame)
-    frame.locator(".leaflet-draw-draw-polygon").click()
-    after = map_box(frame)
-    dx, dy = after["x"] - before["x"], after["y"] - before["y"]
-    for x, y in vertices + vertices[:1]:
-        page.mouse.move(x + dx - 2, y + dy - 2)
-        page.mouse.move(x + dx, y + dy)
-        page.mouse.click(x + dx, y + dy)
-        time.sleep(0.35)
-
-
-def delete_with_toolbar(page: Page, frame: Frame) -> None:
-    """Delete the first polygon of the map with Leaflet.draw's 🗑 tool, Save, and wait until the
-    page says it was saved."""
-    frame.locator(".leaflet-draw-edit-remove").click()
-    shape_box = frame.locator("path.leaflet-interactive").first.bounding_box()
-    assert shape_box is not None
-    page.mouse.click(
-        shape_box["x"] + shape_box["width"] / 2, shape_box["y"] + shape_box["height"] / 2
-    )
-    frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
-    expect(page.get_by_text("0 new, 0 edited, 1 deleted.")).to_be_visible(timeout=30_000)
 
 
 def press_until(page: Page, key: str, done: Callable[[], bool], timeout: float = 20) -> None:
@@ -201,16 +156,8 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
         return f
 
     # Edit: drag a vertex; the change is saved by itself.
-    frame = map_frame(page)
-    frame.locator(".leaflet-draw-edit-edit").click()
-    handle = frame.locator(".leaflet-editing-icon").first.bounding_box()
-    assert handle is not None
-    hx, hy = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
-    page.mouse.move(hx, hy)
-    page.mouse.down()
-    page.mouse.move(hx - 25, hy - 15, steps=6)
-    page.mouse.up()
-    frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
+    frame = settled(page)
+    drag_first_vertex(page, frame, -25, -15)
     expect(page.get_by_text("0 new, 1 edited, 0 deleted.")).to_be_visible(timeout=30_000)
     edited = on_disk()
     assert edited["properties"]["rev"] == 2 and shape(edited["geometry"]) != polygon
@@ -282,6 +229,7 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
         ]
         assert ds.res == (2.5, 2.5) and (ds.read(1) == maize).sum() > 50
     # Importing our own export back adds nothing, and says so.
+    wait_idle(page)  # the downloads' reruns are over: the upload lands in the page that stays
     page.locator("input[type='file']").set_input_files(exported["GeoPackage (UTM)"])
     page.get_by_role("button", name="Import into this set").click()
     expect(page.get_by_text("Nothing was imported: all 1 polygons are already")).to_be_visible(
@@ -289,17 +237,9 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     )
     page.get_by_role("link", name="Label fields").first.click()
 
-    # Delete it with the map's toolbar: the set on disk is empty again. (The saved polygons are
-    # drawn by the in-place update a moment after the map appears, and the map fits its view
-    # 0.4 s later, which the page takes in a run of its own: let both settle first. Without
-    # the pause this step still loses the deletion now and then: see the README's known
-    # problem.)
+    # Delete it with the map's toolbar: the set on disk is empty again.
     page.get_by_role("heading", name="1 polygon in").wait_for(timeout=60_000)
-    wait_idle(page)
-    frame = map_frame(page)
-    expect(frame.locator("path.leaflet-interactive")).to_have_count(1, timeout=30_000)
-    time.sleep(1)
-    wait_idle(page)
+    frame = settled(page)
     delete_with_toolbar(page, frame)
     assert json.loads(set_file.read_text())["features"] == []
     assert outside == [], f"requests left this machine: {outside[:5]}"
