@@ -1,4 +1,5 @@
-"""``python -m labels stats|export|import``: label sets from the shell."""
+"""``python -m labels stats|export|import|suggest``: label sets and field outlines, from the
+shell."""
 
 from __future__ import annotations
 
@@ -7,17 +8,53 @@ import json
 import sys
 from pathlib import Path
 
+from imagery.errors import ImageryError
+from imagery.geotiff import read_raster
+from imagery.raster import Raster
 from labels.export import FORMATS, export
 from labels.features import LabelError
 from labels.imports import imported_area, read_polygons, unseen
 from labels.stats import area_by_class
 from labels.store import SUFFIX, LabelStore
+from labels.suggest import suggest
+
+#: The largest raster ``suggest`` reads, in pixels a side (a 2.5 m image of 50 km).
+SUGGEST_MAX_SIZE = 20_000
 
 
 def _store_and_name(path: Path) -> tuple[LabelStore, str]:
     if path.suffix != SUFFIX:
         raise LabelError(f"{path} is not a label set ({SUFFIX} file)")
     return LabelStore(path.parent), path.name[: -len(SUFFIX)]
+
+
+def _point(text: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LON,LAT (e.g. 13.14,48.29)") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a longitude, latitude in degrees")
+    return lon, lat
+
+
+def _suggest_raster(path: Path) -> Raster:
+    """The raster's bands for :func:`labels.suggest.suggest`: by their descriptions, or, without
+    them, a 3-band file as B04, B03, B02 and a file of 4 x N bands as N acquisitions of B04,
+    B03, B02, B08 (the first is used)."""
+    raster, _ = read_raster(path, SUGGEST_MAX_SIZE)
+    if "B04" in raster.bands:
+        return raster
+    count = len(raster.bands)
+    if count == 3:
+        names: tuple[str, ...] = ("B04", "B03", "B02")
+    elif count % 4 == 0:
+        names = ("B04", "B03", "B02", "B08")
+    else:
+        raise ImageryError(
+            f"{path.name} has {count} bands without names; expected B04, B03, B02 (and B08)"
+        )
+    return Raster(raster.data[: len(names)], raster.crs, raster.transform, names)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,8 +73,20 @@ def main(argv: list[str] | None = None) -> int:
     im.add_argument("set", type=Path)
     im.add_argument("--class-field", default="crop_class")
     im.add_argument("--annotator", default="import")
+    sg = sub.add_parser(
+        "suggest",
+        help="the field outline around each point, as GeoJSON (geometry null and a reason when "
+        "there is none)",
+    )
+    sg.add_argument("raster", type=Path, help="GeoTIFF with bands B04, B03, B02 (and B08)")
+    sg.add_argument("points", type=_point, nargs="+", metavar="LON,LAT")
     args = parser.parse_args(argv)
     try:
+        if args.command == "suggest":
+            raster = _suggest_raster(args.raster)
+            found = [suggest(raster, lon, lat).feature() for lon, lat in args.points]
+            print(json.dumps({"type": "FeatureCollection", "features": found}))
+            return 0
         store, name = _store_and_name(args.set)
         if args.command != "import" and not args.set.is_file():
             raise LabelError(f"there is no label set {args.set}")
@@ -73,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 )
             )
-    except (LabelError, OSError) as err:
+    except (LabelError, ImageryError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0

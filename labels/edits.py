@@ -86,6 +86,8 @@ class NewPolygonRules:
         min_m2: new polygons smaller than this (square metres, after clipping) are refused.
         footprint: the loaded image (WGS84 GeoJSON), when known: new polygons are cut to it, and
             one that lies wholly outside is refused (nothing there was seen).
+        source: recorded as the ``source`` property of new polygons when given (``"suggested"``
+            for outlines accepted from :mod:`labels.suggest`).
     """
 
     crop_class: str
@@ -97,6 +99,7 @@ class NewPolygonRules:
     clip: bool = True
     min_m2: float = 100.0
     footprint: dict[str, Any] | None = None
+    source: str | None = None
 
 
 @dataclass
@@ -148,16 +151,12 @@ def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -
                 raise LabelError(INSIDE)
             if m2 < rules.min_m2:
                 raise LabelError(f"{m2:.0f} m² is smaller than the minimum of {rules.min_m2:g} m²")
-            edits.upserts.append(
-                new_feature(
-                    geom,
-                    rules.crop_class,
-                    rules.annotator,
-                    rules.scene_id,
-                    rules.image,
-                    *rules.made_by,
-                )
+            feature = new_feature(
+                geom, rules.crop_class, rules.annotator, rules.scene_id, rules.image, *rules.made_by
             )
+            if rules.source:
+                feature["properties"]["source"] = rules.source
+            edits.upserts.append(feature)
             edits.added += 1
         except LabelError as err:
             edits.refused.append(Refused(f"a new polygon: {err}", geometry))

@@ -2,7 +2,8 @@
 
 A script in an invisible component listens to keys on the page and on the map: Ctrl+Z undoes,
 Ctrl+Shift+Z or Ctrl+Y redoes, 1-9 choose the class of new polygons, H hides or shows the
-polygons. Enter and Esc (finish, cancel a polygon) belong to the map (``webmap.controls``).
+polygons, Enter and Esc accept and reject a suggested outline. While a polygon is being drawn,
+Enter and Esc finish and cancel it: they belong to the map then (``webmap.controls``).
 Keys typed into a text field are left alone.
 """
 
@@ -16,8 +17,8 @@ import streamlit.components.v1 as components
 #: The shortcuts, as the help lists them.
 SHORTCUTS = [
     ("1 … 9", "class of new polygons"),
-    ("Enter", "finish the polygon being drawn"),
-    ("Esc", "cancel the polygon being drawn"),
+    ("Enter", "finish the polygon being drawn; accept the suggested outline"),
+    ("Esc", "cancel the polygon being drawn; reject the suggested outline"),
     ("Ctrl+Z", "undo"),
     ("Ctrl+Shift+Z, Ctrl+Y", "redo"),
     ("H", "hide or show the polygons, to see the image"),
@@ -28,8 +29,8 @@ _SCRIPT = """
 <script>
 (function () {
   const doc = window.parent.document;
-  if (doc.__labelKeys) { return; }
-  doc.__labelKeys = true;
+  // Streamlit makes this component anew when the page above it changes: the newest one listens.
+  try { if (doc.__labelKeysOff) { doc.__labelKeysOff(); } } catch (err) {}
   const press = (text) => {
     const b = [...doc.querySelectorAll("button")].find(
       (b) => b.innerText.trim() === text && !b.disabled);
@@ -41,6 +42,12 @@ _SCRIPT = """
     const options = radio ? radio.querySelectorAll('[role="radiogroup"] label') : [];
     if (options[n]) { options[n].click(); }
   };
+  const drawing = () => [...doc.querySelectorAll("iframe")].some((f) => {
+    try {
+      return [...f.contentDocument.querySelectorAll(".leaflet-draw-actions")].some(
+        (a) => a.style.display === "block");
+    } catch (err) { return false; }
+  });
   const onKey = (e) => {
     const t = e.target;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) {
@@ -49,6 +56,8 @@ _SCRIPT = """
     const key = e.key.toLowerCase(), ctrl = e.ctrlKey || e.metaKey;
     if (ctrl && key === "z") { e.preventDefault(); press(e.shiftKey ? REDO : UNDO); }
     else if (ctrl && key === "y") { e.preventDefault(); press(REDO); }
+    else if (!ctrl && e.key === "Enter" && !drawing()) { press(ACCEPT); }
+    else if (!ctrl && e.key === "Escape" && !drawing()) { press(REJECT); }
     else if (!ctrl && !e.altKey && /^[1-9]$/.test(e.key)) { chooseClass(Number(e.key) - 1); }
     else if (!ctrl && !e.altKey && key === "h") {
       doc.querySelectorAll("iframe").forEach((f) => {
@@ -56,25 +65,32 @@ _SCRIPT = """
       });
     }
   };
+  const docs = new Set([doc]);
   doc.addEventListener("keydown", onKey);
-  setInterval(() => doc.querySelectorAll("iframe").forEach((f) => {  // maps are remounted
-    try {
+  const timer = setInterval(() => doc.querySelectorAll("iframe").forEach((f) => {
+    try {  // maps are remounted: listen on each new one
       const d = f.contentDocument;
-      if (d && !d.__labelKeys) { d.__labelKeys = true; d.addEventListener("keydown", onKey); }
+      if (d && !docs.has(d)) { docs.add(d); d.addEventListener("keydown", onKey); }
     } catch (err) {}
   }), 500);
+  doc.__labelKeysOff = () => {
+    clearInterval(timer);
+    docs.forEach((d) => d.removeEventListener("keydown", onKey));
+  };
 })();
 </script>
 """
 
 
-def keyboard_shortcuts(undo: str, redo: str) -> None:
-    """Listen to the keys (on this page and its maps); ``undo`` and ``redo`` are the labels of
-    the buttons the keys press."""
+def keyboard_shortcuts(undo: str, redo: str, accept: str, reject: str) -> None:
+    """Listen to the keys (on this page and its maps); ``undo``, ``redo``, ``accept`` and
+    ``reject`` are the labels of the buttons the keys press."""
     script = (
         _SCRIPT.replace("CLASS_LABEL", json.dumps(CLASS_LABEL))
         .replace("UNDO", json.dumps(undo))
         .replace("REDO", json.dumps(redo))
+        .replace("ACCEPT", json.dumps(accept))
+        .replace("REJECT", json.dumps(reject))
     )
     components.html(script, height=0)
 

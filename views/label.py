@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -14,7 +15,7 @@ from shapely.geometry import box, mapping, shape
 from streamlit_folium import st_folium
 
 from labels.classes import CROP_CLASSES, safe_colour, set_classes
-from labels.edits import NewPolygonRules, diff_drawings, plan_edits
+from labels.edits import Changes, NewPolygonRules, diff_drawings, plan_edits
 from labels.features import LabelError
 from labels.geometry import area_ha, set_crs
 from labels.store import LabelStore
@@ -29,6 +30,7 @@ from views.label_state import (
     remount_map,
     view_for_build,
 )
+from views.suggesting import ACCEPT, REJECT, SUGGEST, SUGGEST_HELP, propose
 from webmap.maps import label_map, label_update
 
 UNDO, REDO = "↶ Undo", "↷ Redo"
@@ -93,6 +95,10 @@ images = ["enhanced", "original"] if st.session_state["enhanced"] is not None el
 image = side.radio("Draw on", images, format_func=str.capitalize) or images[0]
 clip = side.checkbox("Clip new polygons so they do not overlap their neighbours", value=True)
 min_m2 = side.number_input("Smallest polygon (m²)", min_value=0, value=100, step=50)
+suggesting = side.toggle(SUGGEST, help=SUGGEST_HELP)
+if suggesting != state.suggest_map:  # only a map built for it reports clicks
+    state.suggest_map, state.proposal = suggesting, None
+    remount_map(state)
 
 # The map is built from a snapshot of the set, taken again only after a save or when the set or
 # the image changes: rebuilding it otherwise would remount it and wipe what is being drawn.
@@ -131,31 +137,27 @@ if reported == state.handled:  # reported again with a pan or zoom: already save
 else:
     changes = diff_drawings(value.get("all_drawings"), snapshot["features"])
 annotator = st.session_state["annotator"]
+rules = NewPolygonRules(
+    crop_class=crop,
+    annotator=annotator,
+    scene_id=scene.id,
+    image=image,
+    made_by=(
+        st.session_state["pipeline"],
+        st.session_state["preset"],
+        st.session_state["model_version"],
+    ),
+    crs=original.crs.to_string(),
+    clip=clip,
+    min_m2=float(min_m2),
+    footprint=transform_geom(original.crs, "EPSG:4326", mapping(box(*original.bounds))),
+)
 
-if not annotator:
-    pending = f" Not saved yet: {changes.summary()}." if changes else ""
-    st.warning(
-        "Enter your name as **Annotator** in the sidebar: it is saved with each polygon, and "
-        f"nothing is saved without it.{pending}"
-    )
-elif changes:  # autosave
-    rules = NewPolygonRules(
-        crop_class=crop,
-        annotator=annotator,
-        scene_id=scene.id,
-        image=image,
-        made_by=(
-            st.session_state["pipeline"],
-            st.session_state["preset"],
-            st.session_state["model_version"],
-        ),
-        crs=original.crs.to_string(),
-        clip=clip,
-        min_m2=float(min_m2),
-        footprint=transform_geom(original.crs, "EPSG:4326", mapping(box(*original.bounds))),
-    )
+
+def save(changes: Changes, rules: NewPolygonRules) -> None:
+    """Save what changed on the map (refused drawings stay on it in red), then run the page
+    again to show it."""
     edits = plan_edits(changes, snapshot["features"], rules)
-    state.handled = reported
     if edits:
         try:
             saved = store.apply(
@@ -168,13 +170,42 @@ elif changes:  # autosave
             )
         except LabelError as err:
             st.error(f"Nothing was saved: {err}")
-        else:
-            after_save(state, saved, set_name, edits.summary(), undoable=True)
-            refuse(state, set_name, edits.refused)
-            st.rerun()
+            return
+        after_save(state, saved, set_name, edits.summary(), undoable=True)
     else:  # only refused drawings: nothing to save, and the status says so
         state.status = ""
-        refuse(state, set_name, edits.refused)
+    refuse(state, set_name, edits.refused)
+    st.rerun()
+
+
+if not annotator:
+    pending = f" Not saved yet: {changes.summary()}." if changes else ""
+    st.warning(
+        "Enter your name as **Annotator** in the sidebar: it is saved with each polygon, and "
+        f"nothing is saved without it.{pending}"
+    )
+else:  # autosave; a report read once is not read again after a save made elsewhere
+    state.handled = reported
+    if changes:
+        save(changes, rules)
+
+clicked = value.get("last_clicked") if suggesting else None
+if clicked and json.dumps(clicked, sort_keys=True) != state.clicked:
+    state.clicked = json.dumps(clicked, sort_keys=True)
+    state.proposal, state.status = propose(
+        st.session_state[image], clicked["lng"], clicked["lat"], snapshot["features"], clip
+    )
+    state.status_for = set_name
+if state.proposal is not None:
+    p1, p2, p3 = st.columns([6, 1.5, 1.5], vertical_alignment="center")
+    p1.caption(
+        "Suggested outline, dashed on the map: Enter accepts it with the class above, Esc drops it."
+    )
+    if p2.button(ACCEPT, type="primary", disabled=not annotator):
+        proposal, state.proposal = state.proposal, None
+        save(Changes(new=[proposal]), replace(rules, source="suggested"))
+    if p3.button(REJECT):
+        state.proposal, state.status = None, ""
         st.rerun()
 
 for column, label, source, target, what in (
@@ -193,7 +224,7 @@ for column, label, source, target, what in (
             st.rerun()
 with keys:
     shortcuts_help()
-keyboard_shortcuts(UNDO, REDO)
+keyboard_shortcuts(UNDO, REDO, ACCEPT, REJECT)
 status = state.status if state.status_for == set_name else ""
 s1, s2 = st.columns([8, 2])
 s1.caption(status or "Every change is saved as soon as it is made.")
@@ -221,8 +252,10 @@ st_folium(
         classes,
         [(r.geometry, r.reason) for r in state.refused],
         [snapshot["features"][i]["id"] for i in state.zoomed if i < len(snapshot["features"])],
+        None if state.proposal is None else (state.proposal, safe_colour(classes[crop])),
     ),
-    returned_objects=["all_drawings", "last_active_drawing", "center", "zoom"],
+    returned_objects=["all_drawings", "last_active_drawing", "center", "zoom"]
+    + (["last_clicked"] if state.suggest_map else []),
     use_container_width=True,
     height=MAP_HEIGHT,
 )

@@ -53,6 +53,9 @@ class LabelPageState:
         zoomed: table rows the map was last zoomed to.
         refused: drawings that were not saved, shown on the map in red until dismissed.
         handled: the drawings the map last reported that were saved or refused (as JSON).
+        suggest_map: whether the current map generation reports clicks (suggest mode).
+        clicked: the map click last turned into a suggestion (as JSON).
+        proposal: the suggested outline waiting to be accepted (WGS84 GeoJSON), if any.
     """
 
     snapshot: dict[str, Any] | None = None
@@ -68,6 +71,9 @@ class LabelPageState:
     zoomed: tuple[int, ...] = ()
     refused: list[Refused] = field(default_factory=list)
     handled: str = ""
+    suggest_map: bool = False
+    clicked: str = ""
+    proposal: dict[str, Any] | None = None
 
 
 def page_state() -> LabelPageState:

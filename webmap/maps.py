@@ -33,6 +33,8 @@ use_local_assets()
 MAX_ZOOM = 20
 #: How a drawing that was not saved is shown: dashed red, not filled in, not editable.
 REFUSED_STYLE = {"color": "#e41a1c", "weight": 3, "dashArray": "6 4", "fillOpacity": 0.1}
+#: How a suggested outline waiting to be accepted is shown: dashed in its class colour.
+PROPOSAL_STYLE = {"weight": 3, "dashArray": "8 6", "fillOpacity": 0.15, "interactive": False}
 #: How the areas of existing label sets are outlined on the Area map.
 SET_AREA_STYLE = {"color": "#b15cff", "weight": 2, "dashArray": "4 4", "fill": False}
 NO_SHAPES = {"polyline": False, "circle": False, "marker": False, "circlemarker": False}
@@ -146,13 +148,22 @@ def label_update(
     colors: dict[str, str],
     refused: Sequence[tuple[dict[str, Any], str]] = (),
     selected: Sequence[str] = (),
+    proposal: tuple[dict[str, Any], str] | None = None,
 ) -> folium.FeatureGroup:
     """What the label map on screen shows now, for streamlit-folium's ``feature_group_to_add``:
     the set's polygons (they replace the editable ones in place; those whose ids are in
-    ``selected`` bold) and the outlines that were not saved, dashed red (not editable) with the
-    reason as tooltip (text, never HTML)."""
+    ``selected`` bold), the outlines that were not saved, dashed red (not editable) with the
+    reason as tooltip (text, never HTML), and a suggested outline ``(geometry, colour)`` waiting
+    to be accepted, dashed (clicks go through it to the map)."""
     update = folium.FeatureGroup(name="update")
     LabelUpdate(labels, colors, selected).add_to(update)
+    if proposal is not None:
+        geometry, colour = proposal
+        folium.GeoJson(
+            {"type": "Feature", "geometry": geometry, "properties": {}},
+            style_function=lambda _: {**PROPOSAL_STYLE, "color": colour},
+            name="proposal",
+        ).add_to(update)
     for geometry, reason in refused:
         folium.GeoJson(
             {"type": "Feature", "geometry": geometry, "properties": {}},

@@ -91,6 +91,13 @@ def test_a_new_polygon_becomes_a_feature_with_class_and_provenance():
     assert (props["crop_class"], props["annotator"], props["image"]) == ("wheat", "ana", "enhanced")
     assert (props["pipeline"], props["model_version"]) == ("decrappify", "abc123")
     assert shape(feature["geometry"]).equals(shape(A))
+    assert "source" not in props  # drawn by hand
+
+
+def test_an_accepted_suggestion_says_so_in_its_properties():
+    (feature,) = plan_edits(Changes(new=[A]), [], replace(RULES, source="suggested")).upserts
+    assert feature["properties"]["source"] == "suggested"
+    assert feature["properties"]["crop_class"] == "wheat"
 
 
 def test_edits_keep_id_and_class_and_deletes_pass_through():

@@ -79,6 +79,20 @@ def test_refused_outlines_are_drawn_red_with_their_reason_as_text():
     assert "&lt;b&gt;12&lt;/b&gt; m²" in page and "<b>12</b>" not in page
 
 
+def test_a_suggested_outline_is_dashed_in_its_class_colour_and_lets_clicks_through():
+    img = image()
+    (south, west), (north, east) = img.bounds
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    m = label_map(img, {"type": "FeatureCollection", "features": []}, {})
+    empty = {"type": "FeatureCollection", "features": []}
+    label_update(
+        empty, {}, proposal=({"type": "Polygon", "coordinates": [ring]}, "#1b9e77")
+    ).add_to(m)
+    page = html(m)
+    assert '"color": "#1b9e77"' in page and '"dashArray": "8 6"' in page
+    assert '"interactive": false' in page
+
+
 def test_area_map_outlines_the_sets_areas_and_shows_names_as_text():
     hostile = '<img src=x onerror="alert(1)">'
     bbox = (12.59, 52.475, 12.6, 52.48)

@@ -1,0 +1,121 @@
+"""Polygon suggestions (``labels.suggest``) against fields outlined by hand, and their speed.
+
+Run alone: ``.venv/bin/python -m bench.suggest``. The reference is the 31 fields of
+``bench/data/austria_fields.geojson``, outlined by hand on the 10 m image of date A of the
+held-out Austria file. Each field is clicked once, at its interior point (shapely's
+``representative_point``), on the original 10 m image and on the same image enhanced x4 with
+Decrappify (taken from the result cache, or computed: about a minute on a CPU). Speed: clicks
+at 25 points of a 512 x 512 px area made by mirroring the Austria image, and of that area
+enhanced (2048 x 2048 px, bicubic: the cost does not depend on the method).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from rasterio.warp import transform, transform_geom
+from rasterio.windows import Window
+from shapely.geometry import shape
+
+import settings
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
+from imagery.read import read_window
+from labels.suggest import suggest
+from sr.cache import ResultCache
+from sr.enhance import enhance
+
+ROOT = Path(__file__).resolve().parent.parent
+FIELDS = ROOT / "bench" / "data" / "austria_fields.geojson"
+AUSTRIA = ROOT / settings.shared_data_dir() / "s2_austria_T33UUP_2021_2dates.tif"
+
+
+def date_a() -> Raster:
+    scene = scenes_in_file(AUSTRIA)[0]
+    with rasterio.open(AUSTRIA) as ds:
+        width, height = ds.width, ds.height
+    return read_window(scene, Window(0, 0, width, height))
+
+
+def scores(raster: Raster, fields: list[dict[str, Any]]) -> tuple[list[float], list[float], int]:
+    """IoU with each field (0 where nothing was suggested), seconds per click, refusals."""
+    ious, seconds, refused = [], [], 0
+    for f in fields:
+        truth = shape(f["geometry"])
+        click = truth.representative_point()
+        start = time.perf_counter()
+        got = suggest(raster, click.x, click.y)
+        seconds.append(time.perf_counter() - start)
+        if got.geometry is None:
+            refused += 1
+            ious.append(0.0)
+            continue
+        a = shape(transform_geom("EPSG:4326", raster.crs, got.geometry))
+        b = shape(transform_geom("EPSG:4326", raster.crs, f["geometry"]))
+        ious.append(a.intersection(b).area / a.union(b).area)
+    return ious, seconds, refused
+
+
+def mirrored(raster: Raster, size: int) -> Raster:
+    """A ``size`` x ``size`` px raster made of the image and its mirror images (real texture)."""
+    data = np.concatenate([raster.data, raster.data[:, :, ::-1]], axis=2)
+    data = np.concatenate([data, data[:, ::-1]], axis=1)[:, :size, :size]
+    return Raster(np.ascontiguousarray(data), raster.crs, raster.transform, raster.bands)
+
+
+def speed(raster: Raster) -> list[float]:
+    west, north = raster.transform * (0, 0)
+    east, south = raster.transform * (raster.width, raster.height)
+    lons = np.linspace(west, east, 7)[1:-1]
+    lats = np.linspace(north, south, 7)[1:-1]
+    seconds = []
+    for x in lons:
+        for y in lats:
+            [lon], [lat] = transform(raster.crs, "EPSG:4326", [x], [y])
+            start = time.perf_counter()
+            suggest(raster, lon, lat)
+            seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def main() -> None:
+    fields = json.loads(FIELDS.read_text())["features"]
+    original = date_a()
+    enhanced = enhance(original, "decrappify", 4, "cpu", cache=ResultCache(settings.cache_dir()))
+    print(f"{len(fields)} hand-drawn fields, Austria date A; one click each at its interior point")
+    print()
+    print("| image | median IoU | IoU >= 0.5 | IoU >= 0.75 | refused | median s/click |")
+    print("|---|---|---|---|---|---|")
+    per_field: dict[str, list[float]] = {}
+    for name, raster in (("original 10 m", original), ("Decrappify 2.5 m", enhanced)):
+        ious, seconds, refused = scores(raster, fields)
+        print(
+            f"| {name} | {statistics.median(ious):.3f} | "
+            f"{sum(i >= 0.5 for i in ious)}/{len(ious)} | "
+            f"{sum(i >= 0.75 for i in ious)}/{len(ious)} | {refused} | "
+            f"{statistics.median(seconds):.3f} |"
+        )
+        per_field[name] = ious
+    print()
+    for name, ious in per_field.items():
+        print(f"IoU per field, {name}: " + " ".join(f"{i:.2f}" for i in ious))
+    print()
+    area = mirrored(original, 512)
+    big = enhance(area, "bicubic", 4, "cpu")
+    print("| area | clicks | median s | max s |")
+    print("|---|---|---|---|")
+    for name, raster in (("512 x 512 px, 10 m", area), ("2048 x 2048 px, 2.5 m", big)):
+        seconds = speed(raster)
+        print(
+            f"| {name} | {len(seconds)} | {statistics.median(seconds):.3f} | {max(seconds):.3f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Suggest mode on the Label page: a click inside a field shows its outline dashed; Enter saves
+it as an ordinary polygon marked ``source: suggested``; Esc drops the next one. Prints the
+effort: actions per field with a suggestion against the clicks drawing that outline by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from playwright.sync_api import Page, expect
+from rasterio.warp import transform_geom
+from shapely.geometry import shape
+
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
+from imagery.read import read_area
+from labels.suggest import suggest
+from tests.e2e.mapping import map_box, settled, wait_idle
+
+AREA = (12.637, 52.469, 12.666, 52.482)  # farmland in the south-east of the demo scene
+SCREEN = """([lon, lat]) => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    const p = map.latLngToContainerPoint([lat, lon]);
+    return [p.x, p.y];
+}"""
+DASHED = "path[stroke-dasharray='8 6']"
+
+
+def overlap(a: dict, b: dict) -> float:
+    """Intersection over union of two WGS84 polygons, measured in UTM."""
+    one, two = (shape(transform_geom("EPSG:4326", "EPSG:32633", g)) for g in (a, b))
+    return float(one.intersection(two).area / one.union(two).area)
+
+
+def fields_to_click(raster: Raster) -> list[tuple[float, float]]:
+    """Two points of the demo area, well inside it, where ``labels.suggest`` finds two fields."""
+    found: list[tuple[float, float, dict]] = []
+    for lon in np.linspace(AREA[0], AREA[2], 15)[2:-2]:
+        for lat in np.linspace(AREA[1], AREA[3], 15)[2:-2]:
+            outline = suggest(raster, lon, lat).geometry
+            if outline is not None and all(overlap(outline, g) == 0 for _, _, g in found):
+                found.append((float(lon), float(lat), outline))
+    assert len(found) >= 2, "the demo area has fewer than two fields to click"
+    return [(lon, lat) for lon, lat, _ in found[:2]]
+
+
+def click_at(page: Page, lon: float, lat: float, shapes: int) -> tuple[float, float]:
+    """Click the map at (lon, lat); where the map says it was clicked."""
+    frame = settled(page, shapes)
+    box = map_box(frame)
+    x, y = frame.evaluate(SCREEN, [lon, lat])
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    clicked = frame.evaluate("() => window.__GLOBAL_DATA__.lat_lng_clicked")
+    return clicked["lng"], clicked["lat"]
+
+
+def test_click_a_field_accept_with_enter(
+    app_url: str, browser_page: Page, tmp_path: Path, demo_scene: Path
+):
+    raster = read_area(scenes_in_file(demo_scene)[0], AREA)  # as the page reads it
+    (lon, lat), (lon2, lat2) = fields_to_click(raster)
+    page = browser_page
+    area = ",".join(map(str, AREA))
+    page.goto(f"{app_url}/label?scene={demo_scene.stem}&area={area}&annotator=Ann&set=sugg")
+    page.get_by_text("Suggest outlines: click inside a field").click()
+    wait_idle(page)
+
+    outline = suggest(raster, *click_at(page, lon, lat, shapes=0)).geometry
+    assert outline is not None
+    expect(page.get_by_text("Suggested outline, dashed on the map")).to_be_visible(timeout=30_000)
+    frame = settled(page, shapes=0)  # the outline lets clicks through: not interactive
+    expect(frame.locator(DASHED)).to_have_count(1)
+    page.keyboard.press("Enter")  # the map has the focus: the key reaches the page through it
+    expect(page.get_by_text("1 new, 0 edited, 0 deleted.")).to_be_visible(timeout=30_000)
+
+    saved = json.loads((tmp_path / "labels" / "sugg.geojson").read_text())
+    [feature] = saved["features"]
+    assert feature["properties"]["source"] == "suggested"
+    assert feature["properties"]["annotator"] == "Ann"
+    assert overlap(feature["geometry"], outline) > 0.9
+    frame = settled(page, shapes=1)  # now an ordinary polygon of the set, not dashed
+    expect(frame.locator(DASHED)).to_have_count(0)
+
+    # Esc drops the next suggestion: nothing more is saved.
+    click_at(page, lon2, lat2, shapes=1)
+    frame = settled(page, shapes=1)
+    expect(frame.locator(DASHED)).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(frame.locator(DASHED)).to_have_count(0, timeout=30_000)
+    wait_idle(page)
+    assert len(json.loads((tmp_path / "labels" / "sugg.geojson").read_text())["features"]) == 1
+
+    # Effort: a click and Enter, against a click per vertex and one to close the outline.
+    by_hand = len(feature["geometry"]["coordinates"][0])
+    print(f"\nactions per field: suggested 2 (click, Enter); by hand {by_hand} clicks")
+    assert by_hand > 2

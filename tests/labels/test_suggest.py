@@ -1,0 +1,160 @@
+"""Polygon suggestions from one click: synthetic fields with known borders, the hand-drawn fields
+of the Austria file, refusals, and the ``python -m labels suggest`` command."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.warp import transform, transform_geom
+from rasterio.windows import Window
+from shapely.geometry import box, shape
+
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
+from imagery.read import read_window
+from labels.cli import main
+from labels.suggest import suggest
+from tests.conftest import ROOT, write_tif
+
+UTM = CRS.from_epsg(32633)
+ORIGIN = (400_000.0, 5_800_000.0)
+#: Field colours (B04, B03, B02, B08): wheat, maize, bare soil, grass.
+CROPS = [(0.06, 0.09, 0.05, 0.35), (0.04, 0.07, 0.03, 0.45), (0.18, 0.15, 0.12, 0.25),
+         (0.05, 0.08, 0.04, 0.30)]  # fmt: skip
+ROAD = (0.12, 0.12, 0.12, 0.15)
+WATER = (0.03, 0.04, 0.05, 0.02)
+FIELDS = [  # (row0, row1, col0, col1) in 10 m pixels of a 120 x 120 px image
+    (0, 30, 0, 50), (0, 30, 51, 120), (31, 80, 0, 35), (31, 80, 36, 90), (31, 80, 91, 120),
+    (81, 120, 0, 60), (81, 120, 61, 120),
+]  # fmt: skip
+
+
+def farmland(scale: int = 1, bands: tuple[str, ...] = ("B04", "B03", "B02", "B08")) -> Raster:
+    """Seven fields of four crops with 10 m roads between them, with sensor noise, at 10 m or
+    ``10 / scale`` m a pixel."""
+    rng = np.random.default_rng(0)
+    data = np.empty((4, 120, 120), np.float32)
+    data[:] = np.asarray(ROAD, np.float32)[:, None, None]
+    for i, (r0, r1, c0, c1) in enumerate(FIELDS):
+        data[:, r0:r1, c0:c1] = np.asarray(CROPS[i % 4], np.float32)[:, None, None]
+    data = np.repeat(np.repeat(data, scale, 1), scale, 2)
+    data += rng.normal(0, 0.004, data.shape).astype(np.float32)
+    res = 10.0 / scale
+    keep = [("B04", "B03", "B02", "B08").index(b) for b in bands]
+    return Raster(data[keep], UTM, Affine(res, 0, ORIGIN[0], 0, -res, ORIGIN[1]), bands)
+
+
+def lonlat(raster: Raster, col: float, row: float, res: float = 10.0) -> tuple[float, float]:
+    x, y = ORIGIN[0] + col * res, ORIGIN[1] - row * res
+    [lon], [lat] = transform(raster.crs, "EPSG:4326", [x], [y])
+    return lon, lat
+
+
+def iou(geometry: dict, raster: Raster, field: tuple[int, int, int, int]) -> float:
+    r0, r1, c0, c1 = field
+    truth = box(ORIGIN[0] + c0 * 10, ORIGIN[1] - r1 * 10, ORIGIN[0] + c1 * 10, ORIGIN[1] - r0 * 10)
+    got = shape(transform_geom("EPSG:4326", raster.crs, geometry))
+    return float(got.intersection(truth).area / got.union(truth).area)
+
+
+@pytest.mark.parametrize("scale", [1, 4])
+def test_each_synthetic_field_is_found_from_a_click_inside_it(scale: int):
+    raster = farmland(scale)
+    for field in FIELDS:
+        r0, r1, c0, c1 = field
+        got = suggest(raster, *lonlat(raster, (c0 + c1) / 2 + 3.3, (r0 + r1) / 2 - 2.7))
+        assert got.geometry is not None, (field, got.reason)
+        assert iou(got.geometry, raster, field) > 0.9, field
+        assert len(got.geometry["coordinates"][0]) <= 9  # a few vertices, not a staircase
+
+
+def test_three_bands_are_enough():
+    raster = farmland(bands=("B04", "B03", "B02"))
+    got = suggest(raster, *lonlat(raster, 60, 50))
+    assert got.geometry is not None and iou(got.geometry, raster, FIELDS[3]) > 0.9
+
+
+def test_a_field_larger_than_the_first_window_is_found_whole():
+    """A 1.6 x 1.2 km field, four times the first window looked at, with roads around it."""
+    rng = np.random.default_rng(1)
+    data = np.empty((4, 200, 200), np.float32)
+    data[:] = np.asarray(ROAD, np.float32)[:, None, None]
+    data[:, 20:140, 10:170] = np.asarray(CROPS[1], np.float32)[:, None, None]
+    data[:, 141:, :] = np.asarray(CROPS[2], np.float32)[:, None, None]
+    data += rng.normal(0, 0.004, data.shape).astype(np.float32)
+    raster = Raster(data, UTM, Affine(10, 0, ORIGIN[0], 0, -10, ORIGIN[1]))
+    got = suggest(raster, *lonlat(raster, 30, 30))
+    assert got.geometry is not None and iou(got.geometry, raster, (20, 140, 10, 170)) > 0.95
+
+
+def test_refusals_say_why():
+    raster = farmland()
+    raster.data[:, 100:, 100:] = np.asarray(WATER, np.float32)[:, None, None]
+    raster.data[:, 90:95, 5:10] = np.nan
+    assert "outside" in suggest(raster, *lonlat(raster, -30, 10)).reason
+    assert "no data" in suggest(raster, *lonlat(raster, 7.5, 92.5)).reason
+    assert "water" in suggest(raster, *lonlat(raster, 110, 110)).reason
+    road = suggest(raster, *lonlat(raster, 50.5, 10))  # the road between the first two fields
+    assert road.geometry is None and "road" in road.reason
+    assert road.feature() == {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {"reason": road.reason},
+    }
+
+
+def test_a_field_at_the_image_edge_ends_at_the_edge():
+    raster = farmland()
+    got = suggest(raster, *lonlat(raster, 2, 2))  # the corner pixel of the first field
+    assert got.geometry is not None and iou(got.geometry, raster, FIELDS[0]) > 0.9
+
+
+def test_fields_outlined_by_hand_on_real_imagery(austria: Path):
+    """Above a floor on the held-out Austria file (the bench gives the figures: median 0.77)."""
+    scene = scenes_in_file(austria)[0]
+    raster = read_window(scene, Window(0, 0, 578, 379))
+    fields = json.loads((ROOT / "bench/data/austria_fields.geojson").read_text())["features"]
+    ious = []
+    for f in fields:
+        truth = shape(transform_geom("EPSG:4326", raster.crs, f["geometry"]))
+        point = shape(f["geometry"]).representative_point()
+        got = suggest(raster, point.x, point.y)
+        if got.geometry is None:
+            ious.append(0.0)
+            continue
+        found = shape(transform_geom("EPSG:4326", raster.crs, got.geometry))
+        ious.append(found.intersection(truth).area / found.union(truth).area)
+    assert statistics.median(ious) >= 0.7
+    assert sum(i >= 0.5 for i in ious) >= 0.8 * len(ious)
+
+
+def test_the_command_prints_one_feature_per_point_in_order(tmp_path: Path, capsys):
+    raster = farmland()
+    dn = np.clip(raster.data * 10000, 1, None).astype(np.uint16)
+    path = write_tif(tmp_path / "fields.tif", dn[:3], descriptions=None)  # 3 bands, no names
+    points = [lonlat(raster, 60, 50), lonlat(raster, 50.5, 10), lonlat(raster, -50, 10)]
+    assert main(["suggest", str(path), *(f"{lon},{lat}" for lon, lat in points)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["type"] == "FeatureCollection" and len(out["features"]) == 3
+    first, road, outside = out["features"]
+    assert first["properties"] == {"source": "suggested"}
+    assert iou(first["geometry"], raster, FIELDS[3]) > 0.9
+    assert road["geometry"] is None and "road" in road["properties"]["reason"]
+    assert "outside" in outside["properties"]["reason"]
+
+
+def test_the_command_refuses_what_it_cannot_read(tmp_path: Path, capsys):
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"not a tiff")
+    assert main(["suggest", str(bad), "13.1,48.3"]) == 1
+    assert "cannot read" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["suggest", str(bad), "13.1"])
+    assert exit_info.value.code == 2
+    assert "is not LON,LAT" in capsys.readouterr().err
