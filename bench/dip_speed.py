@@ -8,9 +8,12 @@ bicubic row's DC column is bicubic + DC, back-projection alone), every preset ru
 this one process on the same input and device. The PSNR of the result-so-far is taken every
 ``--every`` iterations; the target is the published set-up's final PSNR minus 0.1 dB.
 ``area``: the ``dip`` pipeline of the app on a square area of the Austria file (tiles and all).
+``tiles``: one fit of a whole area against the same area fitted in 2 x 2 tiles, with the default
+preset, on the largest square of each Austria date (376 px, degraded x4 to 94 px, fitted back by
+the app's pipeline without the consistency step and scored against the real crop).
 
 Run alone (other torch processes on 2 cores distort it):
-``.venv/bin/python -m bench.dip_speed crops`` and ``.venv/bin/python -m bench.dip_speed area``.
+``.venv/bin/python -m bench.dip_speed crops``, ``... area`` and ``... tiles``.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 import torch.nn.functional as F
+from affine import Affine
 from shapely.geometry import shape
 
 import settings
 from imagery.local import scenes_in_file
+from imagery.raster import Raster
 from imagery.read import read_area
 from sr import dip
 from sr.consistency import make_consistent
@@ -189,9 +194,46 @@ def bench_area(size: int, preset: str, device: str) -> None:
     )
 
 
+def bench_tiles(device: str) -> None:
+    preset = dip.PRESETS[dip.DEFAULT_PRESET]
+    print(f"device: {device}, torch threads: {torch.get_num_threads()}, preset: {preset}")
+    print("| crop | tiles | wall s | PSNR dB (vs bicubic) |")
+    print("|---|---|---|---|")
+    [a, b] = scenes_in_file(settings.shared_data_dir() / AUSTRIA)
+    for scene in (a, b):
+        hr = centre_crop(read_area(scene, shape(scene.footprint).bounds), 376)
+        lr = downsample(torch.from_numpy(hr.data)[None], kernel_for("gaussian", 4), 4)[0]
+        small = Raster(lr.numpy(), hr.crs, hr.transform @ Affine.scale(4))
+        up = F.interpolate(lr[None], scale_factor=4, mode="bicubic")
+        bicubic = psnr(up[0].numpy(), hr.data)
+        for tile in (small.width, (small.width + 8) // 2 + 1):  # one tile, then 2 x 2
+            cfg = dataclasses.replace(preset, tile=tile)
+            with patched_preset(dip.DEFAULT_PRESET, cfg):
+                start = time.perf_counter()
+                out = enhance(small, "dip", 4, device, consistent=False)
+                seconds = time.perf_counter() - start
+            score = psnr(out.data, hr.data)
+            tiles = "1" if tile >= small.width else "2 x 2"
+            print(
+                f"| {scene.id.split('/')[-1]} | {tiles} | {seconds:.0f} | "
+                f"{score:.2f} ({score - bicubic:+.2f}) |",
+                flush=True,
+            )
+
+
+@contextmanager
+def patched_preset(name: str, cfg: dip.DipConfig) -> Iterator[None]:
+    old = dip.PRESETS[name]
+    dip.PRESETS[name] = cfg
+    try:
+        yield
+    finally:
+        dip.PRESETS[name] = old
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("crops", "area"))
+    parser.add_argument("what", choices=("crops", "area", "tiles"))
     parser.add_argument("--presets", default=",".join(dip.PRESETS), help="comma-separated")
     parser.add_argument("--every", type=int, default=25, help="iterations between PSNR checks")
     parser.add_argument("--size", type=int, default=256, help="area side, 10 m px")
@@ -202,8 +244,10 @@ def main() -> None:
     if args.what == "crops":
         presets = [p for p in args.presets.split(",") if p]
         bench_crops(presets, args.every, args.device, args.degradation, args.limit)
-    else:
+    elif args.what == "area":
         bench_area(args.size, dip.DEFAULT_PRESET, args.device)
+    else:
+        bench_tiles(args.device)
 
 
 if __name__ == "__main__":

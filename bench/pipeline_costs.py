@@ -43,7 +43,7 @@ def peak_mb(device: str) -> float:
 
 def measure(pipeline: str, preset: str, device: str, dip_iterations: int) -> dict[str, float]:
     from sr import dip
-    from sr.enhance import DIP_OVERLAP, DIP_TILE, enhance, estimate_seconds
+    from sr.enhance import DIP_OVERLAP, enhance, estimate_seconds
     from sr.tiles import spans
 
     raster = area()
@@ -53,7 +53,7 @@ def measure(pipeline: str, preset: str, device: str, dip_iterations: int) -> dic
         enhance(raster, pipeline, 4, device)
         return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb(device)}
     cfg = dip.PRESETS[preset]
-    starts, side = spans(256, DIP_TILE, DIP_OVERLAP)
+    starts, side = spans(256, cfg.tile, DIP_OVERLAP)
     side = dip.fit_side(side, cfg, 4)
     lr = torch.from_numpy(raster.data[:, :side, :side])[None].to(device)
     start = time.perf_counter()

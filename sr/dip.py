@@ -55,6 +55,7 @@ class DipConfig:
     kernel: str = "lanczos"  # the degradation in the loss (a kind of :func:`sr.degrade.kernel_for`)
     preview_every: int = 100
     seed: int = 0
+    tile: int = 160  # the largest input side fitted at once; larger areas are tiled
 
 
 #: Described in the module's docstring; measured by ``bench/dip_speed.py``.

@@ -40,7 +40,7 @@ PRESETS = tuple(dip_module.PRESETS)
 DEFAULT_PRESET = dip_module.DEFAULT_PRESET
 MIN_SIZE = 8  # smallest input side, pixels
 MAX_SCALE = 8  # x8 is 1.25 m from 10 m: beyond any detail the sensor saw
-DIP_TILE, DIP_OVERLAP = 160, 8  # input pixels: a 256 px area is 2 x 2 tiles of 132
+DIP_OVERLAP = 8  # input pixels shared by neighbouring tiles (their size: the preset's ``tile``)
 #: Copies of the float32 result alive at once (result, nodata refill, consistency step, writing).
 RESULT_COPIES = 4
 
@@ -204,7 +204,7 @@ def estimate_seconds(
     if PIPELINES[pipeline][0] != "dip":
         return 0.0
     cfg = dip_module.PRESETS[preset]
-    (ys, th), (xs, tw) = spans(height, DIP_TILE, DIP_OVERLAP), spans(width, DIP_TILE, DIP_OVERLAP)
+    (ys, th), (xs, tw) = spans(height, cfg.tile, DIP_OVERLAP), spans(width, cfg.tile, DIP_OVERLAP)
     th, tw = dip_module.fit_side(th, cfg, scale), dip_module.fit_side(tw, cfg, scale)
     per_iteration = dip_module.iteration_seconds(
         cfg, len(BANDS), th, tw, scale, pick_device(device)
@@ -247,8 +247,8 @@ def _upsample(
     def on_tile(done: int, total: int) -> None:
         state["tile"], state["tiles"] = done, total
 
-    state["tiles"] = tile_count(x, DIP_TILE, DIP_OVERLAP)
-    return tiled(fit_tile, x, scale, DIP_TILE, DIP_OVERLAP, on_tile)
+    state["tiles"] = tile_count(x, cfg.tile, DIP_OVERLAP)
+    return tiled(fit_tile, x, scale, cfg.tile, DIP_OVERLAP, on_tile)
 
 
 def _fill_nodata(data: np.ndarray, valid: np.ndarray) -> np.ndarray:
