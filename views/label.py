@@ -108,7 +108,7 @@ if state.snapshot is None or state.snapshot_for != (set_name, image):
     except LabelError as err:
         st.error(str(err))
         st.stop()
-    state.snapshot_for = (set_name, image)
+    state.snapshot_for, state.proposal = (set_name, image), None  # an outline of another set
     remount_map(state)
 snapshot = state.snapshot
 classes = set_classes(snapshot)
