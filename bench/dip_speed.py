@@ -10,7 +10,7 @@ this one process on the same input and device. The PSNR of the result-so-far is 
 ``area``: the ``dip`` pipeline of the app on a square area of the Austria file (tiles and all).
 ``tiles``: one fit of a whole area against the same area fitted in 2 x 2 tiles, with the default
 preset, on the largest square of each Austria date (376 px, degraded x4 to 94 px, fitted back by
-the app's pipeline without the consistency step and scored against the real crop).
+the app's pipeline, scored against the real crop as it is and after the consistency step).
 
 Run alone (other torch processes on 2 cores distort it):
 ``.venv/bin/python -m bench.dip_speed crops``, ``... area`` and ``... tiles``.
@@ -182,13 +182,17 @@ def bench_area(size: int, preset: str, device: str) -> None:
     area = centre_crop(read_area(scene, shape(scene.footprint).bounds, max_size=4096), size)
     print(f"device: {device}, torch threads: {torch.get_num_threads()}")
     estimate = estimate_seconds(area.height, area.width, "dip", 4, preset, device)
-    print("| area (10 m px) | preset | estimated s (Enhance page) | wall s | peak GB |")
-    print("|---|---|---|---|---|")
+    print(
+        "| area (10 m px) | preset | largest tile px | estimated s (Enhance page) | wall s "
+        "| peak GB |"
+    )
+    print("|---|---|---|---|---|---|")
     start = time.perf_counter()
     with peak_memory() as memory:
         enhance(area, "dip", 4, device, preset=preset)
     print(
-        f"| {area.width} x {area.height} | {preset} | {estimate:.0f} | "
+        f"| {area.width} x {area.height} | {preset} | {dip.PRESETS[preset].tile} | "
+        f"{estimate:.0f} | "
         f"{time.perf_counter() - start:.0f} | "
         f"{memory[0]:.2f} |"
     )
@@ -197,15 +201,18 @@ def bench_area(size: int, preset: str, device: str) -> None:
 def bench_tiles(device: str) -> None:
     preset = dip.PRESETS[dip.DEFAULT_PRESET]
     print(f"device: {device}, torch threads: {torch.get_num_threads()}, preset: {preset}")
-    print("| crop | tiles | wall s | PSNR dB (vs bicubic) |")
-    print("|---|---|---|---|")
+    print("| crop | tiles | wall s | PSNR dB (vs bicubic) | with DC: PSNR dB (vs bicubic) |")
+    print("|---|---|---|---|---|")
     [a, b] = scenes_in_file(settings.shared_data_dir() / AUSTRIA)
     for scene in (a, b):
+        name = scene.id.split("/")[-1]
         hr = centre_crop(read_area(scene, shape(scene.footprint).bounds), 376)
-        lr = downsample(torch.from_numpy(hr.data)[None], kernel_for("gaussian", 4), 4)[0]
-        small = Raster(lr.numpy(), hr.crs, hr.transform @ Affine.scale(4))
-        up = F.interpolate(lr[None], scale_factor=4, mode="bicubic")
+        lr = downsample(torch.from_numpy(hr.data)[None], kernel_for("gaussian", 4), 4)
+        small = Raster(lr[0].numpy(), hr.crs, hr.transform @ Affine.scale(4))
+        up = F.interpolate(lr, scale_factor=4, mode="bicubic")
         bicubic = psnr(up[0].numpy(), hr.data)
+        back = psnr(make_consistent(up, lr, 4)[0].numpy(), hr.data)
+        print(f"| {name} | bicubic | | {bicubic:.2f} | {back:.2f} ({back - bicubic:+.2f}) |")
         for tile in (small.width, (small.width + 8) // 2 + 1):  # one tile, then 2 x 2
             cfg = dataclasses.replace(preset, tile=tile)
             with patched_preset(dip.DEFAULT_PRESET, cfg):
@@ -213,10 +220,12 @@ def bench_tiles(device: str) -> None:
                 out = enhance(small, "dip", 4, device, consistent=False)
                 seconds = time.perf_counter() - start
             score = psnr(out.data, hr.data)
+            fitted = torch.from_numpy(out.data)[None]
+            consistent = psnr(make_consistent(fitted, lr, 4)[0].numpy(), hr.data)
             tiles = "1" if tile >= small.width else "2 x 2"
             print(
-                f"| {scene.id.split('/')[-1]} | {tiles} | {seconds:.0f} | "
-                f"{score:.2f} ({score - bicubic:+.2f}) |",
+                f"| {name} | {tiles} | {seconds:.0f} | {score:.2f} ({score - bicubic:+.2f}) | "
+                f"{consistent:.2f} ({consistent - bicubic:+.2f}) |",
                 flush=True,
             )
 
@@ -240,12 +249,16 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N crops")
     parser.add_argument("--degradation", default="gaussian", choices=("gaussian", "lanczos"))
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--tile", type=int, default=None, help="area: the largest tile, px")
     args = parser.parse_args()
     if args.what == "crops":
         presets = [p for p in args.presets.split(",") if p]
         bench_crops(presets, args.every, args.device, args.degradation, args.limit)
     elif args.what == "area":
-        bench_area(args.size, dip.DEFAULT_PRESET, args.device)
+        name = dip.DEFAULT_PRESET
+        cfg = dataclasses.replace(dip.PRESETS[name], tile=args.tile or dip.PRESETS[name].tile)
+        with patched_preset(name, cfg):
+            bench_area(args.size, name, args.device)
     else:
         bench_tiles(args.device)
 
