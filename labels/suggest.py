@@ -88,14 +88,15 @@ def suggest(raster: Raster, lon: float, lat: float) -> Suggestion:
     cleaned = _clean(region, row - r0, col - c0, pixel_m)
     if cleaned is None:
         return Suggestion(None, NARROW)
+    unit = abs(raster.transform.a) / pixel_m  # CRS units a metre
     window_transform = raster.transform @ Affine.translation(c0, r0)
-    outline = _polygon(cleaned, window_transform, Point(x, y), pixel_m)
-    area = outline.area * (pixel_m / abs(raster.transform.a)) ** 2
-    if area > MAX_AREA_M2:
+    outline = _polygon(
+        cleaned, window_transform, Point(x, y), max(0.75 * pixel_m, SIMPLIFY_M) * unit
+    )
+    area_m2, width_m = outline.area / unit**2, 2 * outline.area / outline.length / unit
+    if area_m2 > MAX_AREA_M2:
         return Suggestion(None, "no clear border around this point")
-    if area < MIN_AREA_M2 or 2 * outline.area / outline.length < MIN_WIDTH_M * (
-        abs(raster.transform.a) / pixel_m
-    ):
+    if area_m2 < MIN_AREA_M2 or width_m < MIN_WIDTH_M:
         return Suggestion(None, NARROW)
     return Suggestion(transform_geom(raster.crs, "EPSG:4326", mapping(outline)))
 
@@ -125,8 +126,7 @@ def _features(raster: Raster) -> tuple[np.ndarray, np.ndarray]:
     valid = np.all(np.isfinite(data), axis=0)
     channels = [data[raster.bands.index(b)] for b in ("B04", "B03", "B02") if b in raster.bands]
     if "B08" in raster.bands:
-        red, nir = data[raster.bands.index("B04")], data[raster.bands.index("B08")]
-        channels.append((nir - red) / np.maximum(nir + red, 1e-3))
+        channels.append(_ndvi(data[raster.bands.index("B08")], data[raster.bands.index("B04")]))
     out = []
     for band in channels:
         lo, hi = np.percentile(band[valid], (5, 95)) if valid.any() else (0.0, 1.0)
@@ -134,12 +134,16 @@ def _features(raster: Raster) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(out).astype(np.float32), valid
 
 
+def _ndvi(nir: np.ndarray, red: np.ndarray) -> np.ndarray:
+    return np.asarray((nir - red) / np.maximum(nir + red, 1e-3))
+
+
 def _is_water(raster: Raster, row: int, col: int) -> bool:
     if "B08" not in raster.bands:
         return False
     nir = raster.data[raster.bands.index("B08"), row, col]
     red = raster.data[raster.bands.index("B04"), row, col]
-    return bool(nir < 0.1 and (nir - red) / max(nir + red, 1e-3) < 0.05)
+    return bool(nir < 0.1 and _ndvi(nir, red) < 0.05)
 
 
 def _grow(features: np.ndarray, valid: np.ndarray, row: int, col: int, min_px: int) -> np.ndarray:
@@ -148,10 +152,9 @@ def _grow(features: np.ndarray, valid: np.ndarray, row: int, col: int, min_px: i
     while the tolerance rises, until the region leaks into a neighbour)."""
     seed = np.median(features[:, max(0, row - 2) : row + 3, max(0, col - 2) : col + 3], (1, 2))
     distance = np.sqrt(((features - seed[:, None, None]) ** 2).sum(0))
-    passable = valid & (distance <= TOLERANCES[-1])
     regions, areas = [], []
     for tol in TOLERANCES:
-        labels, _ = ndimage.label(passable & (distance <= tol))
+        labels, _ = ndimage.label(valid & (distance <= tol))
         region = labels == labels[row, col] if labels[row, col] else np.zeros_like(valid)
         regions.append(region)
         areas.append(max(int(region.sum()), 1))
@@ -197,10 +200,11 @@ def _disk(radius: int) -> np.ndarray:
     return np.asarray(x * x + y * y <= radius * radius + radius)
 
 
-def _polygon(region: np.ndarray, window_transform: Any, click: Point, pixel_m: float) -> Any:
+def _polygon(region: np.ndarray, window_transform: Any, click: Point, tolerance: float) -> Any:
+    """The part of ``region`` nearest the click as a polygon, simplified within ``tolerance``
+    (CRS units)."""
     parts: list[BaseGeometry] = [
-        shape(g) for g, v in shapes(region.astype(np.uint8), region, transform=window_transform)
+        shape(g) for g, _ in shapes(region.astype(np.uint8), region, transform=window_transform)
     ]
     outline = min(parts, key=lambda p: p.distance(click))
-    tolerance_m = max(0.75 * pixel_m, SIMPLIFY_M)
-    return outline.simplify(tolerance_m * abs(window_transform.a) / pixel_m).buffer(0)
+    return outline.simplify(tolerance).buffer(0)
