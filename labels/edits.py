@@ -129,30 +129,48 @@ class Edits:
         return f"{self.added} new, {edited} edited, {len(self.deletes)} deleted"
 
 
+def new_polygon(
+    geometry: dict[str, Any], others: list[dict[str, Any]], rules: NewPolygonRules
+) -> dict[str, Any]:
+    """A new outline as it would be saved: repaired, snapped to ``others``, cut to the image,
+    optionally clipped against ``others`` (WGS84 GeoJSON).
+
+    Raises:
+        LabelError: not a polygon, wholly outside the image, inside its neighbours, or under
+            ``rules.min_m2`` measured in ``rules.crs``.
+    """
+    geom = snap_to_neighbours(polygon_geometry(geometry), others, TOLERANCE)
+    if rules.footprint is not None:
+        geom = within_image(geom, rules.footprint)
+    drawn_m2 = area_ha(geom, rules.crs) * 10_000
+    if rules.clip:
+        geom = clip_to_neighbours(geom, others)
+    m2 = area_ha(geom, rules.crs) * 10_000 if rules.clip else drawn_m2
+    if m2 < 0.01 * drawn_m2:  # clipping left a rounding sliver
+        raise LabelError(INSIDE)
+    if m2 < rules.min_m2:
+        raise LabelError(f"{m2:.0f} m² is smaller than the minimum of {rules.min_m2:g} m²")
+    return geom
+
+
 def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -> Edits:
     """Turn the map's changes into the upserts and deletes of one save.
 
-    New polygons are repaired (self-intersections), optionally clipped against the features shown,
-    measured in ``rules.crs`` and refused under ``rules.min_m2``; edited ones are repaired and keep
-    their id, class and provenance. A refused drawing is left out with its reason.
+    New polygons are made by :func:`new_polygon` and given the class and provenance of
+    ``rules``; edited ones are repaired and keep their id, class and provenance. A refused
+    drawing is left out with its reason.
     """
     edits = Edits(deletes=list(changes.deleted))
     others = [f["geometry"] for f in shown]
     for geometry in changes.new:
         try:
-            geom = snap_to_neighbours(polygon_geometry(geometry), others, TOLERANCE)
-            if rules.footprint is not None:
-                geom = within_image(geom, rules.footprint)
-            drawn_m2 = area_ha(geom, rules.crs) * 10_000
-            if rules.clip:
-                geom = clip_to_neighbours(geom, others)
-            m2 = area_ha(geom, rules.crs) * 10_000 if rules.clip else drawn_m2
-            if m2 < 0.01 * drawn_m2:  # clipping left a rounding sliver
-                raise LabelError(INSIDE)
-            if m2 < rules.min_m2:
-                raise LabelError(f"{m2:.0f} m² is smaller than the minimum of {rules.min_m2:g} m²")
             feature = new_feature(
-                geom, rules.crop_class, rules.annotator, rules.scene_id, rules.image, *rules.made_by
+                new_polygon(geometry, others, rules),
+                rules.crop_class,
+                rules.annotator,
+                rules.scene_id,
+                rules.image,
+                *rules.made_by,
             )
             if rules.source:
                 feature["properties"]["source"] = rules.source

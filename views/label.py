@@ -193,7 +193,7 @@ clicked = value.get("last_clicked") if suggesting else None
 if clicked and json.dumps(clicked, sort_keys=True) != state.clicked:
     state.clicked = json.dumps(clicked, sort_keys=True)
     state.proposal, state.status = propose(
-        st.session_state[image], clicked["lng"], clicked["lat"], snapshot["features"], clip
+        st.session_state[image], clicked["lng"], clicked["lat"], snapshot["features"], rules
     )
     state.status_for = set_name
 if state.proposal is not None:

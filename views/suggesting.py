@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapely.geometry import shape
-
 from imagery.raster import Raster
-from labels.features import INSIDE, Feature, LabelError, clip_to_neighbours, polygon_geometry
+from labels.edits import NewPolygonRules, new_polygon
+from labels.features import INSIDE, Feature, LabelError
 from labels.suggest import suggest
 
 SUGGEST = "Suggest outlines: click inside a field"
@@ -22,20 +21,16 @@ ACCEPT, REJECT = "✓ Accept outline", "✗ Reject"
 
 
 def propose(
-    raster: Raster, lon: float, lat: float, shown: list[Feature], clip: bool
+    raster: Raster, lon: float, lat: float, shown: list[Feature], rules: NewPolygonRules
 ) -> tuple[dict[str, Any] | None, str]:
-    """The outline around (lon, lat), cut off the polygons already saved when ``clip`` is on
-    (as a drawn one would be), or None and why not."""
+    """The outline around (lon, lat) as Accept would save it (snapped, cut to the image, clipped
+    off the polygons already saved when ``rules.clip``), or None and why not."""
     found = suggest(raster, lon, lat)
     if found.geometry is None:
         return None, f"No outline here: {found.reason}."
-    geometry = polygon_geometry(found.geometry)
-    if clip:
-        try:
-            geometry = clip_to_neighbours(geometry, [f["geometry"] for f in shown])
-        except LabelError as err:
-            reason = "this field is already labelled" if str(err) == INSIDE else str(err)
-            return None, f"No outline here: {reason}."
-        if shape(geometry).area < 0.01 * shape(found.geometry).area:
-            return None, "No outline here: this field is already labelled."
+    try:
+        geometry = new_polygon(found.geometry, [f["geometry"] for f in shown], rules)
+    except LabelError as err:
+        reason = "this field is already labelled" if str(err) == INSIDE else str(err)
+        return None, f"No outline here: {reason}."
     return geometry, "Suggested outline (dashed): accept it, or click elsewhere."
