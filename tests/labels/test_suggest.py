@@ -12,15 +12,13 @@ import pytest
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.warp import transform, transform_geom
-from rasterio.windows import Window
 from shapely.geometry import box, shape
 
-from imagery.local import scenes_in_file
+from bench import suggest as reference
 from imagery.raster import Raster
-from imagery.read import read_window
 from labels.cli import main
 from labels.suggest import suggest
-from tests.conftest import ROOT, write_tif
+from tests.conftest import write_tif
 
 UTM = CRS.from_epsg(32633)
 ORIGIN = (400_000.0, 5_800_000.0)
@@ -117,19 +115,8 @@ def test_a_field_at_the_image_edge_ends_at_the_edge():
 
 def test_fields_outlined_by_hand_on_real_imagery(austria: Path):
     """Above a floor on the held-out Austria file (the bench gives the figures: median 0.77)."""
-    scene = scenes_in_file(austria)[0]
-    raster = read_window(scene, Window(0, 0, 578, 379))
-    fields = json.loads((ROOT / "bench/data/austria_fields.geojson").read_text())["features"]
-    ious = []
-    for f in fields:
-        truth = shape(transform_geom("EPSG:4326", raster.crs, f["geometry"]))
-        point = shape(f["geometry"]).representative_point()
-        got = suggest(raster, point.x, point.y)
-        if got.geometry is None:
-            ious.append(0.0)
-            continue
-        found = shape(transform_geom("EPSG:4326", raster.crs, got.geometry))
-        ious.append(found.intersection(truth).area / found.union(truth).area)
+    fields = json.loads(reference.FIELDS.read_text())["features"]
+    ious, _, _ = reference.scores(reference.date_a(), fields)
     assert statistics.median(ious) >= 0.7
     assert sum(i >= 0.5 for i in ious) >= 0.8 * len(ious)
 
