@@ -20,7 +20,7 @@ import numpy as np
 
 from imagery.raster import Raster
 
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ on every machine; the file is rewritten atomically after each fit, and a rerun s
 already in it (a killed run resumes where it stopped).
 
 File: ``hr`` ``(N, 4, P, P)`` and ``dip`` ``(N, 4, P, P)`` float32 reflectance (B04, B03, B02,
-B08), ``preset`` and ``seed``.
+B08), ``preset`` (the preset's name and its settings, so that a file made under a preset's
+earlier settings is refused, not extended) and ``seed``.
 """
 
 from __future__ import annotations
@@ -44,34 +45,38 @@ def build(
     for _ in range(patches):  # drawn up front: the set does not depend on where a run resumed
         hr = sample(full, patch, rng, augment=False)[None]
         drawn.append((hr, degrade_lr(hr, rng, scale)))
-    hrs, dips = _load(out, preset, seed)
+    settings = f"{preset}: {dip.PRESETS[preset]!r}"
+    hrs, dips = _load(out, settings, seed)
     for i in range(len(hrs), patches):
         hr, lr = drawn[i]
         result = dip.fit(lr, scale, dip.PRESETS[preset])
         hrs.append(hr[0].numpy())
         dips.append(result.image[0].clamp_min(0).numpy())
-        _save(out, hrs, dips, preset, seed)
+        _save(out, hrs, dips, settings, seed)
         log.info("pair %d/%d: %d iterations", i + 1, patches, result.iterations)
     return out
 
 
-def _load(path: Path, preset: str, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _load(path: Path, settings: str, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     if not path.is_file():
         return [], []
     with np.load(path) as data:
-        if str(data["preset"]) != preset or int(data["seed"]) != seed:
-            raise ValueError(f"{path} holds another preset or seed; choose another file")
+        if str(data["preset"]) != settings or int(data["seed"]) != seed:
+            raise ValueError(
+                f"{path} holds another preset, other preset settings or another seed; "
+                "choose another file"
+            )
         return list(data["hr"]), list(data["dip"])
 
 
 def _save(
-    path: Path, hrs: list[np.ndarray], dips: list[np.ndarray], preset: str, seed: int
+    path: Path, hrs: list[np.ndarray], dips: list[np.ndarray], settings: str, seed: int
 ) -> None:
     save_npz(
         path,
         compressed=True,
         hr=np.stack(hrs),
         dip=np.stack(dips),
-        preset=np.array(preset),
+        preset=np.array(settings),
         seed=np.array(seed),
     )

@@ -1,6 +1,8 @@
 import json
+from dataclasses import replace
 
 import numpy as np
+import pytest
 import rasterio
 
 import sr.dip
@@ -26,6 +28,11 @@ def test_pairs_are_written_and_a_rerun_resumes_without_refitting(tmp_path, demo_
     hr3, _ = load_pairs(out)
     assert len(fits) == 3 and hr3.shape[0] == 3
     np.testing.assert_array_equal(hr3[:2].numpy(), hr.numpy())
+    # the same preset name with other settings (a preset changed since) is refused, not extended
+    monkeypatch.setitem(sr.dip.PRESETS, "fast", replace(TINY, residual=not TINY.residual))
+    with pytest.raises(ValueError, match="other preset settings"):
+        build(out, patches=4, images=[str(src)], patch=32)
+    assert load_pairs(out)[0].shape[0] == 3
 
 
 def test_training_with_dip_pairs_validates_on_held_out_pairs(tmp_path, demo_scene, monkeypatch):
