@@ -6,7 +6,10 @@ the sensor-like Gaussian or by ``--degradation lanczos``, DIP's own test kernel,
 scored against the real 10 m crop, as it is and after the data-consistency step, "DC"; the
 bicubic row's DC column is bicubic + DC, back-projection alone), every preset runs in
 this one process on the same input and device. The PSNR of the result-so-far is taken every
-``--every`` iterations; the target is the published set-up's final PSNR minus 0.1 dB.
+``--every`` iterations; the target is the published set-up's final PSNR minus 0.1 dB. Each row
+also has the fit's peak memory above the process's at its start: on a CPU a fit after a larger
+one reuses the memory that one freed and reads lower, so a preset's own figure comes from
+``--presets NAME`` alone.
 ``area``: the ``dip`` pipeline of the app on a square area of the Austria file (tiles and all).
 ``tiles``: one fit of a whole area against the same area fitted in 2 x 2 tiles, with the default
 preset, on the largest square of each Austria date (376 px, degraded x4 to 94 px, fitted back by
@@ -112,6 +115,7 @@ class Run:
     curve: list[tuple[int, float, float, float]]  # (iteration, seconds, PSNR, PSNR after DC)
     seconds: float
     iterations: int
+    peak_gb: float  # resident memory above the start (CPU) or CUDA memory allocated
 
     def reached(self, target: float, column: int) -> tuple[int, float] | None:
         """(iteration, seconds) of the first PSNR (``column`` 2) or PSNR after the
@@ -135,11 +139,12 @@ def fit(cfg: dip.DipConfig, ref: np.ndarray, lr: np.ndarray, every: int, device:
         if step.preview is not None:
             score(step.iteration, step.preview)
 
-    result = dip.fit(x, 4, dataclasses.replace(cfg, preview_every=every), on_step)
+    with peak_memory() as memory:
+        result = dip.fit(x, 4, dataclasses.replace(cfg, preview_every=every), on_step)
     seconds = time.perf_counter() - start - scoring[0]
     if curve[-1][0] != result.iterations:
         score(result.iterations, result.image[0].cpu().numpy())
-    return Run(curve, seconds, result.iterations)
+    return Run(curve, seconds, result.iterations, memory[0])
 
 
 def bench_crops(
@@ -149,16 +154,16 @@ def bench_crops(
     print(
         "| crop | preset | s/it | iterations | wall s | wall / published | PSNR dB (vs bicubic) | "
         f"it. (s) to published - {TOLERANCE} dB | with DC: PSNR dB (vs bicubic) | "
-        f"it. (s) to published with DC - {TOLERANCE} dB |"
+        f"it. (s) to published with DC - {TOLERANCE} dB | peak GB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, ref, lr in crops(128, degradation)[:limit]:
         up = F.interpolate(torch.from_numpy(lr)[None], scale_factor=4, mode="bicubic")
         bicubic = psnr(up[0].numpy(), ref)
         back_projected = psnr(make_consistent(up, torch.from_numpy(lr)[None], 4)[0].numpy(), ref)
         print(
             f"| {name} | bicubic | | | | | {bicubic:.2f} | | {back_projected:.2f} "
-            f"({back_projected - bicubic:+.2f}) | |"
+            f"({back_projected - bicubic:+.2f}) | | |"
         )
         runs = {p: fit(dip.PRESETS[p], ref, lr, every, device) for p in presets}
         published = runs.get("published")
@@ -172,7 +177,7 @@ def bench_crops(
             ratio = f"{run.seconds / published.seconds:.3f}" if published else ""
             print(
                 f"| {name} | {preset} | {run.seconds / run.iterations:.3f} | {run.iterations} | "
-                f"{run.seconds:.0f} | {ratio} | {' | '.join(cells)} |",
+                f"{run.seconds:.0f} | {ratio} | {' | '.join(cells)} | {run.peak_gb:.2f} |",
                 flush=True,
             )
 
