@@ -176,5 +176,6 @@ st.download_button(
     geotiff_bytes(enhanced.data, enhanced.crs.to_wkt(), tuple(enhanced.transform), enhanced.bands),
     file_name=name,
     mime="image/tiff",
+    on_click="ignore",  # a rerun is not needed, and could cancel the download (views/sets.py)
 )
 st.page_link("views/label.py", label="Label fields →")

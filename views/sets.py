@@ -84,8 +84,14 @@ for i, (label, ending, image, mime) in enumerate(EXPORTS):
     except OSError as err:  # the temporary folder's disk is full
         cols[i % 3].caption(f"{label}: could not be written ({err.strerror or err})")
         continue
-    cols[i % 3].download_button(
-        label, content, file_name=f"{name}{ending}", mime=mime, key=f"export_{i}"
+    cols[i % 3].download_button(  # no rerun on click: the rerun builds the export again, and a
+        # browser test once saw the download of the file it replaced cancelled
+        label,
+        content,
+        file_name=f"{name}{ending}",
+        mime=mime,
+        key=f"export_{i}",
+        on_click="ignore",
     )
 if data["features"]:
     cols[len(EXPORTS) % 3].download_button(
@@ -94,6 +100,7 @@ if data["features"]:
         file_name=f"{name}_mask_classes.json",
         mime="application/json",
         help="Class id -> class and colour; the masks carry it too (tags, colour table).",
+        on_click="ignore",
     )
 
 st.subheader("Import")
