@@ -123,6 +123,13 @@ class Run:
         return next((row[:2] for row in self.curve if row[column] >= target), None)
 
 
+def psnrs(image: torch.Tensor, lr: torch.Tensor, ref: np.ndarray) -> tuple[float, float]:
+    """PSNR of a ``(1, C, H, W)`` result against ``ref``, as it is and after the
+    data-consistency step with the input ``lr``."""
+    fixed = make_consistent(image, lr, 4)
+    return psnr(image[0].cpu().numpy(), ref), psnr(fixed[0].cpu().numpy(), ref)
+
+
 def fit(cfg: dip.DipConfig, ref: np.ndarray, lr: np.ndarray, every: int, device: str) -> Run:
     """One fit, scored every ``every`` iterations (the scoring is left out of the times)."""
     x = torch.from_numpy(lr)[None].to(device)
@@ -131,8 +138,8 @@ def fit(cfg: dip.DipConfig, ref: np.ndarray, lr: np.ndarray, every: int, device:
 
     def score(iteration: int, image: np.ndarray) -> None:
         now = time.perf_counter()
-        fixed = make_consistent(torch.from_numpy(image)[None].to(device), x, 4)[0].cpu().numpy()
-        curve.append((iteration, now - start - scoring[0], psnr(image, ref), psnr(fixed, ref)))
+        plain, fixed = psnrs(torch.from_numpy(image)[None].to(device), x, ref)
+        curve.append((iteration, now - start - scoring[0], plain, fixed))
         scoring[0] += time.perf_counter() - now
 
     def on_step(step: dip.DipStep) -> None:
@@ -158,9 +165,8 @@ def bench_crops(
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, ref, lr in crops(128, degradation)[:limit]:
-        up = F.interpolate(torch.from_numpy(lr)[None], scale_factor=4, mode="bicubic")
-        bicubic = psnr(up[0].numpy(), ref)
-        back_projected = psnr(make_consistent(up, torch.from_numpy(lr)[None], 4)[0].numpy(), ref)
+        x = torch.from_numpy(lr)[None]
+        bicubic, back_projected = psnrs(F.interpolate(x, scale_factor=4, mode="bicubic"), x, ref)
         print(
             f"| {name} | bicubic | | | | | {bicubic:.2f} | | {back_projected:.2f} "
             f"({back_projected - bicubic:+.2f}) | | |"
@@ -214,9 +220,7 @@ def bench_tiles(device: str) -> None:
         hr = centre_crop(read_area(scene, shape(scene.footprint).bounds), 376)
         lr = downsample(torch.from_numpy(hr.data)[None], kernel_for("gaussian", 4), 4)
         small = Raster(lr[0].numpy(), hr.crs, hr.transform @ Affine.scale(4))
-        up = F.interpolate(lr, scale_factor=4, mode="bicubic")
-        bicubic = psnr(up[0].numpy(), hr.data)
-        back = psnr(make_consistent(up, lr, 4)[0].numpy(), hr.data)
+        bicubic, back = psnrs(F.interpolate(lr, scale_factor=4, mode="bicubic"), lr, hr.data)
         print(f"| {name} | bicubic | | {bicubic:.2f} | {back:.2f} ({back - bicubic:+.2f}) |")
         for tile in (small.width, (small.width + 8) // 2 + 1):  # one tile, then 2 x 2
             cfg = dataclasses.replace(preset, tile=tile)
@@ -224,9 +228,7 @@ def bench_tiles(device: str) -> None:
                 start = time.perf_counter()
                 out = enhance(small, "dip", 4, device, consistent=False)
                 seconds = time.perf_counter() - start
-            score = psnr(out.data, hr.data)
-            fitted = torch.from_numpy(out.data)[None]
-            consistent = psnr(make_consistent(fitted, lr, 4)[0].numpy(), hr.data)
+            score, consistent = psnrs(torch.from_numpy(out.data)[None], lr, hr.data)
             tiles = "1" if tile >= small.width else "2 x 2"
             print(
                 f"| {name} | {tiles} | {seconds:.0f} | {score:.2f} ({score - bicubic:+.2f}) | "
