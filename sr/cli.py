@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--init", default="", help="start from these weights instead of ImageNet")
     tr.add_argument("--dip-pairs", default="", help="a file of `dip-dataset`: the chain's inputs")
     tr.add_argument("--dip-fraction", type=float, default=TrainConfig.dip_fraction)
+    tr.add_argument(
+        "--consistent-weight",
+        type=float,
+        default=TrainConfig.consistent_weight,
+        help="share of the loss taken after the data-consistency step",
+    )
 
     reg = sub.add_parser(
         "enhance-region",
@@ -211,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                 init=args.init,
                 dip_pairs=args.dip_pairs,
                 dip_fraction=args.dip_fraction,
+                consistent_weight=args.consistent_weight,
             )
             log.info("trained: %s", train(cfg))
     except (UserError, ValueError, OSError) as err:

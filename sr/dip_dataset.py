@@ -8,9 +8,10 @@ stopping rule. Patches are drawn from a seeded generator before any fit, so the 
 on every machine; the file is rewritten atomically after each fit, and a rerun skips the pairs
 already in it (a killed run resumes where it stopped).
 
-File: ``hr`` ``(N, 4, P, P)`` and ``dip`` ``(N, 4, P, P)`` float32 reflectance (B04, B03, B02,
-B08), ``preset`` (the preset's name and its settings, so that a file made under a preset's
-earlier settings is refused, not extended) and ``seed``.
+File: ``hr`` ``(N, 4, P, P)``, ``lr`` ``(N, 4, P / 4, P / 4)`` (the degraded patch DIP was
+fitted to, which training's data-consistency step needs) and ``dip`` ``(N, 4, P, P)``, float32
+reflectance (B04, B03, B02, B08), ``preset`` (the preset's name and its settings, so that a
+file made under a preset's earlier settings is refused, not extended) and ``seed``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from sr import dip
 from sr.cache import save_npz
@@ -40,43 +42,44 @@ def build(
 ) -> Path:
     """Fit Deep Image Prior to ``patches`` degraded training patches and store the pairs."""
     rng = random.Random(seed)
+    torch.manual_seed(seed)  # the noise of the degradation
     full = [load_reflectance(Path(p)) for p in images]
     drawn = []
     for _ in range(patches):  # drawn up front: the set does not depend on where a run resumed
         hr = sample(full, patch, rng, augment=False)[None]
         drawn.append((hr, degrade_lr(hr, rng, scale)))
     settings = f"{preset}: {dip.PRESETS[preset]!r}"
-    hrs, dips = _load(out, settings, seed)
+    hrs, lrs, dips = _load(out, settings, seed)
     for i in range(len(hrs), patches):
         hr, lr = drawn[i]
         result = dip.fit(lr, scale, dip.PRESETS[preset])
         hrs.append(hr[0].numpy())
+        lrs.append(lr[0].numpy())
         dips.append(result.image[0].clamp_min(0).numpy())
-        _save(out, hrs, dips, settings, seed)
+        _save(out, {"hr": hrs, "lr": lrs, "dip": dips}, settings, seed)
         log.info("pair %d/%d: %d iterations", i + 1, patches, result.iterations)
     return out
 
 
-def _load(path: Path, settings: str, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _load(
+    path: Path, settings: str, seed: int
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     if not path.is_file():
-        return [], []
+        return [], [], []
     with np.load(path) as data:
-        if str(data["preset"]) != settings or int(data["seed"]) != seed:
+        if str(data["preset"]) != settings or int(data["seed"]) != seed or "lr" not in data:
             raise ValueError(
-                f"{path} holds another preset, other preset settings or another seed; "
-                "choose another file"
+                f"{path} holds another preset, other preset settings, another seed or no "
+                "low-resolution inputs (an older file); choose another file"
             )
-        return list(data["hr"]), list(data["dip"])
+        return list(data["hr"]), list(data["lr"]), list(data["dip"])
 
 
-def _save(
-    path: Path, hrs: list[np.ndarray], dips: list[np.ndarray], settings: str, seed: int
-) -> None:
+def _save(path: Path, arrays: dict[str, list[np.ndarray]], settings: str, seed: int) -> None:
     save_npz(
         path,
         compressed=True,
-        hr=np.stack(hrs),
-        dip=np.stack(dips),
+        **{k: np.stack(v) for k, v in arrays.items()},
         preset=np.array(settings),
         seed=np.array(seed),
     )

@@ -10,6 +10,16 @@ the model's input is made in the pipelines:
   then a Gaussian blur of sigma 0.7), standing in for Deep Image Prior's output in the chain;
 - augmentation: the 8 flips and rotations, and a brightness factor ~ U(0.9, 1.1).
 
+The pipelines end with the data-consistency step (:func:`sr.consistency.make_consistent`), which
+the app can switch off. With ``consistent_weight`` w the loss is w x the loss of the output after
+the step (differentiable; ESA's SEN2SR trains through its low-frequency constraint the same way)
+plus (1 - w) x the loss of the raw output: the step sets the low frequencies from the
+measurement, so its term trains the detail the step cannot supply, while the raw term keeps the
+output usable with the step off (trained through the step alone, w = 1, a model leaves its low
+frequencies to the step and its raw output is unusable: 10-13 dB on the validation patches).
+Validation scores both ways, each against its input (the input, and the input followed by the
+step), and the mean of the four gains picks the checkpoint.
+
 Data (the defaults): every scene in ``../shared/data/train`` but one, plus the demo scene: 8
 scenes from 5 countries on 3 continents, L1C and L2A, winter to summer. Denmark (Zealand farmland,
 2017-05-27) is held out as the validation scene: fixed patches of it pick the best checkpoint.
@@ -43,6 +53,7 @@ from imagery.errors import ImageryError
 from imagery.geotiff import read_bands
 from imagery.raster import BANDS
 from sr.cache import file_sha256
+from sr.consistency import make_consistent
 from sr.decrappify import read_checkpoint
 from sr.degrade import downsample, gaussian_kernel, lanczos2_kernel
 from sr.device import pick_device
@@ -83,22 +94,23 @@ class TrainConfig:
     encoder: str = "efficientnet-lite0"
     feature_net: str = "efficientnet-lite0"
     patch: int = 128  # high-resolution patch side, pixels
-    batch: int = 8
+    batch: int = 16
     lr: float = 1e-3  # decoder; the pretrained encoder gets lr / 10
     feature_weight: float = 0.25  # x the calibrated feature term (sr/models/feature_loss.py)
     gram_weight: float = 0.0  # x the calibrated Gram (style) term
     minutes: float = 600.0  # safety stop only: the schedule follows `steps`
-    steps: int = 3000
+    steps: int = 4000
     val_fraction: float = 0.2
     val_patches: int = 32
-    log_every: int = 50
+    log_every: int = 200
     seed: int = 0
     threads: int = 2
     scale: int = 4
     init: str = ""  # start from these weights (a checkpoint of this command) instead of ImageNet
     dip_pairs: str = ""  # a file of `python -m sr dip-dataset`: the chain's real inputs
-    dip_fraction: float = 0.5  # share of each batch taken from the DIP pairs
+    dip_fraction: float = 0.25  # share of each batch taken from the DIP pairs
     dip_val: int = 4  # the last pairs of that file validate instead of training
+    consistent_weight: float = 0.25  # share of the loss taken after the data-consistency step
 
 
 def load_reflectance(path: Path) -> np.ndarray:
@@ -127,11 +139,13 @@ def degrade_lr(hr: torch.Tensor, rng: random.Random, scale: int) -> torch.Tensor
     return lr + torch.randn_like(lr) * rng.uniform(0.0, 0.003)
 
 
-def degrade(hr: torch.Tensor, rng: random.Random, scale: int) -> torch.Tensor:
-    """A model input from a high-resolution batch: degrade x ``scale``, add noise, upsample."""
-    out = []
+def degrade(hr: torch.Tensor, rng: random.Random, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A model input from a high-resolution batch: degrade x ``scale``, add noise, upsample.
+    Returns the input and the low-resolution batch it was upsampled from."""
+    out, lows = [], []
     for x in hr.split(1):
         lr = degrade_lr(x, rng, scale)
+        lows.append(lr)
         if rng.random() < 0.7:
             up = F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
         else:
@@ -143,16 +157,16 @@ def degrade(hr: torch.Tensor, rng: random.Random, scale: int) -> torch.Tensor:
                 groups=4,
             )
         out.append(up)
-    return torch.cat(out)
+    return torch.cat(out), torch.cat(lows)
 
 
-def augment_pair(
-    hr: torch.Tensor, inp: torch.Tensor, rng: random.Random
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The same random rotation and flip of a ``(C, H, W)`` target and its model input."""
+def augment_pair(*images: torch.Tensor, rng: random.Random) -> list[torch.Tensor]:
+    """The same random rotation and flip of ``(C, H, W)`` images: a target, its model input and
+    its low-resolution measurement (the kernels are symmetric and the grids aligned, so the
+    measurement of the turned target is the turned measurement)."""
     k, flip = rng.randrange(4), rng.random() < 0.5
-    pair = [torch.rot90(t, k, dims=(1, 2)) for t in (hr, inp)]
-    return (pair[0].flip(2), pair[1].flip(2)) if flip else (pair[0], pair[1])
+    turned = [torch.rot90(t, k, dims=(1, 2)) for t in images]
+    return [t.flip(2) for t in turned] if flip else turned
 
 
 def sample(images: list[np.ndarray], size: int, rng: random.Random, augment: bool) -> torch.Tensor:
@@ -178,36 +192,76 @@ def sample(images: list[np.ndarray], size: int, rng: random.Random, augment: boo
     return patch
 
 
-def load_pairs(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``(hr, dip)`` tensors of a file of ``python -m sr dip-dataset``."""
+Pairs = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def load_pairs(path: Path) -> Pairs:
+    """The ``(hr, lr, dip)`` tensors of a file of ``python -m sr dip-dataset``: targets, the
+    low-resolution measurements DIP was fitted to, DIP's outputs.
+
+    Raises:
+        ValueError: a file from before the measurements were stored (2026-11-26).
+    """
     with np.load(path) as data:
-        return torch.from_numpy(data["hr"]), torch.from_numpy(data["dip"])
+        if "lr" not in data:
+            raise ValueError(
+                f"{path} was made before dip-dataset stored the low-resolution inputs; "
+                "build it again with `python -m sr dip-dataset`"
+            )
+        hr, lr, dip = (torch.from_numpy(data[k]) for k in ("hr", "lr", "dip"))
+        return hr, lr, dip
 
 
 class Validation:
     """Fixed validation pairs: bicubic-style inputs from the validation scenes, and the last
     ``cfg.dip_val`` DIP pairs when training with them. PSNR with the peak at reflectance 0.3
-    ("white" in the model's normalisation)."""
+    ("white" in the model's normalisation), of the output as it is and after the
+    data-consistency step (``_step``), each against its input (for ``_step``, the input followed
+    by the step)."""
 
-    def __init__(
-        self, cfg: TrainConfig, images: list[np.ndarray], dip: tuple[torch.Tensor, torch.Tensor]
-    ):
+    def __init__(self, cfg: TrainConfig, images: list[np.ndarray], dip: Pairs):
         val_rng = random.Random(12345)
         patches = [sample(images, cfg.patch, val_rng, False) for _ in range(cfg.val_patches)]
         hr = torch.stack(patches)
-        self.sets = {"val_psnr": (degrade(hr, val_rng, cfg.scale), hr)}
+        self.sets = {"val_psnr": (*degrade(hr, val_rng, cfg.scale), hr)}
         if len(dip[0]):
-            self.sets["val_psnr_dip"] = (dip[1], dip[0])
-        self.inputs = {k: _psnr(x, y) for k, (x, y) in self.sets.items()}
+            self.sets["val_psnr_dip"] = (dip[2], dip[1], dip[0])
+        self.scale = cfg.scale
+        self.inputs = self._scores(nn.Identity(), torch.device("cpu"))
 
     def __call__(self, model: nn.Module, device: torch.device) -> dict[str, float]:
         model.eval()
         with torch.inference_mode():
-            return {k: _psnr(model(x.to(device)).cpu(), y) for k, (x, y) in self.sets.items()}
+            return self._scores(model, device)
+
+    def _scores(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        scores = {}
+        for k, (x, lr, y) in self.sets.items():
+            out = model(x.to(device))
+            scores[k] = _psnr(out.cpu(), y)
+            scores[f"{k}_step"] = _psnr(make_consistent(out, lr.to(device), self.scale).cpu(), y)
+        return scores
 
     def gain(self, scores: dict[str, float]) -> float:
         """Mean gain over the inputs: what picks the best checkpoint."""
         return float(np.mean([scores[k] - self.inputs[k] for k in scores]))
+
+
+def _loss(
+    model: nn.Module,
+    loss_fn: FeatureLoss,
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    cfg: TrainConfig,
+) -> torch.Tensor:
+    """The training loss of a batch ``(input, low resolution, target)``: the raw output's and,
+    with weight ``cfg.consistent_weight``, the output's after the data-consistency step."""
+    inp, low, hr = batch
+    out = model(inp)
+    w = cfg.consistent_weight
+    loss = loss_fn(out, hr)
+    if w:
+        loss = (1 - w) * loss + w * loss_fn(make_consistent(out, low, cfg.scale), hr)
+    return loss
 
 
 def _psnr(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -229,10 +283,11 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         split = [int(img.shape[2] * (1 - cfg.val_fraction)) for img in full]
         train_imgs = [img[:, :, :s] for img, s in zip(full, split, strict=True)]
         val_imgs = [img[:, :, s:] for img, s in zip(full, split, strict=True)]
-    empty = (torch.empty(0), torch.empty(0))
+    empty = (torch.empty(0), torch.empty(0), torch.empty(0))
     pairs = load_pairs(Path(cfg.dip_pairs)) if cfg.dip_pairs else empty
     n_train = len(pairs[0]) - cfg.dip_val if cfg.dip_pairs else 0
-    validation = Validation(cfg, val_imgs, (pairs[0][n_train:], pairs[1][n_train:]))
+    held = (pairs[0][n_train:], pairs[1][n_train:], pairs[2][n_train:])
+    validation = Validation(cfg, val_imgs, held)
 
     if cfg.init:
         model = read_checkpoint(Path(cfg.init)).to(device)
@@ -254,15 +309,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         while step < cfg.steps and time.monotonic() - start < cfg.minutes * 60:
             model.train()
             hr = torch.stack([sample(train_imgs, cfg.patch, rng, True) for _ in range(cfg.batch)])
-            inp = degrade(hr, rng, cfg.scale)
+            inp, low = degrade(hr, rng, cfg.scale)
             for i in range(cfg.batch):  # the chain's real inputs, where there are
                 if n_train and rng.random() < cfg.dip_fraction:
                     j = rng.randrange(n_train)
-                    hr[i], inp[i] = augment_pair(pairs[0][j], pairs[1][j], rng)
-            hr, inp = hr.to(device), inp.to(device)
+                    hr[i], low[i], inp[i] = augment_pair(*(t[j] for t in pairs), rng=rng)
+            hr, inp, low = hr.to(device), inp.to(device), low.to(device)
             for group, base in zip(opt.param_groups, (cfg.lr / 10, cfg.lr), strict=True):
                 group["lr"] = base * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))  # cosine
-            loss = loss_fn(model(inp), hr)
+            loss = _loss(model, loss_fn, (inp, low, hr), cfg)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -289,12 +344,17 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         "best_step": best["step"],
         **{k: v for k, v in best.items() if k.startswith("val_")},
         **{f"{k}_input": v for k, v in validation.inputs.items()},
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, {device}",
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
+        + _device_name(device),
         "torch": torch.__version__,
         "sha256": file_sha256(out),
     }
     out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
     return summary
+
+
+def _device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else str(device)
 
 
 def save_checkpoint(model: DecrappifyUNet, path: Path) -> None:

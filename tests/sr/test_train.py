@@ -1,5 +1,6 @@
 import json
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -7,8 +8,19 @@ import rasterio
 import torch
 
 from imagery.errors import ImageryError
+from sr.consistency import make_consistent
 from sr.decrappify import load_model
-from sr.train import TrainConfig, load_reflectance, sample, train
+from sr.degrade import downsample, gaussian_kernel
+from sr.train import (
+    TrainConfig,
+    Validation,
+    _loss,
+    _psnr,
+    augment_pair,
+    load_reflectance,
+    sample,
+    train,
+)
 from tests.conftest import write_tif
 from tests.sr.conftest import tiny_training
 
@@ -81,3 +93,58 @@ def test_sample_refuses_images_without_a_clean_patch():
     image[:, ::4, :] = np.nan  # every 8 x 8 window holds a nodata row
     with pytest.raises(ImageryError, match="mostly nodata"):
         sample([image], 8, random.Random(0), False)
+
+
+def test_validation_scores_the_output_as_it_is_and_after_the_consistency_step(tmp_path, demo_scene):
+    """A checkpoint is chosen on both ways the app runs it: an identity model scores as its
+    input, and after the step as its input followed by the step (no gain either way)."""
+    with rasterio.open(demo_scene) as ds:
+        image = load_reflectance(
+            write_tif(tmp_path / "v.tif", ds.read(window=((0, 160), (0, 160))))
+        )
+    cfg = tiny_training(tmp_path / "v.tif", tmp_path / "m.pt", val_patches=4)
+    validation = Validation(cfg, [image], (torch.empty(0),) * 3)
+    inp, lr, hr = validation.sets["val_psnr"]
+    scores = validation(torch.nn.Identity(), torch.device("cpu"))
+    assert scores["val_psnr"] == _psnr(inp, hr) == validation.inputs["val_psnr"]
+    assert scores["val_psnr_step"] == _psnr(make_consistent(inp, lr, cfg.scale), hr)
+    assert scores["val_psnr_step"] != scores["val_psnr"] and validation.gain(scores) == 0
+    doubled = validation(Scale(2.0), torch.device("cpu"))
+    assert doubled["val_psnr"] < scores["val_psnr"] and validation.gain(doubled) < 0
+
+
+class Scale(torch.nn.Module):
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+
+def test_the_loss_weighs_the_raw_output_and_the_output_after_the_step(tmp_path):
+    """With weight 0 the loss is the raw output's; with 1 the output's after the step; a blend
+    between: the raw term is what keeps the output usable with the step switched off."""
+    hr = torch.rand(2, 4, 32, 32) * 0.3
+    lr = downsample(hr, gaussian_kernel(4), 4)
+    inp = torch.nn.functional.interpolate(lr, scale_factor=4, mode="bicubic")
+    l1 = lambda out, target: (out - target).abs().mean()  # noqa: E731
+    cfg = tiny_training(tmp_path / "x.tif", tmp_path / "m.pt")
+    losses = {
+        w: float(_loss(torch.nn.Identity(), l1, (inp, lr, hr), replace(cfg, consistent_weight=w)))
+        for w in (0.0, 0.5, 1.0)
+    }
+    assert losses[0.0] == pytest.approx(float(l1(inp, hr)))
+    assert losses[1.0] == pytest.approx(float(l1(make_consistent(inp, lr, 4), hr)))
+    assert losses[0.5] == pytest.approx((losses[0.0] + losses[1.0]) / 2)
+    assert losses[1.0] < losses[0.0]  # the exact sensor blur: the step recovers detail
+
+
+def test_a_turned_pair_keeps_its_measurement():
+    """Flips and rotations of a target, its input and its measurement stay a true triple."""
+    hr = torch.rand(4, 32, 32)
+    lr = downsample(hr[None], gaussian_kernel(4), 4)[0]
+    for seed in range(8):
+        t_hr, t_lr, t_inp = augment_pair(hr, lr, hr * 2, rng=random.Random(seed))
+        torch.testing.assert_close(downsample(t_hr[None], gaussian_kernel(4), 4)[0], t_lr)
+        torch.testing.assert_close(t_inp, t_hr * 2)
