@@ -29,17 +29,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-DN = np.float32(10000)
-
 
 def pack(out: Path, paths: list[str]) -> None:
+    from imagery.geotiff import SCALE
     from sr.train import TRAIN_SCENES, VAL_SCENES, load_reflectance
 
     scenes = {}
     for path in paths or (*TRAIN_SCENES, *VAL_SCENES):
         reflectance = load_reflectance(Path(path))
-        dn = np.round(reflectance.astype(np.float64) * 10000).astype(np.uint16)
-        if not np.array_equal(dn.astype(np.float32) / DN, reflectance):
+        dn = np.round(reflectance.astype(np.float64) * SCALE).astype(np.uint16)
+        if not np.array_equal(dn.astype(np.float32) / SCALE, reflectance):
             raise SystemExit(f"{path} is not DN / 10000 exactly (nodata or offsets): not packed")
         scenes[Path(path).name] = dn
     np.savez_compressed(out, **scenes)
@@ -60,9 +59,10 @@ def train(scenes_file: Path, settings: str) -> None:
     import logging
 
     import sr.train
+    from imagery.geotiff import SCALE
 
     scenes = np.load(scenes_file)
-    sr.train.load_reflectance = lambda path: scenes[Path(path).name].astype(np.float32) / DN
+    sr.train.load_reflectance = lambda path: scenes[Path(path).name].astype(np.float32) / SCALE
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(json.dumps(sr.train.train(sr.train.TrainConfig(**json.loads(settings))), indent=1))
 

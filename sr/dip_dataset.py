@@ -26,7 +26,7 @@ import torch
 
 from sr import dip
 from sr.cache import save_npz
-from sr.train import TRAIN_SCENES, degrade_lr, load_reflectance, sample
+from sr.train import TRAIN_SCENES, degrade_lr, load_pairs, load_reflectance, sample
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +67,13 @@ def _load(
     if not path.is_file():
         return [], [], []
     with np.load(path) as data:
-        if str(data["preset"]) != settings or int(data["seed"]) != seed or "lr" not in data:
+        if str(data["preset"]) != settings or int(data["seed"]) != seed:
             raise ValueError(
-                f"{path} holds another preset, other preset settings, another seed or no "
-                "low-resolution inputs (an older file); choose another file"
+                f"{path} holds another preset, other preset settings or another seed; "
+                "choose another file"
             )
-        return list(data["hr"]), list(data["lr"]), list(data["dip"])
+    hr, lr, dip_out = load_pairs(path)  # refuses a file without the measurements
+    return list(hr.numpy()), list(lr.numpy()), list(dip_out.numpy())
 
 
 def _save(path: Path, arrays: dict[str, list[np.ndarray]], settings: str, seed: int) -> None:
