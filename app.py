@@ -16,6 +16,7 @@ PAGES = [
     ("views/sets.py", "4 · Label sets"),
     ("views/stats.py", "5 · Statistics"),
 ]
+access.file_cookie()  # login on: what lets this browser upload and download once signed in
 if access.users() and not access.signed_in():
     # Login on: nothing else exists until signed in. Every page's address shows the sign-in
     # form (a shared link asks for it, then opens its page), and there is no menu.

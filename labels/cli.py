@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 
 from imagery.errors import ImageryError
-from imagery.geotiff import read_raster
+from imagery.geotiff import check_output, read_raster
 from imagery.raster import Raster
 from labels.export import FORMATS, export
 from labels.features import LabelError
-from labels.imports import imported_area, read_polygons, unseen
+from labels.imports import import_file
 from labels.stats import area_by_class
 from labels.store import SUFFIX, LabelStore
 from labels.suggest import suggest
+from terminal import say
 
 #: The largest raster ``suggest`` reads, in pixels a side (a 2.5 m image of 50 km).
 SUGGEST_MAX_SIZE = 20_000
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "suggest":
             raster = _suggest_raster(args.raster)
             found = [suggest(raster, lon, lat).feature() for lon, lat in args.points]
-            print(json.dumps({"type": "FeatureCollection", "features": found}))
+            say(json.dumps({"type": "FeatureCollection", "features": found}))
             return 0
         store, name = _store_and_name(args.set)
         if args.command != "import" and not args.set.is_file():
@@ -93,36 +94,33 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "stats":
             rows = area_by_class(store.load(name))
             total = sum(r["hectares"] for r in rows.values()) or 1.0
-            print("| crop class | fields | hectares | share |")
-            print("|---|---|---|---|")
+            say("| crop class | fields | hectares | share |")
+            say("|---|---|---|---|")
             for crop, r in rows.items():
-                print(
+                say(
                     f"| {crop} | {int(r['fields'])} | {r['hectares']:.2f} | "
                     f"{r['hectares'] / total:.1%} |"
                 )
         elif args.command == "export":
             if args.out.resolve() == args.set.resolve():
                 raise LabelError(f"{args.out} is the label set itself; choose another file")
-            if not args.out.parent.is_dir():
-                raise LabelError(f"the folder {args.out.parent} does not exist")
+            check_output(args.out)  # a device such as /dev/full is never replaced
             export(store.load(name), args.out, args.image)
-            print(f"wrote {args.out}")
+            say(f"wrote {args.out}")
         else:
-            data = store.load(name)
-            scene = data.get("label_set", {}).get("scene_id") or "import"
-            features = read_polygons(args.input, args.class_field, args.annotator, scene)
-            features, skipped = unseen(features, data)
-            saved = store.apply(name, features, info=imported_area(features), who=args.annotator)
-            print(
+            report = import_file(store, name, args.input, args.class_field, args.annotator)
+            for note in report.notes:
+                say(f"note: {note}", sys.stderr)
+            say(
                 json.dumps(
                     {
-                        "imported": saved.applied,
-                        "already_in_set": skipped,
-                        "in_set": len(saved.data["features"]),
+                        "imported": report.imported,
+                        "already_in_set": report.present,
+                        "in_set": report.in_set,
                     }
                 )
             )
     except (LabelError, ImageryError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        say(f"error: {err}", sys.stderr)
         return 1
     return 0

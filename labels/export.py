@@ -1,9 +1,16 @@
 """Exporting a label set: GeoJSON, GeoPackage (UTM), zipped Shapefile, CSV with WKT, and a
-class-id raster mask aligned to the image grid, for training segmentation models."""
+class-id raster mask aligned to the image grid, for training segmentation models.
+
+Every export is written in a hidden folder beside its target and moved into place when whole
+(with a mask's legend), like a save: a full disk or a kill leaves the file that was there, never
+a truncated or empty one. What a format cannot hold is refused, never cut: a Shapefile field
+holds at most 254 bytes of text.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -12,17 +19,28 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 from affine import Affine
+from pyogrio.errors import DataLayerError, DataSourceError
+from rasterio.errors import RasterioError
 from rasterio.features import rasterize
 from shapely.geometry import shape
 
+from imagery.errors import ImageryError
 from imagery.geotiff import write_geotiff
 from labels.classes import safe_colour, set_classes
-from labels.features import LabelError
+from labels.features import LabelError, as_geojson
 from labels.geometry import set_crs
 
 FORMATS = (".geojson", ".gpkg", ".zip", ".csv", ".tif")
 #: Shapefile field names are at most 10 characters.
-SHAPEFILE_NAMES = {"model_version": "model_ver", "crop_class": "crop_class"}
+SHAPEFILE_NAMES = {
+    "model_version": "model_ver",
+    "crop_class": "crop_class",
+    "imported_by": "import_by",
+    "source_annotator": "src_annot",
+    "source_created": "src_create",
+}
+#: The most bytes of text a Shapefile (dBase) field holds.
+SHAPEFILE_TEXT = 254
 
 
 def to_frame(collection: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -39,17 +57,38 @@ def export(collection: dict[str, Any], out: Path, image: str = "enhanced") -> Pa
     ``image`` chooses the grid of a ``.tif`` mask: ``"enhanced"`` (2.5 m) or ``"original"``.
 
     Raises:
-        LabelError: unknown format, an empty set, or no grid recorded for a mask.
+        LabelError: unknown format, an empty set, no grid recorded for a mask, what the format
+            cannot hold, or the disk refused the write (then ``out`` is as it was).
     """
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise LabelError(f"cannot export to {out.name}: use one of {', '.join(FORMATS)}")
-    if suffix == ".geojson":
-        data = {"type": "FeatureCollection", "features": collection["features"]}
-        out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        return out
-    if not collection["features"]:
+    if suffix != ".geojson" and not collection["features"]:
         raise LabelError("the label set has no polygons to export")
+    try:
+        with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
+            staged = Path(tmp) / out.name
+            _write(collection, staged, suffix, image)
+            for part in sorted(Path(tmp).iterdir(), key=lambda p: p == staged):  # out last
+                with open(part, "rb") as handle:
+                    os.fsync(handle.fileno())
+                os.replace(part, out.parent / part.name)
+    except (OSError, DataSourceError, DataLayerError, RasterioError, ImageryError) as err:
+        reason = getattr(err, "strerror", None) or err
+        raise LabelError(
+            f"{out.name} could not be written ({reason}); nothing was replaced"
+        ) from err
+    return out
+
+
+def _write(collection: dict[str, Any], out: Path, suffix: str, image: str) -> None:
+    if suffix == ".geojson":
+        features = [
+            {**f, "geometry": as_geojson(shape(f["geometry"]))} for f in collection["features"]
+        ]
+        data = {"type": "FeatureCollection", "features": features}
+        out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        return
     frame = to_frame(collection)
     if suffix == ".gpkg":
         frame.to_crs(set_crs(collection)).to_file(out, driver="GPKG", layer="labels")
@@ -60,12 +99,30 @@ def export(collection: dict[str, Any], out: Path, image: str = "enhanced") -> Pa
         table.to_csv(out, index=False)
     else:
         write_mask(collection, frame, out, image)
-    return out
 
 
 def _write_shapefile_zip(frame: gpd.GeoDataFrame, out: Path) -> None:
+    """The set as ``labels.shp`` and its parts in a zip.
+
+    Raises:
+        LabelError: a field name or a text longer than a Shapefile holds.
+    """
+    frame = frame.rename(columns=SHAPEFILE_NAMES)
+    for column in frame.columns.drop("geometry"):
+        if len(column) > 10:
+            raise LabelError(
+                f"a Shapefile's field names have at most 10 characters, and {column!r} is "
+                "longer; export a GeoPackage or GeoJSON instead"
+            )
+        long = [v for v in frame[column] if isinstance(v, str) and len(v.encode()) > SHAPEFILE_TEXT]
+        if long:
+            raise LabelError(
+                f"a Shapefile holds at most {SHAPEFILE_TEXT} bytes of text in a field, and "
+                f"{column!r} holds {len(long)} longer value(s) (such as {long[0][:30]!r}...); "
+                "export a GeoPackage or GeoJSON instead, or shorten them"
+            )
     with tempfile.TemporaryDirectory() as tmp:
-        frame.rename(columns=SHAPEFILE_NAMES).to_file(Path(tmp) / "labels.shp", engine="pyogrio")
+        frame.to_file(Path(tmp) / "labels.shp", engine="pyogrio", encoding="UTF-8")
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
             for part in sorted(Path(tmp).iterdir()):
                 z.write(part, part.name)

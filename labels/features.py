@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from typing import Any
 
@@ -24,6 +25,10 @@ from shapely.validation import make_valid
 Feature = dict[str, Any]
 IMAGES = ("original", "enhanced")
 MAX_VERTICES = 20_000  # per feature: more is no hand-drawn field
+#: Decimal places of stored and exported coordinates: 1e-7 degrees is about 1 cm.
+DECIMALS = 7
+#: Control characters (C0 but tab, DEL, C1): no class or annotator name holds them.
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 #: Why a new polygon drawn inside saved ones is refused when clipping is on.
 INSIDE = "the polygon lies inside its neighbours: nothing is left after clipping"
 
@@ -44,7 +49,7 @@ def polygon_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
 
     Raises:
         LabelError: not a polygon, coordinates not finite or outside longitude/latitude ranges,
-            or nothing left after repair.
+            more than 180° of longitude (across the antimeridian), or nothing left after repair.
     """
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
         kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
@@ -61,15 +66,25 @@ def polygon_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
     west, south, east, north = geom.bounds
     if west < -180 or east > 180 or south < -90 or north > 90:
         raise LabelError("polygon coordinates must be longitude/latitude in degrees")
+    if east - west > 180:
+        raise LabelError(
+            "the polygon spans more than 180° of longitude: it crosses the antimeridian (180°) "
+            "and would wrap round the globe; split it there into one polygon on each side"
+        )
     if not geom.is_valid:
         geom = _polygonal(make_valid(geom))
-    if geom.is_empty or geom.area == 0:
+    result = as_geojson(geom)
+    if geom.is_empty or shape(result).area == 0:
         raise LabelError("the polygon has no area")
-    return as_geojson(geom)
+    return result
 
 
 def as_geojson(geom: BaseGeometry) -> dict[str, Any]:
-    """A shapely geometry as a GeoJSON geometry dict (plain lists, full precision)."""
+    """A shapely geometry as a GeoJSON geometry dict (plain lists) as RFC 7946 asks: exterior
+    rings counter-clockwise and holes clockwise (the right-hand rule), coordinates to
+    :data:`DECIMALS` places (snapped to that grid with validity kept)."""
+    geom = shapely.orient_polygons(shapely.set_precision(geom, 10.0**-DECIMALS))
+    geom = shapely.transform(geom, lambda xy: np.round(xy, DECIMALS))  # shortest decimal text
     result: dict[str, Any] = json.loads(shapely.to_geojson(geom))
     return result
 
@@ -142,12 +157,16 @@ def new_feature(
     """A new label feature with a fresh id and timestamps.
 
     Raises:
-        LabelError: invalid geometry, empty class or annotator, unknown image.
+        LabelError: invalid geometry, empty class or annotator, a control character in either,
+            unknown image.
     """
     if not crop_class.strip():
         raise LabelError("choose a crop class")
     if not annotator.strip():
         raise LabelError("enter the annotator's name")
+    for what, text in (("crop class", crop_class), ("annotator's name", annotator)):
+        if CONTROL.search(text):
+            raise LabelError(f"the {what} {text!r} holds a control character; remove it")
     if image not in IMAGES:
         raise LabelError(f"image must be one of {IMAGES}, not {image!r}")
     stamp, fid = now(), uuid.uuid4().hex

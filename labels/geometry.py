@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import shape
 from shapely.ops import transform
+
+#: Outlines closer than this (degrees, about 1 cm) are the same outline.
+SAME_OUTLINE = 1e-7
 
 
 def utm_zone(lon: float, lat: float) -> str:
@@ -33,3 +37,10 @@ def area_ha(geometry: dict[str, Any], crs: str) -> float:
     """Area of a WGS84 polygon in hectares, measured in ``crs`` (a UTM zone), not in degrees."""
     project = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True).transform
     return float(transform(project, shape(geometry)).area) / 10_000
+
+
+def outline_key(geometry: dict[str, Any]) -> bytes:
+    """What two outlines within about a centimetre (:data:`SAME_OUTLINE`) have in common, whatever
+    their vertex order, orientation or starting point."""
+    geom = shapely.set_precision(shape(geometry), SAME_OUTLINE)
+    return bytes(shapely.to_wkb(shapely.normalize(geom)))

@@ -10,8 +10,10 @@ to disk (README, "Benchmarks": save times by set size).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 from collections import OrderedDict
@@ -21,6 +23,8 @@ from typing import Any
 
 from labels.features import Feature, LabelError
 
+#: The ids this tool gives features (UUID4 hex).
+OUR_ID = re.compile(r"[0-9a-f]{32}")
 #: Sets whose lines this process keeps (the app's sessions usually share one or two).
 KEPT = 8
 _TAIL = b"\n]}\n"
@@ -89,6 +93,7 @@ def parse(text: bytes | str, name: str, path: Path) -> dict[str, Any]:
     problem = _damage(data)
     if problem:
         raise LabelError(f"label set {name!r} ({path}) {problem}; kept as it is")
+    _give_ids(data["features"])
     return data
 
 
@@ -192,7 +197,7 @@ def _drop(key: Path) -> None:
 
 def _damage(data: dict[str, Any]) -> str:
     """What makes a (hand-edited) set unusable, or ``""``: every feature must be an object with
-    an id, a geometry object and a properties object; ``label_set`` must be an object."""
+    a geometry object and a properties object; ``label_set`` must be an object."""
     if not isinstance(data.get("label_set", {}), dict):
         return "has a 'label_set' that is not an object"
     for i, f in enumerate(data["features"], start=1):
@@ -202,9 +207,21 @@ def _damage(data: dict[str, Any]) -> str:
             return f"has a feature {i} without a geometry"
         if not isinstance(f.get("properties"), dict):
             return f"has a feature {i} without properties"
-        if not f.get("id"):
-            return f"has a feature {i} without an id"
     return ""
+
+
+def _give_ids(features: list[Feature]) -> None:
+    """Features without an ``id`` member, as a set saved back by QGIS or GDAL has them, take the
+    ``id`` property when it is one of ours, else an id made from the feature and its place (the
+    same at every read until the set is saved with it)."""
+    for i, f in enumerate(features):
+        if f.get("id"):
+            continue
+        fid = f["properties"].get("id")
+        if not (isinstance(fid, str) and OUR_ID.fullmatch(fid)):
+            seed = json.dumps([i, f], sort_keys=True, default=str).encode("utf-8")
+            fid = hashlib.sha256(seed).hexdigest()[:32]
+        f["id"] = f["properties"]["id"] = fid
 
 
 def _write_atomic(path: Path, text: bytes) -> None:

@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from typing import Any
 
 from labels import setfile
 from labels.features import Feature, LabelError, now
-from labels.geometry import area_ha, set_crs
+from labels.geometry import area_ha, outline_key, set_crs
 
 SUFFIX = ".geojson"
 NAME = re.compile(r"\w[\w .-]{0,79}")
@@ -40,13 +41,15 @@ NAME = re.compile(r"\w[\w .-]{0,79}")
 @dataclass
 class Saved:
     """What a save did: the id of this batch of changes (for undo), the ids not changed because
-    someone else changed them first, how many changes were applied, and the set as saved (its
-    file's text; ``data`` parses it when asked)."""
+    someone else changed them first, how many changes were applied, how many new features were
+    left out as already in the set (``new_only``), and the set as saved (its file's text;
+    ``data`` parses it when asked)."""
 
     batch: str
     conflicts: list[str] = field(default_factory=list)
     applied: int = 0
     text: bytes = b""
+    present: int = 0
 
     @cached_property
     def data(self) -> dict[str, Any]:
@@ -63,10 +66,14 @@ class LabelStore:
     def path(self, name: str) -> Path:
         """The file of set ``name``.
 
+        The name is taken in Unicode's composed form (NFC): ``été`` typed with combining accents
+        is the set ``été``.
+
         Raises:
             LabelError: the name has characters other than letters, digits, space, ``_ . -``,
                 does not start with a letter or digit, or is longer than 80 characters.
         """
+        name = unicodedata.normalize("NFC", name)
         if not NAME.fullmatch(name) or name.endswith((".", " ")):
             raise LabelError(
                 f"{name!r} is not a usable label set name: use letters, digits, spaces, "
@@ -120,6 +127,7 @@ class LabelStore:
         expected: dict[str, int] | None = None,
         who: str = "",
         reverts: str | None = None,
+        new_only: bool = False,
     ) -> Saved:
         """Merge changes into the set on disk, save it atomically and journal them.
 
@@ -136,6 +144,9 @@ class LabelStore:
                 conflict: it is not applied and its id is returned in ``conflicts``.
             who: the annotator, for the journal.
             reverts: the batch these changes undo (:meth:`revert`), for the journal.
+            new_only: leave out the upserts the set already holds (the same id, or the same
+                outline within about a centimetre), decided under the lock, so imports of one
+                file at the same time add it once; counted in ``present``.
 
         A set that does not exist yet is created, even with no change (so a new set can be
         started empty). The time taken grows with the changes, not with the set, but for
@@ -151,6 +162,8 @@ class LabelStore:
         with _refused("saved"):  # a full disk, a lost folder, a read-only mount
             self.root.mkdir(parents=True, exist_ok=True)
             with self._lock(name):
+                if new_only:
+                    upserts = _absent(setfile.read(path, name), upserts, saved)
                 self._apply(
                     path, name, upserts, deletes, info or {}, expected, (who, reverts), saved
                 )
@@ -436,6 +449,22 @@ class LabelStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _absent(current: setfile.SetFile, upserts: Sequence[Feature], saved: Saved) -> list[Feature]:
+    """The ``upserts`` whose id and outline are neither in the set nor earlier among them; how
+    many were left out goes to ``saved.present``."""
+    ids = set(current.lines)
+    outlines = {outline_key(current.feature(fid)["geometry"]) for fid in current.lines}
+    new = []
+    for feature in upserts:
+        outline = outline_key(feature["geometry"])
+        if feature["id"] not in ids and outline not in outlines:
+            new.append(feature)
+            ids.add(feature["id"])
+            outlines.add(outline)
+    saved.present = len(upserts) - len(new)
+    return new
 
 
 @contextmanager

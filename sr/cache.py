@@ -69,8 +69,17 @@ class ResultCache:
         return data
 
     def put(self, key: str, data: np.ndarray) -> None:
-        """Store ``data`` with its checksum (atomically: a temporary file, then a rename)."""
-        save_npz(self.root / f"{key}.npz", data=data, sha256=np.array(_checksum(data)))
+        """Store ``data`` with its checksum (atomically: a temporary file, then a rename). A
+        cache that cannot be written (a full disk, a read-only folder) is said in the log and
+        skipped: the result is not lost for it, only not kept."""
+        try:
+            save_npz(self.root / f"{key}.npz", data=data, sha256=np.array(_checksum(data)))
+        except OSError as err:
+            log.warning(
+                "warning: the result could not be cached in %s (%s); it is not kept for next time",
+                self.root,
+                err.strerror or err,
+            )
 
 
 def save_npz(path: Path, compressed: bool = False, **arrays: Any) -> None:

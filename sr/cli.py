@@ -16,7 +16,7 @@ from rasterio.errors import RasterioError
 import settings
 from imagery.clouds import cloud_warning
 from imagery.errors import UserError
-from imagery.geotiff import read_raster, write_raster
+from imagery.geotiff import check_output, read_raster, write_raster
 from imagery.local import scenes_in_file
 from imagery.read import MAX_SIZE
 from imagery.scene import Scene
@@ -29,6 +29,7 @@ from sr.errors import EnhanceError
 from sr.evaluate import evaluate, table
 from sr.region import RegionRequest
 from sr.train import TRAIN_SCENES, VAL_SCENES, TrainConfig, train
+from terminal import log_to_terminal, say
 
 log = logging.getLogger("sr")
 
@@ -105,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     reg.add_argument("--stac-item", default="", help="read the COG bands of this STAC Item URL")
     reg.add_argument("--pipeline", default="decrappify", choices=sorted(PIPELINES))
     reg.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS)
-    reg.add_argument("--tile", type=int, default=256, help="tile side in input pixels")
-    reg.add_argument("--workers", type=int, default=2, help="workers of a local Ray instance")
+    reg.add_argument("--tile", type=positive, default=256, help="tile side in input pixels")
+    reg.add_argument("--workers", type=positive, default=2, help="workers of a local Ray instance")
     reg.add_argument(
         "--address", default=settings.ray_address(), help="a Ray cluster (default $RAY_ADDRESS)"
     )
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     dd.add_argument("--threads", type=int, default=2)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log_to_terminal()
     logging.getLogger("rasterio").setLevel(logging.CRITICAL)  # GDAL's errors become our one line
     try:
         if args.command == "enhance":
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise EnhanceError(
                     f"the output {args.output} is the input file; choose another output path"
                 )
+            check_output(args.output)  # before anything is computed
             raster, dtype = read_raster(args.input, args.max_size)
             check_scale(raster, args.scale)  # before anything else is computed on it
             warning = cloud_warning(raster)
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.crop,
                 consistent=not args.no_consistency,
             )
-            print(table(rows))
+            say(table(rows))
         elif args.command == "dip-dataset":
             torch.set_num_threads(args.threads)
             log.info("wrote %s", build(args.output, args.patches, args.preset, args.seed))
@@ -221,12 +223,23 @@ def main(argv: list[str] | None = None) -> int:
             )
             log.info("trained: %s", train(cfg))
     except (UserError, ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        say(f"error: {err}", sys.stderr)
         return 1
     except MemoryError:  # a size the checks did not foresee: one line, not a traceback
-        print("error: not enough memory for this raster: enhance a smaller area", file=sys.stderr)
+        say("error: not enough memory for this raster: enhance a smaller area", sys.stderr)
         return 1
     return 0
+
+
+def positive(text: str) -> int:
+    """An argument that must be a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
 
 
 def region_scene(path: Path | None, item_url: str, acquisition: int) -> Scene:

@@ -32,7 +32,16 @@ from imagery.raster import Raster
 from sr.cache import ResultCache
 from sr.enhance import Progress, ProgressFn, enhance
 from sr.jobs import EnhanceRequest, Runner
-from sr.region import RegionRequest, TileStore, enhance_tile, plan, tiles_folder, write_mosaic
+from sr.region import (
+    Plan,
+    RegionRequest,
+    TileStore,
+    enhance_tile,
+    only_run,
+    plan,
+    tiles_folder,
+    write_mosaic,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Left out of the code a cluster receives.
@@ -72,9 +81,23 @@ def enhance_region(
     tiles an earlier run of the same request finished.
 
     Raises:
-        UserError: the scene cannot be read, or a tile could not be enhanced (its message).
+        UserError: the scene cannot be read, a tile could not be enhanced (its message), or
+            another run is writing the same output.
     """
     grid = plan(request)
+    with only_run(out_dir, request.name):
+        return _region(request, grid, out_dir, workers, address, on_tile, use_ray)
+
+
+def _region(
+    request: RegionRequest,
+    grid: Plan,
+    out_dir: Path,
+    workers: int,
+    address: str | None,
+    on_tile: TileReport | None,
+    use_ray: bool,
+) -> RegionResult:
     store = TileStore(tiles_folder(out_dir, request.name), request.identity())
     total = len(grid.windows)
     finished = store.done(total)

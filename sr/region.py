@@ -11,7 +11,10 @@ Deep Image Prior fits each tile's read window, as ``sr enhance`` fits its own ti
 
 Finished tiles are kept as compressed ``.npz`` files of the output's dtype in a hidden folder
 beside the output (``.<name>_x4.tiles``) with the request they belong to; a run started again
-skips them. The mosaic is written from them one tile at a time, so no process ever holds the
+skips them. One run at a time writes an output: a second one for the same ``OUT_DIR`` and name
+is refused while the first holds the lock (``.<name>_x4.lock``), and the first thing a run does
+under it is remove what a killed run left (half-written tiles, the mosaic's staging folder).
+The mosaic is written from the tiles one at a time, so no process ever holds the
 whole region: memory per worker depends on the tile size only. Where the tiles are computed
 (this process, or Ray tasks on a cluster) is :mod:`sr.cluster`'s business.
 """
@@ -19,12 +22,15 @@ whole region: memory per worker depends on the tile size only. Where the tiles a
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
+import re
 import resource
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +56,8 @@ log = logging.getLogger(__name__)
 
 #: Input pixels of context read around a tile on each side.
 HALO = 16
+#: What a tile store holds when no run was killed in it: its tiles and its request.
+TILE_FILE = re.compile(r"\d{6}\.npz|request\.json")
 
 
 @dataclass(frozen=True)
@@ -200,6 +208,32 @@ class TileStore:
 
 def tiles_folder(out_dir: Path, name: str) -> Path:
     return out_dir / f".{name}_x4.tiles"
+
+
+@contextmanager
+def only_run(out_dir: Path, name: str) -> Iterator[None]:
+    """Hold ``OUT_DIR/<name>_x4``'s lock for the whole run, and remove first what a killed run
+    left: the mosaic's staging folder (``.<name>_x4.tif.*``) and unfinished tile files.
+
+    Raises:
+        EnhanceError: another run holds the lock.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / f".{name}_x4.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EnhanceError(
+                f"another enhance-region run is writing {out_dir / f'{name}_x4.tif'}; wait "
+                "for it to end, or give this one another OUT_DIR"
+            ) from None
+        for staging in out_dir.glob(f".{name}_x4.tif.*"):
+            shutil.rmtree(staging, ignore_errors=True)
+        tiles = tiles_folder(out_dir, name)
+        for part in tiles.iterdir() if tiles.is_dir() else []:
+            if not TILE_FILE.fullmatch(part.name):
+                part.unlink(missing_ok=True)
+        yield
 
 
 def write_mosaic(request: RegionRequest, grid: Plan, store: TileStore, out_dir: Path) -> Path:

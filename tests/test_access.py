@@ -1,7 +1,10 @@
 """The optional login: off by default; when on, nothing but the sign-in form until a user signs
-in, and the annotator is that user."""
+in, and the annotator is that user; names cannot be told apart by time, guesses are limited, and
+only a signed-in session's cookie opens uploads and downloads."""
 
 from __future__ import annotations
+
+import hashlib
 
 import pytest
 
@@ -9,6 +12,13 @@ import access
 from tests.test_pages import page
 
 HASH = access.hash_password("correct horse")
+WRONG = "Unknown name or wrong password."
+
+
+@pytest.fixture(autouse=True)
+def no_failures_yet(monkeypatch):
+    """Each test starts with no failed sign-ins counted (they are process-wide)."""
+    monkeypatch.setattr(access, "FAILURES", access.Backoff())
 
 
 def test_passwords_are_salted_and_checked_in_full():
@@ -91,3 +101,72 @@ def test_an_empty_login_table_is_login_off(env, table):
     at.secrets["login"] = table
     at.run()
     assert not at.exception and [t.label for t in at.sidebar.text_input] == ["Annotator"]
+
+
+def test_an_unknown_name_costs_the_same_scrypt_as_a_known_one(monkeypatch):
+    monkeypatch.setattr(access, "users", lambda: {"ana": HASH})
+    calls = []
+    real = hashlib.scrypt
+
+    def counted(password: bytes, **kwargs) -> bytes:
+        calls.append({k: v for k, v in kwargs.items() if k != "salt"})
+        return real(password, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    for name in ("ana", "ben", ""):
+        calls.clear()
+        assert not access.verify(name, "wrong")
+        assert calls == [{"n": access.N, "r": access.R, "p": access.P}], name
+    assert access.verify("ana", "correct horse")
+
+
+@pytest.fixture
+def clock(monkeypatch) -> list[float]:
+    """A clock the test moves (seconds), no sign-in delay, and "ana" as the only user."""
+    now = [0.0]
+    monkeypatch.setattr(access, "FAILURES", access.Backoff(clock=lambda: now[0]))
+    monkeypatch.setattr(access, "FAILURE_DELAY", 0)
+    monkeypatch.setattr(access, "users", lambda: {"ana": HASH})
+    return now
+
+
+def test_after_five_failures_a_name_waits_even_with_the_right_password(clock):
+    for _ in range(access.MAX_FAILURES):
+        assert access.attempt("ana", "wrong", "session 1") == WRONG
+        clock[0] += 10
+    # From another session too: the name counts, and the right password does not get past it.
+    refused = access.attempt("ana", "correct horse", "session 2")
+    assert refused == "Too many failed sign-ins: try again in 15 minutes."
+    clock[0] = access.FAILURE_WINDOW - 1  # the first failure (at 0 s) still counts
+    assert access.attempt("ana", "correct horse", "session 2") == (
+        "Too many failed sign-ins: try again in 1 minute."
+    )
+    clock[0] = access.FAILURE_WINDOW + 1
+    assert access.attempt("ana", "correct horse", "session 2") is None
+
+
+def test_unknown_names_and_sessions_count_alike(clock):
+    for name in ("ben", "cleo", "dan", "eve", "fay"):  # unknown names, one session
+        assert access.attempt(name, "guess", "session 1") == WRONG
+    assert access.attempt("ana", "correct horse", "session 1").startswith("Too many")
+    assert access.attempt("ana", "correct horse", "session 2") is None
+    for _ in range(access.MAX_FAILURES):  # an unknown name is locked like a known one
+        access.attempt("zed", "guess", "session 3")
+    assert access.attempt("zed", "guess", "session 4").startswith("Too many")
+
+
+def test_only_a_signed_in_sessions_cookie_opens_uploads_and_downloads(env, monkeypatch):
+    at = signed_out(monkeypatch)
+    token = at.session_state["file_token"]
+    cookie = {access.COOKIE + "any": token}
+    assert not access.may_use_files(cookie, None)  # set before signing in, not yet counted
+    at = sign_in(at, "ana", "correct horse")
+    assert at.session_state["file_token"] == token
+    assert access.may_use_files(cookie, None)
+    assert not access.may_use_files(cookie, "another session")
+    assert not access.may_use_files({access.COOKIE + "any": "made up"}, None)
+    assert not access.may_use_files({"other": token}, None)
+    [out] = [b for b in at.sidebar.button if b.label == "Sign out"]
+    out.click().run()
+    assert not access.may_use_files(cookie, None)
+    assert at.session_state["file_token"] != token  # a new one for the next sign-in

@@ -11,9 +11,13 @@ from streamlit.testing.v1 import AppTest
 from imagery.local import scenes_in_file
 from imagery.read import read_area
 from sr.enhance import enhance
-from sr.jobs import manager
+from sr.jobs import EnhanceRequest, manager
+from views.keys import CLASS_LABEL
+from views.markdown import plain
 
 AREA = (12.59, 52.475, 12.60, 52.48)
+#: A name or id that, as Markdown, is an image another user's browser would fetch.
+HOSTILE = "![t](http://127.0.0.1:9/x.png)"
 
 
 def page(name: str) -> AppTest:
@@ -227,7 +231,7 @@ def test_sets_page_on_a_full_disk_says_so_and_keeps_the_set(env, demo_scene, mon
     [create] = [b for b in at.button if b.label == "Create"]
     create.click().run()
     assert not at.exception
-    assert any("could not be saved (No space left" in e.value for e in at.error)
+    assert any(plain("could not be saved (No space left") in e.value for e in at.error)
     assert store.names() == ["trial"] and store.path("trial").read_bytes() == before
 
 
@@ -286,3 +290,53 @@ def test_two_sessions_asking_for_the_same_enhancement_share_one_job(env, demo_sc
     assert [j.key for j in manager().jobs() if j.active] == [key]  # one computation
     manager().cancel(key)
     manager().wait(key)
+
+
+def test_a_hostile_scene_id_in_the_address_is_warned_about_as_text(env):
+    at = page("area")  # /area?scene=![t](http://127.0.0.1:9/x.png)&area=...
+    at.query_params.update(scene=HOSTILE, area=",".join(map(str, AREA)))
+    at.run()
+    assert not at.exception
+    [warning] = [w.value for w in at.warning]
+    assert warning == plain(f"The scene {HOSTILE!r} is not among the local scenes.")
+    assert "![t](" not in warning
+
+
+def test_another_users_job_is_listed_with_their_name_as_text(env, demo_scene):
+    [scene] = scenes_in_file(demo_scene)
+    request = EnhanceRequest(read_area(scene, AREA), "bicubic", label=HOSTILE, by=HOSTILE)
+    job = manager().wait(manager().submit(request).key)
+    assert job is not None and job.state == "done"
+    at = page("area").run()  # another session: the panel lists the job, ended just now
+    assert not at.exception
+    captions = [c.value for c in at.sidebar.caption]
+    assert any(f"bicubic · by {plain(HOSTILE)}" in c for c in captions)
+    assert not any("![t](" in c for c in captions)
+    assert HOSTILE in [t.value for t in at.sidebar.text]  # the label, in plain text
+
+
+def test_the_label_page_shows_class_names_as_text_and_refuses_a_bad_set_name(env, demo_scene):
+    from labels.store import LabelStore
+
+    store = LabelStore(env / "labels")
+    store.apply("trial", info={"classes": {HOSTILE: "#ff0000", "<b>x</b>": "#00ff00"}})
+    [scene] = scenes_in_file(demo_scene)
+    at = page("label")
+    for key, value in {
+        "scene": scene,
+        "original": read_area(scene, AREA),
+        "area": AREA,
+        "label_set": "trial",
+    }.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception
+    [classes] = [r for r in at.radio if r.label == CLASS_LABEL]
+    assert classes.options == [f"1 {plain(HOSTILE)}", f"2 {plain('<b>x</b>')}"]
+    [legend] = [m.value for m in at.sidebar.markdown if "<span" in m.value]  # raw HTML on
+    assert plain(HOSTILE) in legend and "![t](" not in legend and "<b>" not in legend
+    [set_name] = [t for t in at.text_input if t.label == "Label set"]
+    set_name.input("../../etc/passwd").run()  # typed: refused before it reaches the store
+    assert not at.exception
+    assert any(plain("is not a usable label set name") in e.value for e in at.error)
+    assert at.session_state["label_set"] == "trial" and store.names() == ["trial"]

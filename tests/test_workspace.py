@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.test_pages import AREA, enhance_and_wait, page
+from views.markdown import plain
 
 
 def area_loaded_and_enhanced(method: str, preset: str | None = None, wait: bool = True):
@@ -61,7 +63,7 @@ def test_a_reload_never_starts_a_deep_image_prior_fit(env, demo_scene):
     assert not reopened.exception
     assert reopened.session_state["original"] is not None
     assert reopened.session_state["enhanced"] is None
-    assert any("not in the cache: enhance it again" in w.value for w in reopened.warning)
+    assert any(plain("not in the cache: enhance it again") in w.value for w in reopened.warning)
 
 
 def test_an_address_that_does_not_fit_says_so_and_opens_empty(env):
@@ -146,3 +148,33 @@ def test_a_reload_while_the_job_runs_waits_for_it(env, demo_scene, monkeypatch):
     assert "Enhancing in the background" in "".join(i.value for i in reopened.info)
     manager().cancel(key)
     manager().wait(key)
+
+
+AREA_RULE_SAID = "The address holds an area that is not four numbers west, south, east, north"
+VIEW_SAID = "The address holds a map view that is not latitude, longitude and zoom"
+
+
+@pytest.mark.parametrize(
+    ("part", "said"),
+    [
+        ({"set": "../../etc/passwd"}, "The label set in the address was left out: '../../etc"),
+        ({"area": "-inf,-inf,inf,inf"}, AREA_RULE_SAID),
+        ({"area": "-1e308,-1e308,1e308,1e308"}, AREA_RULE_SAID),
+        ({"area": "12.6,52.48,12.59,52.475"}, AREA_RULE_SAID),  # corners swapped
+        ({"view": "nan,nan,5"}, VIEW_SAID),
+        ({"view": "52.4775,12.595,inf"}, VIEW_SAID),
+    ],
+)
+def test_an_unusable_part_of_the_address_is_left_out_with_one_warning(env, demo_scene, part, said):
+    reopened = page("label")  # /label?scene=...&area=...&annotator=ana, one part replaced
+    reopened.query_params.update(scene=demo_scene.stem, area=",".join(map(str, AREA)))
+    reopened.query_params.update(annotator="ana", **part)
+    reopened.run()
+    assert not reopened.exception
+    [warning] = reopened.warning
+    assert warning.value.startswith(plain(said))
+    state = reopened.session_state
+    assert (state["original"] is None) == ("area" in part)  # the rest of the address is used
+    assert state["label_set"] in (None, demo_scene.stem)  # never the refused name
+    assert "map_view" not in state  # a view left out: the map opens on the area
+    assert "label_page" not in state or state["label_page"].view is None

@@ -20,6 +20,7 @@ from views.common import (
     scene_preview,
     set_area_raster,
 )
+from views.markdown import plain
 from webmap.maps import area_map
 from webmap.render import to_rgba
 
@@ -41,7 +42,7 @@ source = st.radio("Imagery", ["Local files", "STAC catalogue (online)"], horizon
 if source == "Local files":
     catalog = local_catalog()
     for problem in catalog.problems:
-        st.warning(f"Skipped {problem}")
+        st.warning(f"Skipped {plain(problem)}")
     all_scenes = catalog.search()
     candidates = catalog.search(area) if area else []
     previews = [scene_preview(s) for s in all_scenes]
@@ -58,7 +59,7 @@ else:
             with st.spinner("Searching the STAC catalogue…"):
                 st.session_state["stac_scenes"] = StacCatalog().search(area, start, end, cloud)
         except ImageryError as err:
-            st.error(str(err))
+            st.error(plain(err))
     candidates = st.session_state["stac_scenes"]
     all_scenes = candidates
     if area is None:
@@ -99,14 +100,14 @@ if area:
                 with st.spinner("Reading the bands…"):
                     set_area_raster(choice, read_area(choice, area, APP_MAX_SIZE))
             except ImageryError as err:
-                st.error(str(err))
+                st.error(plain(err))
 
 raster = st.session_state["original"]
 if raster is not None:
     scene = st.session_state["scene"]
     st.success(
         f"Loaded {raster.width} x {raster.height} px at {raster.resolution:.0f} m from "
-        f"{scene.label} ({raster.crs.to_string()}). Go on to **Enhance & compare**."
+        f"{plain(scene.label)} ({plain(raster.crs.to_string())}). Go on to **Enhance & compare**."
     )
     warning = cloud_warning(raster)
     if warning:

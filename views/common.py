@@ -16,6 +16,7 @@ from imagery.scene import Scene
 from labels.features import LabelError
 from labels.store import LabelStore
 from views import jobs_panel, workspace
+from views.markdown import plain
 from webmap.render import Overlay, overlay, stretch_limits
 
 T = TypeVar("T")
@@ -52,7 +53,7 @@ def init_state() -> None:
         st.session_state["restored"] = True
         note = workspace.from_url(st.session_state, local_catalog(), APP_MAX_SIZE)
         if note:
-            st.warning(note)
+            st.warning(plain(note))
     jobs_panel.collect(st.session_state)
     workspace.to_url(st.session_state, signed_in=bool(user))
     jobs_panel.panel()
@@ -72,11 +73,11 @@ def init_state() -> None:
 
 def attempt(action: Callable[[], T], where: Any = st) -> T | None:
     """Run a change to a label set; a refusal (a bad name, a damaged file, a full disk) is shown
-    as one error box in ``where`` and ``None`` returned."""
+    as one error box in ``where`` (as text: it quotes names and files) and ``None`` returned."""
     try:
         return action()
     except LabelError as err:
-        where.error(str(err))
+        where.error(plain(err))
         return None
 
 
@@ -96,7 +97,7 @@ def pick_label_set(store: LabelStore, names: list[str]) -> tuple[str, dict[str, 
     try:
         return name, store.load(name)
     except LabelError as err:
-        st.error(str(err))
+        st.error(plain(err))
         st.stop()
 
 

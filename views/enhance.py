@@ -22,6 +22,7 @@ from sr.jobs import EnhanceRequest, manager
 from views import jobs_panel
 from views.common import image_overlay, init_state, label_store
 from views.jobs_panel import duration
+from views.markdown import plain
 from webmap.maps import compare_map
 from webmap.render import heat_rgba, overlay
 
@@ -114,7 +115,7 @@ if st.button("Enhance x4", type="primary"):
     try:
         jobs_panel.follow(st.session_state, manager().submit(request))
     except UserError as err:
-        st.error(str(err))
+        st.error(plain(err))
     else:
         st.rerun()  # the panel shows the new job; a quick one may already be done
 if st.session_state.get("job"):
@@ -147,7 +148,7 @@ if set_name:
     try:
         labels = label_store().load(set_name)
     except LabelError as err:
-        st.warning(str(err))
+        st.warning(plain(err))
 cons = st.session_state["consistency"]
 heat = overlay(cons, rgba=heat_rgba(cons, CONSISTENCY_MAX))
 st_folium(

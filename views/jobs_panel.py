@@ -5,6 +5,7 @@ the last :data:`RECENT` seconds): what and for whom, progress, the Deep Image Pr
 elapsed and remaining time, and Cancel. It redraws itself every second while a job is active
 (a fragment: the page around it, the map included, is not run again) and runs the whole page
 once when this session's job ends, so the enhanced layer appears on the page in view.
+What other sessions supplied (who asked, the area's label, messages and errors) is shown as text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from sr.jobs import Job, manager
+from views.markdown import plain
 from views.workspace import set_enhanced
 from webmap.render import to_rgba
 
@@ -58,9 +60,9 @@ def collect(state: Any) -> None:
     elif job.state == "done":  # its result left memory: the stages are in the cache
         st.info("The enhancement is done; press Enhance x4 to take it from the cache.")
     elif job.state == "failed":
-        st.error(f"The enhancement failed: {job.error}")
+        st.error(f"The enhancement failed: {plain(job.error)}")
     else:
-        st.warning(f"The enhancement was {job.state}: {job.message}.")
+        st.warning(f"The enhancement was {plain(job.state)}: {plain(job.message)}.")
 
 
 def panel() -> None:
@@ -92,24 +94,26 @@ def shown(own: Job | None = None) -> list[Job]:
 
 
 def show(job: Job, mine: bool) -> None:
+    """One job in the panel (``mine``: this session's). Its fields come from other sessions and
+    from job files: Markdown-escaped, or in ``st.text``."""
     with st.container(border=True):
         method = job.pipeline + (f" ({job.preset})" if job.pipeline.startswith("dip") else "")
-        who = (f" · by {job.by}" if job.by else "") + (" · yours" if mine else "")
-        st.caption(f"{STATES.get(job.state, job.state)} · {method}{who}")
+        who = (f" · by {plain(job.by)}" if job.by else "") + (" · yours" if mine else "")
+        st.caption(f"{STATES.get(job.state) or plain(job.state)} · {plain(method)}{who}")
         st.text(job.label or job.key[:12])
         if job.active:
-            st.progress(job.fraction, text=job.message)
+            st.progress(job.fraction, text=plain(job.message))
             times = [f"{duration(job.elapsed())} so far"]
             remaining = job.remaining()
             if remaining is not None:
                 times.append(f"about {duration(remaining)} to go")
-            st.caption(", ".join(times) + f" · on {job.device}")
+            st.caption(", ".join(times) + f" · on {plain(job.device)}")
             if job.preview is not None:
                 st.image(to_rgba(job.preview), caption="The image forming", width=200)
             if st.button("Cancel", key=f"cancel-{job.key}", help="Stops it for everyone waiting"):
                 manager().cancel(job.key)
                 st.rerun()
         elif job.error:
-            st.caption(job.error)
+            st.caption(plain(job.error))
         else:
-            st.caption(f"{job.message}; took {duration(job.elapsed())}")
+            st.caption(f"{plain(job.message)}; took {duration(job.elapsed())}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from dataclasses import replace
@@ -30,6 +29,7 @@ from views.label_state import (
     remount_map,
     view_for_build,
 )
+from views.markdown import plain
 from views.suggesting import ACCEPT, REJECT, SUGGEST, SUGGEST_HELP, propose
 from webmap.maps import label_map, label_update
 
@@ -84,13 +84,18 @@ set_name = side.text_input(
     help="Type a new name to start a set, or an existing one to open it. Manage sets on the "
     "Label sets page.",
 ).strip()
+try:  # a name the store refuses (empty, ``../x``) goes no further
+    store.path(set_name)
+except LabelError as err:
+    st.error(plain(err))
+    st.stop()
 st.session_state["label_set"] = set_name
 if state.snapshot_for is None or state.snapshot_for[0] != set_name:
     open_set(state, set_name)  # its undo history comes from its journal: it survives a reload
     state.undo, state.redo = store.undo_stacks(set_name, st.session_state["annotator"])
 existing = store.names()
 if existing:
-    side.caption("Existing sets: " + ", ".join(existing))
+    side.caption("Existing sets: " + ", ".join(plain(n) for n in existing))
 images = ["enhanced", "original"] if st.session_state["enhanced"] is not None else ["original"]
 image = side.radio("Draw on", images, format_func=str.capitalize) or images[0]
 clip = side.checkbox("Clip new polygons so they do not overlap their neighbours", value=True)
@@ -106,7 +111,7 @@ if state.snapshot is None or state.snapshot_for != (set_name, image):
     try:
         state.snapshot = store.load(set_name)
     except LabelError as err:
-        st.error(str(err))
+        st.error(plain(err))
         st.stop()
     state.snapshot_for, state.proposal = (set_name, image), None  # an outline of another set
     remount_map(state)
@@ -119,7 +124,7 @@ crop = (
         CLASS_LABEL,
         names,
         horizontal=True,
-        format_func=lambda c: f"{names.index(c) + 1} {c}" if names.index(c) < 9 else c,
+        format_func=lambda c: (f"{names.index(c) + 1} " if names.index(c) < 9 else "") + plain(c),
     )
     or names[0]
 )
@@ -169,7 +174,7 @@ def save(changes: Changes, rules: NewPolygonRules) -> None:
                 who=annotator,
             )
         except LabelError as err:
-            st.error(f"Nothing was saved: {err}")
+            st.error(f"Nothing was saved: {plain(err)}")
             return
         after_save(state, saved, set_name, edits.summary(), undoable=True)
     else:  # only refused drawings: nothing to save, and the status says so
@@ -227,14 +232,14 @@ with keys:
 keyboard_shortcuts(UNDO, REDO, ACCEPT, REJECT)
 status = state.status if state.status_for == set_name else ""
 s1, s2 = st.columns([8, 2])
-s1.caption(status or "Every change is saved as soon as it is made.")
+s1.caption(plain(status) if status else "Every change is saved as soon as it is made.")
 if state.refused and s2.button("Dismiss the red outlines"):
     state.refused = []
     st.rerun()
 
-legend = " ".join(  # names and colours come from users: escaped, colours checked
+legend = " ".join(  # names from users: plain() escapes Markdown and HTML alike; colours checked
     f'<span style="border:2px solid {c};background:{c}44;padding:0 6px;margin-right:6px">'
-    f"{html.escape(name)}</span>"
+    f"{plain(name)}</span>"
     for name, c in ((n, safe_colour(c)) for n, c in classes.items())
 )
 side.markdown(legend, unsafe_allow_html=True)
@@ -263,7 +268,7 @@ st_folium(
 features = snapshot["features"]
 if not features:
     st.stop()
-st.subheader(f"{plural(len(features), 'polygon')} in “{set_name}”")
+st.subheader(f"{plural(len(features), 'polygon')} in “{plain(set_name)}”")
 conflicts = set(state.conflicts)
 rows = [
     {

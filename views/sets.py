@@ -14,7 +14,7 @@ from imagery.stac import StacCatalog
 from labels.classes import set_classes
 from labels.export import export, legend
 from labels.features import LabelError
-from labels.imports import MAX_BYTES, imported_area, read_polygons, unseen
+from labels.imports import MAX_BYTES, import_file
 from views import workspace
 from views.common import (
     APP_MAX_SIZE,
@@ -24,6 +24,7 @@ from views.common import (
     local_catalog,
     pick_label_set,
 )
+from views.markdown import plain
 
 #: label, end of the file name, image grid (for masks), MIME type. Each grid's mask has its own
 #: file name; the legend (the same for both) is a download of its own.
@@ -46,7 +47,7 @@ with st.expander("New label set", expanded=not names):
     new = st.text_input("Name of the new set")
     if st.button("Create", disabled=not new.strip()):
         if new.strip() in names:
-            st.error(f"a label set {new.strip()!r} exists already")
+            st.error(f"a label set {plain(repr(new.strip()))} exists already")
         elif attempt(lambda: store.apply(new.strip(), info={"created_by": annotator})) is not None:
             st.session_state["label_set"] = new.strip()
             st.rerun()
@@ -56,10 +57,11 @@ if not names:
 name, data = pick_label_set(store, names)
 st.session_state["label_set"] = name
 meta = data.get("label_set", {})
-st.caption(
-    f"{len(data['features'])} polygons · scene {meta.get('scene_id', '?')} "
-    f"({meta.get('scene_date') or 'date unknown'}) · created {meta.get('created', '?')} by "
-    f"{meta.get('created_by') or '?'} · file {store.path(name)}"
+st.caption(  # what the file says, as text
+    f"{len(data['features'])} polygons · scene {plain(meta.get('scene_id', '?'))} "
+    f"({plain(meta.get('scene_date') or 'date unknown')}) · created "
+    f"{plain(meta.get('created', '?'))} by {plain(meta.get('created_by') or '?')} · file "
+    f"{plain(store.path(name))}"
 )
 
 area, scene_id = meta.get("area_bbox"), meta.get("scene_id")
@@ -67,7 +69,7 @@ if area and scene_id and st.button("Open this set's area", help="Read it and go 
     catalog = StacCatalog() if meta.get("scene_source") == "stac" else local_catalog()
     note = workspace.open_area(st.session_state, catalog, scene_id, tuple(area), APP_MAX_SIZE)
     if note:
-        st.error(note)
+        st.error(plain(note))
     else:
         workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))
         st.switch_page("views/label.py")
@@ -79,10 +81,10 @@ for i, (label, ending, image, mime) in enumerate(EXPORTS):
         with tempfile.TemporaryDirectory() as tmp:
             content = export(data, Path(tmp) / f"{name}{ending}", image).read_bytes()
     except LabelError as err:
-        cols[i % 3].caption(f"{label}: {err}")
+        cols[i % 3].caption(f"{label}: {plain(err)}")
         continue
     except OSError as err:  # the temporary folder's disk is full
-        cols[i % 3].caption(f"{label}: could not be written ({err.strerror or err})")
+        cols[i % 3].caption(f"{label}: could not be written ({plain(err.strerror or err)})")
         continue
     cols[i % 3].download_button(  # no rerun on click: the rerun builds the export again, and a
         # browser test once saw the download of the file it replaced cancelled
@@ -112,26 +114,29 @@ field = st.text_input("Property that holds the crop class", "crop_class")
 if upload is not None and st.button("Import into this set"):
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
+            # the format is told by the content; the name only names the file in messages
+            shown = "".join(c if c.isalnum() or c in "._- " else "_" for c in upload.name)
+            path = Path(tmp) / (shown.strip(". ")[-100:] or "upload")
             path.write_bytes(upload.getvalue())
-            features = read_polygons(
-                path, field, annotator or "import", meta.get("scene_id") or "import"
-            )
-        features, skipped = unseen(features, data)
-        saved = store.apply(name, features, info=imported_area(features), who=annotator)
+            report = import_file(store, name, path, field, annotator or "import")
     except LabelError as err:
-        st.error(f"Nothing was imported: {err}")
+        st.error(f"Nothing was imported: {plain(err)}")
     except OSError as err:  # the upload could not be put in a temporary folder
-        st.error(f"Nothing was imported: the upload could not be read ({err.strerror or err})")
+        st.error(
+            f"Nothing was imported: the upload could not be read ({plain(err.strerror or err)})"
+        )
     else:
-        if saved.applied:
-            left_out = f"; {skipped} already in this set were left out" if skipped else ""
-            st.session_state["imported"] = f"Imported {saved.applied} polygons{left_out}."
+        notes = "".join(f" {plain(note[0].upper() + note[1:])}." for note in report.notes)
+        if report.imported:
+            left_out = (
+                f"; {report.present} already in this set were left out" if report.present else ""
+            )
+            st.session_state["imported"] = f"Imported {report.imported} polygons{left_out}.{notes}"
             st.rerun()  # the counts above and the history below include them
-        elif skipped:
+        elif report.present:
             st.warning(
-                f"Nothing was imported: all {skipped} polygons are already in this set "
-                "(the same id or the same outline)."
+                f"Nothing was imported: all {report.present} polygons are already in this set "
+                f"(the same id or the same outline).{notes}"
             )
         else:
             st.warning("Nothing was imported: the file holds no polygons.")
@@ -160,7 +165,8 @@ if not gone:
     st.caption("None.")
 for f in gone[:20]:
     c1, c2 = st.columns([4, 1])
-    c1.write(f"{f['properties']['crop_class']} · {f['properties']['annotator']} · {f['id'][:8]}")
+    props = f["properties"]
+    c1.write(" · ".join(plain(v) for v in (props["crop_class"], props["annotator"], f["id"][:8])))
     if (
         c2.button("Restore", key=f"restore_{f['id']}")
         and attempt(partial(store.apply, name, [f], who=annotator)) is not None
@@ -194,11 +200,11 @@ if r1.button("Rename", disabled=not target.strip()):
     try:
         store.rename(name, target.strip())
     except LabelError as err:
-        r1.error(str(err))
+        r1.error(plain(err))
     else:
         st.session_state["label_set"] = target.strip()
         st.rerun()
-sure = r2.checkbox(f"Yes, delete “{name}” (it goes to the trash folder)")
+sure = r2.checkbox(f"Yes, delete “{plain(name)}” (it goes to the trash folder)")
 if (
     r2.button("Delete set", disabled=not sure, type="primary")
     and attempt(lambda: store.delete(name), r2) is not None

@@ -6,11 +6,13 @@ consistency), the label set, the labelling map's view and, without login, the an
 reload, a new session or a shared link reads them back: the area is read again, the enhancement
 is taken from the result cache (a Deep Image Prior fit is never started by a reload; without it
 the page says so; while its job runs, the session waits for it), the set, the view and the
-annotator are chosen again.
+annotator are chosen again. A part that is not usable (a set name the store refuses, an area or
+a view that is not numbers in range) is left out and said, never used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -19,14 +21,22 @@ import settings
 from imagery.errors import UserError
 from imagery.read import read_area
 from imagery.stac import StacCatalog
+from labels.features import LabelError
+from labels.store import LabelStore
 from sr.cache import ResultCache
 from sr.consistency import consistency
 from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, enhance, model_version
 from sr.errors import NotCached
 from sr.jobs import manager, request_key
+from webmap.maps import MAX_ZOOM
 
 #: Decimals of the area's corners in the address (about 0.1 m).
 DECIMALS = 6
+#: What an area is, as the refusals say it.
+AREA_RULE = (
+    "four numbers west, south, east, north in degrees (west < east within -180..180, "
+    "south < north within -90..90)"
+)
 
 
 def to_url(state: Any, signed_in: bool) -> None:
@@ -68,15 +78,14 @@ def to_url(state: Any, signed_in: bool) -> None:
             params[key] = value
 
 
-def open_area(
-    state: Any, catalog: Any, scene_id: str, area: tuple[float, ...], max_size: int
-) -> str:
+def open_area(state: Any, catalog: Any, scene_id: str, area: Sequence[Any], max_size: int) -> str:
     """Read ``area`` (west, south, east, north) of the scene ``scene_id`` of ``catalog`` (a
     local catalogue, or a STAC one: anything with ``search()``, and ``get(id)`` for STAC) into
-    the state, replacing the area and everything computed from it; returns why it could not,
-    or ``""``."""
-    if len(area) != 4:
-        return "The area is not four numbers; pick it again."
+    the state, replacing the area and everything computed from it; returns why it could not
+    (plain text that may quote the scene id and files), or ``""``."""
+    box = usable_area(area)
+    if box is None:
+        return f"The area is not {AREA_RULE}; pick it again."
     try:
         if hasattr(catalog, "get"):
             scenes = [catalog.get(scene_id)]
@@ -87,11 +96,24 @@ def open_area(
     if not scenes:
         return f"The scene {scene_id!r} is not among the local scenes."
     try:
-        raster = read_area(scenes[0], area, max_size)
+        raster = read_area(scenes[0], box, max_size)
     except UserError as err:
         return f"The area cannot be read again: {err}"
-    replace_area(state, scenes[0], tuple(area), raster)
+    replace_area(state, scenes[0], box, raster)
     return ""
+
+
+def usable_area(area: Sequence[Any]) -> tuple[float, float, float, float] | None:
+    """``area`` as ``(west, south, east, north)`` floats in degrees, or ``None`` when it is not
+    four numbers with west < east within -180..180 and south < north within -90..90 (NaN and
+    infinities fail the comparisons)."""
+    try:
+        west, south, east, north = (float(v) for v in area)
+    except (TypeError, ValueError):
+        return None
+    if -180 <= west < east <= 180 and -90 <= south < north <= 90:
+        return west, south, east, north
+    return None
 
 
 def replace_area(state: Any, scene: Any, area: tuple[float, ...], raster: Any) -> None:
@@ -112,23 +134,61 @@ def replace_area(state: Any, scene: Any, area: tuple[float, ...], raster: Any) -
 
 def from_url(state: Any, catalog: Any, max_size: int) -> str:
     """Fill a new session's state from the address (areas up to ``max_size`` px a side);
-    returns what could not be restored (``""`` when all was, or nothing was asked)."""
+    returns what could not be restored, as plain text that may quote the address (``""`` when
+    all was, or nothing was asked). A part that is not usable is left out, never used."""
     params = st.query_params
-    if params.get("set") and not state.get("label_set"):
-        state["label_set"] = params["set"]
     if params.get("annotator") and not state.get("annotator"):
         state["annotator"] = params["annotator"][:80]
-    try:
-        lat, lon, zoom = (float(v) for v in params.get("view", "").split(","))
-        state["map_view"] = ([lat, lon], int(zoom))  # taken by the Label page's state
-    except ValueError:
-        pass
-    if state.get("original") is not None or not (params.get("scene") and params.get("area")):
+    notes = [
+        set_from_url(state, params.get("set", "")),
+        view_from_url(state, params.get("view", "")),
+        area_from_url(state, catalog, max_size),
+    ]
+    return " ".join(note for note in notes if note)
+
+
+def set_from_url(state: Any, name: str) -> str:
+    """The label set named in the address becomes the session's, unless the store refuses the
+    name (``../../etc/passwd``); returns why it was left out, or ``""``."""
+    if not name or state.get("label_set"):
         return ""
     try:
-        area = tuple(float(v) for v in params["area"].split(","))
+        LabelStore(settings.labels_dir()).path(name)
+    except LabelError as err:
+        return f"The label set in the address was left out: {err}."
+    state["label_set"] = name
+    return ""
+
+
+def view_from_url(state: Any, text: str) -> str:
+    """The labelling map's view in the address (``lat,lon,zoom``) for the Label page, unless it
+    is not three numbers within latitude, longitude and zoom ranges; returns why it was left out,
+    or ``""``."""
+    if not text:
+        return ""
+    try:
+        lat, lon, zoom = (float(v) for v in text.split(","))
+        usable = -90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= zoom <= MAX_ZOOM  # not NaN
     except ValueError:
-        return "The address holds an area that is not four numbers; pick it again."
+        usable = False
+    if not usable:
+        return (
+            "The address holds a map view that is not latitude, longitude and zoom "
+            f"(0-{MAX_ZOOM}); the map opens on the area instead."
+        )
+    state["map_view"] = ([lat, lon], int(zoom))  # taken by the Label page's state
+    return ""
+
+
+def area_from_url(state: Any, catalog: Any, max_size: int) -> str:
+    """Read the area in the address again, and take its enhancement from the cache (or wait for
+    its job); returns what could not be restored, or ``""``."""
+    params = st.query_params
+    if state.get("original") is not None or not (params.get("scene") and params.get("area")):
+        return ""
+    area = usable_area(params["area"].split(","))
+    if area is None:
+        return f"The address holds an area that is not {AREA_RULE}; pick it again."
     if params.get("source") == "stac":  # an acquisition from the online catalogue
         catalog = StacCatalog()
     note = open_area(state, catalog, params["scene"], area, max_size)

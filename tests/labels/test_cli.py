@@ -1,4 +1,6 @@
 import json
+import socket
+import stat
 
 import pytest
 
@@ -20,7 +22,7 @@ def test_bad_imports_change_nothing(label_set, tmp_path, capsys):
     assert "feature 1: only polygons" in capsys.readouterr().err
     (tmp_path / "junk.gpkg").write_bytes(b"junk")
     assert main(["import", str(tmp_path / "junk.gpkg"), str(label_set)]) == 1
-    assert "cannot read junk.gpkg" in capsys.readouterr().err
+    assert "junk.gpkg is not GeoJSON, a GeoPackage or a zipped Shapefile" in capsys.readouterr().err
     assert main(["import", str(label_set), str(label_set), "--class-field", "kind"]) == 1
     assert "no field 'kind'" in capsys.readouterr().err
     assert label_set.read_text() == before
@@ -58,3 +60,22 @@ def test_export_never_overwrites_the_set_and_missing_things_get_one_line(
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0]
     assert label_set.read_text() == before
+
+
+def test_stats_shows_control_characters_as_escapes(label_set, capsys):
+    data = load(label_set)  # a set edited by hand: its class sets the title and clears the screen
+    data["features"][0]["properties"]["crop_class"] = "maize\x1b]0;pwned\x07\x1b[2J"
+    label_set.write_text(json.dumps(data))
+    assert main(["stats", str(label_set)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "| maize\\x1b]0;pwned\\x07\\x1b[2J | 1 |" in out
+
+
+def test_export_never_replaces_what_is_not_a_regular_file(label_set, tmp_path, capsys):
+    path = tmp_path / "x.geojson"  # a socket, as /dev/full would be, without risking that one
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(path))
+        assert main(["export", str(label_set), str(path)]) == 1
+    assert "x.geojson exists and is not a regular file" in capsys.readouterr().err
+    assert stat.S_ISSOCK(path.stat().st_mode)

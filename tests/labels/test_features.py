@@ -60,3 +60,20 @@ def test_class_and_annotator_are_required():
         new_feature(SQUARE, " ", "Ana", "s", "enhanced")
     with pytest.raises(LabelError, match="annotator"):
         new_feature(SQUARE, "maize", "", "s", "enhanced")
+
+
+def test_a_polygon_across_the_antimeridian_is_refused_not_wrapped_round_the_globe():
+    ring = [[179.95, -17.0], [-179.95, -17.0], [-179.95, -16.9], [179.95, -16.9], [179.95, -17.0]]
+    with pytest.raises(LabelError, match="crosses the antimeridian"):
+        polygon_geometry({"type": "Polygon", "coordinates": [ring]})
+    east = [[179.9, -17.0], [180.0, -17.0], [180.0, -16.9], [179.9, -16.9], [179.9, -17.0]]
+    assert polygon_geometry({"type": "Polygon", "coordinates": [east]})  # one side: fine
+
+
+@pytest.mark.parametrize("name", ["mai\x00ze", "rye\x1b]0;pwned\x07", "oat\nbarley"])
+def test_class_and_annotator_names_hold_no_control_characters(name):
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    with pytest.raises(LabelError, match="holds a control character"):
+        new_feature(square, name, "ana", "S2", "original")
+    with pytest.raises(LabelError, match="holds a control character"):
+        new_feature(square, "maize", name, "S2", "original")

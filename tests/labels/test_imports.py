@@ -1,72 +1,94 @@
 import json
+import sqlite3
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
+import pyogrio
 import pytest
-from shapely.geometry import shape
+from shapely.geometry import box, shape
 
 from labels.export import export
 from labels.features import LabelError
-from labels.imports import MAX_MEMBERS, read_polygons, unseen
+from labels.imports import MAX_MEMBERS, import_file, read_polygons
+from labels.store import LabelStore
 from tests.labels.conftest import load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def polygons(path, *args):
+    return read_polygons(path, *args)[0]
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".zip"])
 def test_our_own_export_comes_back_with_its_ids_and_provenance(label_set, tmp_path, suffix):
     data = load(label_set)
-    for f in data["features"]:  # made long ago: an import must not stamp them anew
+    for f in data["features"]:  # made long ago
         f["properties"]["created"] = "2020-05-01T10:00:00+00:00"
     exported = export(data, tmp_path / f"x{suffix}")  # GeoPackage and zip: in UTM
-    features = read_polygons(exported, "crop_class", "importer", "other scene")
+    features = polygons(exported, "crop_class", "importer", "other scene")
     before = {f["id"]: f for f in data["features"]}
     assert {f["id"] for f in features} == set(before)
     for f in features:
-        old = before[f["id"]]
+        old, props = before[f["id"]], f["properties"]
         assert shape(f["geometry"]).symmetric_difference(shape(old["geometry"])).area < 1e-10
-        for key in ("annotator", "created", "scene_id", "image", "pipeline", "model_version"):
-            assert f["properties"][key] == old["properties"][key], key
+        for key in ("scene_id", "image", "pipeline", "model_version"):
+            assert props[key] == old["properties"][key], key
+        # the polygon is the importer's; who drew it, and when, is where it came from
+        assert props["annotator"] == props["imported_by"] == "importer"
+        assert props["created"] != "2020-05-01T10:00:00+00:00"
+        assert props["source_annotator"] == old["properties"]["annotator"]
+        assert props["source_created"] == "2020-05-01T10:00:00+00:00"
 
 
 def test_a_foreign_file_makes_new_features_with_the_importer_as_annotator(tmp_path):
     path = tmp_path / "foreign.geojson"
     ring = [[12.59, 52.47], [12.6, 52.47], [12.6, 52.48], [12.59, 52.47]]
-    path.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {"crop_class": "rye", "id": 7, "annotator": "x"},
-                        "geometry": {"type": "Polygon", "coordinates": [ring]},
-                    }
-                ],
-            }
-        )
-    )
-    [f] = read_polygons(path, "crop_class", "importer", "demo")
+    feature = {
+        "type": "Feature",
+        "properties": {"crop_class": "rye", "id": 7, "annotator": "x"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    [f] = polygons(path, "crop_class", "importer", "demo")
     assert f["properties"]["annotator"] == "importer" and len(f["id"]) == 32
+    assert "source_annotator" not in f["properties"]
 
 
 def test_features_already_in_the_set_are_left_out_by_id_or_outline(label_set, tmp_path):
-    data = load(label_set)
-    again = read_polygons(export(data, tmp_path / "x.gpkg"), "crop_class", "me", "demo")
-    assert unseen(again, data) == ([], 2)
+    store, data = LabelStore(label_set.parent), load(label_set)
+    report = import_file(store, "trial", export(data, tmp_path / "x.gpkg"), "crop_class", "me")
+    assert (report.imported, report.present, report.in_set) == (0, 2, 2)
     foreign = tmp_path / "same outlines, new ids.geojson"
     plain = [
         {"type": "Feature", "geometry": f["geometry"], "properties": {"crop_class": "rye"}}
         for f in data["features"]
     ]
     foreign.write_text(json.dumps({"type": "FeatureCollection", "features": plain}))
-    copies = read_polygons(foreign, "crop_class", "me", "demo")
-    assert {f["id"] for f in copies}.isdisjoint(f["id"] for f in data["features"])
-    assert unseen(copies, data) == ([], 2)
-    assert unseen(copies, {"features": []}) == (copies, 0)
+    report = import_file(store, "trial", foreign, "crop_class", "me")
+    assert (report.imported, report.present) == (0, 2)
+    report = import_file(store, "new", foreign, "crop_class", "me")
+    assert (report.imported, report.present, report.in_set) == (2, 0, 2)
+
+
+def test_three_imports_of_one_file_at_once_add_it_once(label_set, tmp_path):
+    exported = export(load(label_set), tmp_path / "x.geojson")
+    target = tmp_path / "target.geojson"
+    command = [sys.executable, "-m", "labels", "import", str(exported), str(target)]
+    runs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE) for _ in range(3)]
+    reports = [json.loads(run.communicate(timeout=120)[0]) for run in runs]
+    assert sorted(r["imported"] for r in reports) == [0, 0, 2]
+    assert len(load(target)["features"]) == 2
 
 
 def test_a_small_zip_that_unpacks_to_too_much_is_refused_before_reading(tmp_path):
     bomb = tmp_path / "fields.zip"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("fields.geojson", b" " * (60 * 2**20))  # 60 MB of spaces
+        z.writestr("fields.shp", b" " * (60 * 2**20))  # 60 MB of spaces
     assert bomb.stat().st_size < 1 * 2**20
     with pytest.raises(LabelError, match="unpacks to 60 MB; the limit is 50 MB"):
         read_polygons(bomb, "crop_class", "ana", "S2")
@@ -82,15 +104,83 @@ def test_a_small_zip_that_unpacks_to_too_much_is_refused_before_reading(tmp_path
         read_polygons(not_zip, "crop_class", "ana", "S2")
 
 
-def fields_geojson(path, coordinates, crs: str | None) -> None:
+SECRET = "top secret line"
+
+
+def vrt(tmp_path: Path, target: str) -> str:
+    """An OGR VRT whose SQL reads ``target`` (a CSV file, or a URL) into crop classes."""
+    return (
+        f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>{target}</SrcDataSource>'
+        '<SrcSQL dialect="SQLITE">SELECT secret AS crop_class, '
+        "ST_GeomFromText('POLYGON((13 48,13.1 48,13.1 48.1,13 48))') AS geom FROM secret"
+        "</SrcSQL><GeometryField name='geom' encoding='WKT'/>"
+        "<LayerSRS>EPSG:4326</LayerSRS></OGRVRTLayer></OGRVRTDataSource>"
+    )
+
+
+def test_files_that_point_elsewhere_are_refused_whatever_their_name(tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text(f"secret\n{SECRET}\n")
+    disguised = tmp_path / "fields.geojson"
+    disguised.write_text(vrt(tmp_path, str(secret)))
+    with pytest.raises(LabelError, match="is not GeoJSON, a GeoPackage or a zipped Shapefile"):
+        read_polygons(disguised, "crop_class", "ana", "S2")
+    zipped = tmp_path / "fields.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("x.vrt", vrt(tmp_path, str(secret)))
+        z.writestr("y.shp", vrt(tmp_path, "http://127.0.0.1:9/fields.csv"))
+        z.writestr("y.shx", b"")
+        z.writestr("y.dbf", b"")
+    with pytest.raises(LabelError) as refused:
+        read_polygons(zipped, "crop_class", "ana", "S2")
+    assert "y.shp is not a Shapefile" in str(refused.value)
+    assert SECRET not in str(refused.value)
+
+
+def test_a_geopackage_with_a_virtual_table_is_refused(tmp_path, label_set):
+    path = export(load(label_set), tmp_path / "x.gpkg")
+    with sqlite3.connect(path) as db:  # a table GDAL's SQLite layer would read from a file
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute(
+            "INSERT INTO sqlite_master VALUES ('table', 'leak', 'leak', 0, "
+            "'CREATE VIRTUAL TABLE leak USING VirtualOGR(''/etc/passwd'')')"
+        )
+    with pytest.raises(LabelError, match="virtual table .'leak', VirtualOGR.*read other files"):
+        read_polygons(path, "crop_class", "ana", "S2")
+
+
+def test_every_polygon_layer_of_a_geopackage_is_imported_and_said(tmp_path):
+    path = tmp_path / "two.gpkg"
+    for layer, crop in (("north", "maize"), ("south", "rye")):
+        frame = gpd.GeoDataFrame(
+            {"crop_class": [crop]}, geometry=[box(13.1, 48.3, 13.11, 48.31)], crs="EPSG:4326"
+        )
+        frame.to_file(path, layer=layer, driver="GPKG")
+    features, notes = read_polygons(path, "crop_class", "ana", "S2")
+    assert sorted(f["properties"]["crop_class"] for f in features) == ["maize", "rye"]
+    assert notes == ["two.gpkg holds 2 layers of polygons, all imported: 'north' (1), 'south' (1)"]
+
+
+def test_a_geopackage_without_geometry_gets_one_line(tmp_path):
+    path = tmp_path / "table.gpkg"
+    pyogrio.write_dataframe(pd.DataFrame({"crop_class": ["maize"]}), path, layer="t")
+    with pytest.raises(LabelError, match="holds no layer of polygons; its layers: 't'"):
+        read_polygons(path, "crop_class", "ana", "S2")
+
+
+def fields_geojson(path, coordinates, crs: str | None, classes=("maize",), fid=None) -> None:
     collection = {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "properties": {"crop_class": "maize"},
-                "geometry": {"type": "Polygon", "coordinates": [coordinates]},
+                **({"id": fid} if fid else {}),
+                "properties": {"crop_class": crop},
+                "geometry": None
+                if coordinates is None
+                else {"type": "Polygon", "coordinates": [coordinates]},
             }
+            for crop in classes
         ],
     }
     if crs:
@@ -104,16 +194,26 @@ FIELD = [[13.10, 48.30], [13.11, 48.30], [13.11, 48.31], [13.10, 48.30]]
 def test_coordinates_that_do_not_fit_the_declared_crs_are_refused(tmp_path):
     path = tmp_path / "lonlat_as_utm.geojson"
     fields_geojson(path, FIELD, "EPSG:32633")  # degrees declared as UTM metres
-    with pytest.raises(LabelError, match="coordinates do not fit its coordinate reference system"):
+    with pytest.raises(LabelError, match="look like longitude/latitude in degrees"):
+        read_polygons(path, "crop_class", "ana", "S2")
+    fields_geojson(path, FIELD, "EPSG:3857")  # the same in web mercator: near (0, 0) before
+    with pytest.raises(LabelError, match="declares EPSG:3857 .metres.; declare EPSG:4326"):
+        read_polygons(path, "crop_class", "ana", "S2")
+    far = [[500000 + x * 1e6, 5e6 + y] for x, y in [[0, 0], [1, 0], [1, 1000], [0, 0]]]
+    fields_geojson(path, far, "EPSG:32633")  # metres, but thousands of km from its zone
+    with pytest.raises(LabelError, match="do not fit its coordinate reference system"):
         read_polygons(path, "crop_class", "ana", "S2")
     fields_geojson(path, FIELD, None)  # no crs member: GeoJSON's WGS84, and they fit
-    assert len(read_polygons(path, "crop_class", "ana", "S2")) == 1
+    assert len(polygons(path, "crop_class", "ana", "S2")) == 1
 
 
 def test_an_unknown_crs_is_refused_not_read_as_wgs84(tmp_path):
     path = tmp_path / "unknown.geojson"
     fields_geojson(path, FIELD, "EPSG:999999")
     with pytest.raises(LabelError, match="not known: 'EPSG:999999'"):
+        read_polygons(path, "crop_class", "ana", "S2")
+    fields_geojson(path, FIELD, "http://127.0.0.1:9/crs.wkt")  # never fetched
+    with pytest.raises(LabelError, match="not an EPSG code"):
         read_polygons(path, "crop_class", "ana", "S2")
 
 
@@ -123,4 +223,85 @@ def test_coordinates_that_are_not_numbers_are_refused(tmp_path):
         path, [[13.10, 48.30], [float("nan"), 48.30], [13.11, 48.31], [13.10, 48.30]], None
     )
     with pytest.raises(LabelError, match="coordinates that are not numbers"):
+        read_polygons(path, "crop_class", "ana", "S2")
+
+
+def test_a_feature_without_geometry_is_named(tmp_path):
+    path = tmp_path / "null.geojson"
+    fields_geojson(path, None, None)
+    with pytest.raises(LabelError, match="null.geojson: feature 1 has no geometry"):
+        read_polygons(path, "crop_class", "ana", "S2")
+
+
+@pytest.mark.parametrize(
+    ("classes", "refused"),
+    [
+        ((None,), "feature 1 has no crop class in 'crop_class'"),
+        (("maize", float("nan")), "feature 2 has no crop class"),
+        (("  ",), "feature 1 has no crop class"),
+        (("mai\x00ze",), "holds a control character"),
+        ((["a"],), "feature 1 has no crop class"),
+    ],
+)
+def test_classes_that_are_not_names_are_refused(tmp_path, classes, refused):
+    path = tmp_path / "classes.geojson"
+    text = json.dumps({"x": list(classes)}).replace("NaN", "NaN")  # JSON with NaN, as GDAL writes
+    fields_geojson(path, FIELD, None, classes=json.loads(text)["x"])
+    with pytest.raises(LabelError, match=refused):
+        read_polygons(path, "crop_class", "ana", "S2")
+
+
+def test_numeric_classes_become_their_numbers_and_are_reported(tmp_path):
+    path = tmp_path / "codes.gpkg"
+    frame = gpd.GeoDataFrame(
+        {"code": [3.0, 11.0]},
+        geometry=[box(13.1, 48.3, 13.11, 48.31), box(13.2, 48.3, 13.21, 48.31)],
+        crs="EPSG:4326",
+    )
+    frame.to_file(path, driver="GPKG")
+    features, notes = read_polygons(path, "code", "ana", "S2")
+    assert [f["properties"]["crop_class"] for f in features] == ["3", "11"]
+    assert notes == ["the field 'code' holds numbers: 2 became class names such as '3'"]
+
+
+def test_two_features_sharing_an_id_are_both_kept(tmp_path):
+    path = tmp_path / "twins.geojson"
+    fid = "0123456789abcdef0123456789abcdef"
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": fid,
+                "properties": {"crop_class": crop, "id": fid},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+            for crop, ring in (("maize", FIELD), ("rye", [[x + 0.1, y] for x, y in FIELD]))
+        ],
+    }
+    path.write_text(json.dumps(collection))
+    report = import_file(LabelStore(tmp_path), "s", path, "crop_class", "ana")
+    assert (report.imported, report.present) == (2, 0)
+    assert report.notes == [
+        "1 features had the id of an earlier one in the file: each was kept with a new id"
+    ]
+    ids = [f["id"] for f in load(tmp_path / "s.geojson")["features"]]
+    assert ids[0] == fid and ids[1] != fid
+
+
+def test_a_clockwise_ring_is_stored_counter_clockwise_to_a_centimetre(tmp_path):
+    path = tmp_path / "cw.geojson"
+    clockwise = [[13.1000000000001234, 48.3], [13.1, 48.31], [13.11, 48.31], [13.11, 48.3]]
+    fields_geojson(path, [*clockwise, clockwise[0]], None)
+    import_file(LabelStore(tmp_path), "s", path, "crop_class", "ana")
+    [f] = load(tmp_path / "s.geojson")["features"]
+    ring = shape(f["geometry"]).exterior
+    assert ring.is_ccw
+    assert all(len(repr(c).partition(".")[2]) <= 7 for xy in ring.coords for c in xy)
+
+
+def test_a_polygon_across_the_antimeridian_is_refused(tmp_path):
+    path = tmp_path / "fiji.geojson"
+    fields_geojson(path, [[179.9, -17], [-179.9, -17], [-179.9, -16.9], [179.9, -17]], None)
+    with pytest.raises(LabelError, match="crosses the antimeridian"):
         read_polygons(path, "crop_class", "ana", "S2")

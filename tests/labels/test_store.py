@@ -296,3 +296,42 @@ def test_undo_and_redo_stacks_are_rebuilt_from_the_journal(tmp_path: Path):
     c = store.apply("s", [feature("wheat")], who="ana").batch  # a new change clears redo
     assert store.undo_stacks("s", "ana") == ([a, c], [])
     assert store.undo_stacks("s", "ben")[0] != []
+
+
+def test_a_set_saved_back_by_gdal_opens_and_keeps_its_ids(tmp_path: Path):
+    import geopandas as gpd
+
+    store = LabelStore(tmp_path)
+    first, second = feature(), new_feature(SQUARE2, "rye", "ana", "S2_demo", "original")
+    store.apply("s", [first, second])
+    frame = gpd.read_file(store.path("s"))  # as QGIS would: read, edit, save over it
+    frame.loc[frame["id"] == first["id"], "crop_class"] = "barley"
+    store.path("s").unlink()
+    frame.to_file(store.path("s"), driver="GeoJSON")
+    assert "label_set" not in json.loads(store.path("s").read_text())
+    loaded = {f["id"]: f["properties"]["crop_class"] for f in store.load("s")["features"]}
+    assert loaded == {first["id"]: "barley", second["id"]: "rye"}
+    store.apply("s", deletes=[second["id"]])  # and changes as any set
+    assert [f["id"] for f in store.load("s")["features"]] == [first["id"]]
+
+
+def test_a_feature_drawn_in_gis_software_without_an_id_gets_a_lasting_one(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    store.apply("s", [feature()])
+    data = json.loads(store.path("s").read_text())
+    drawn = {"type": "Feature", "properties": {"crop_class": "rye"}, "geometry": SQUARE2}
+    data["features"].append(drawn)
+    store.path("s").write_text(json.dumps(data))
+    ids = [f["id"] for f in store.load("s")["features"]]
+    assert ids == [f["id"] for f in store.load("s")["features"]]  # the same at each read
+    store.apply("s", deletes=[ids[1]])
+    assert [f["id"] for f in store.load("s")["features"]] == ids[:1]
+
+
+def test_a_name_typed_with_combining_accents_is_the_same_set(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    store.apply("\u00e9t\u00e9", [feature()])  # été, composed
+    decomposed = "e\u0301te\u0301"
+    assert len(store.load(decomposed)["features"]) == 1
+    store.apply(decomposed, [feature("rye")])
+    assert store.names() == ["\u00e9t\u00e9"] and len(store.load("\u00e9t\u00e9")["features"]) == 2

@@ -1,4 +1,8 @@
+import errno
+import os
 import pickle
+import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -160,3 +164,54 @@ def test_cli_refuses_a_raster_too_large_for_the_memory_before_allocating_it(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and message in err[0]
     assert not (tmp_path / "o.tif").exists()
+
+
+def test_cli_refuses_an_output_that_is_no_regular_file_before_computing(
+    tmp_path, capsys, monkeypatch
+):
+    src = write_tif(tmp_path / "in.tif", np.full((4, 16, 16), 1200, np.uint16))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    calls = []
+    monkeypatch.setattr("sr.cli.enhance", lambda *a, **k: calls.append(a))
+    for out, message in (
+        (Path("/dev/null"), "/dev/null exists and is not a regular file"),
+        (fifo, "pipe exists and is not a regular file"),
+        (tmp_path, "is not a regular file"),
+        (tmp_path / "missing" / "o.tif", "the folder .*missing does not exist"),
+    ):
+        assert main(["enhance", str(src), str(out), "--no-cache"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and re.search(message, err[0]), err
+    assert calls == []  # refused before anything was computed
+    assert Path("/dev/null").is_char_device() and stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_cache_that_cannot_be_written_costs_a_warning_not_the_result(
+    tmp_path, caplog, monkeypatch
+):
+    src = write_tif(tmp_path / "in.tif", np.full((4, 16, 16), 1200, np.uint16))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("sr.cache.save_npz", full)
+    monkeypatch.setenv("SR_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["enhance", str(src), str(tmp_path / "o.tif")]) == 0
+    err = caplog.text
+    assert "could not be cached" in err and "No space left on device" in err
+    assert "[Errno 28]" not in err and (tmp_path / "o.tif").exists()
+
+
+def test_cli_output_escapes_control_characters_in_names(tmp_path):
+    src = write_tif(tmp_path / "in.tif", np.full((4, 16, 16), 1200, np.uint16))
+    out = tmp_path / "o\x1b]0;pwned\x07.tif"
+    done = subprocess.run(  # as a user runs it, on a terminal that would obey the sequence
+        [sys.executable, "-m", "sr", "enhance", str(src), str(out), "--no-cache"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and out.exists()
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert "o\\x1b]0;pwned\\x07.tif" in done.stderr

@@ -22,8 +22,8 @@ from imagery.read import read_window
 from sr.cli import main
 from sr.cluster import enhance_region
 from sr.errors import EnhanceError
-from sr.region import RegionRequest, TileStore, plan, tiles_folder
-from tests.conftest import ROOT
+from sr.region import RegionRequest, TileStore, only_run, plan, tiles_folder
+from tests.conftest import ROOT, write_tif
 from tests.imagery.stac_server import demo_catalogue
 
 
@@ -208,3 +208,54 @@ def test_a_damaged_tile_is_computed_again_by_the_next_run(small, tmp_path):
     result = enhance_region(request, tmp_path, use_ray=False)
     assert result.computed == 1 and result.skipped == 5
     assert read(result.cog)[:, :192, :192].max() == 0  # tile 0 was taken from the store
+
+
+def test_a_second_run_into_the_same_output_is_refused_while_the_first_runs(small, tmp_path):
+    request = RegionRequest(scenes_in_file(small)[0], "small", "bicubic", tile=48)
+    with (
+        only_run(tmp_path, "small"),  # as a first run holds it
+        pytest.raises(EnhanceError, match="another enhance-region run is writing"),
+    ):
+        enhance_region(request, tmp_path, use_ray=False)
+    assert not (tmp_path / "small_x4.tif").exists()
+    assert enhance_region(request, tmp_path, use_ray=False).computed == 6  # once it has ended
+
+
+def test_what_a_killed_run_left_is_removed_by_the_next(small, tmp_path):
+    request = RegionRequest(scenes_in_file(small)[0], "small", "bicubic", tile=48)
+    store = TileStore(tiles_folder(tmp_path, "small"), request.identity())
+    store.put(0, np.zeros((4, 192, 192), np.uint16))
+    (store.folder / "tmpab12cd.tmp").write_bytes(b"half a tile")  # killed in save_npz
+    staging = tmp_path / ".small_x4.tif.k1ll3d"  # killed in write_cog
+    staging.mkdir()
+    (staging / "staging.tif").write_bytes(b"\0" * 1000)
+    result = enhance_region(request, tmp_path, use_ray=False)
+    assert result.skipped == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".small_x4.lock", "small.tif", "small_x4.json", "small_x4.tif"]
+    )
+
+
+def test_workers_and_tiles_below_one_get_one_line(small, tmp_path, capsys):
+    for flag in ("--workers", "--tile"):
+        with pytest.raises(SystemExit) as ended:
+            main(["enhance-region", str(small), str(tmp_path / "o"), flag, "0"])
+        assert ended.value.code == 2
+        assert "'0' is not a whole number of at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (np.ones((4, 64, 64), np.uint8), "uint8 pixels"),
+        (np.full((4, 64, 64), 1500.0, np.float32), "not reflectance"),
+    ],
+)
+def test_enhance_region_and_the_scene_list_follow_sr_enhances_rule(
+    tmp_path, capsys, values, message
+):
+    path = write_tif(tmp_path / "scene.tif", values)
+    assert main(["enhance-region", str(path), str(tmp_path / "o"), "--no-ray"]) == 1
+    assert message in capsys.readouterr().err
+    catalog = LocalCatalog([tmp_path])
+    assert catalog.scenes == [] and message in catalog.problems[0]
