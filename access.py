@@ -130,8 +130,12 @@ class Backoff:
         self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def wait(self, keys: Iterable[str]) -> float:
-        """Seconds until ``keys`` may try again; 0 when they may now."""
+    def take(self, keys: Iterable[str]) -> tuple[float, float]:
+        """Under one lock: the seconds until ``keys`` may try again (0 when they may now) and,
+        when they may, a failure counted for each of them at once (its time is returned, for
+        :meth:`forgive` when the attempt succeeds), so attempts made at the same moment cannot
+        all pass the check before any of them has failed."""
+        keys = list(keys)
         now = self.clock()
         with self._lock:
             self._failures = {
@@ -144,14 +148,19 @@ class Backoff:
                 for times in (self._failures.get(key, []) for key in keys)
                 if len(times) >= self.limit
             ]
-        return max(waits, default=0.0)
+            wait = max(waits, default=0.0)
+            if wait <= 0:
+                for key in keys:
+                    self._failures.setdefault(key, []).append(now)
+        return wait, now
 
-    def fail(self, keys: Iterable[str]) -> None:
-        """Count a failed sign-in for each of ``keys``."""
-        now = self.clock()
+    def forgive(self, keys: Iterable[str], stamp: float) -> None:
+        """Take back the failure :meth:`take` counted at ``stamp`` (the attempt succeeded)."""
         with self._lock:
             for key in keys:
-                self._failures.setdefault(key, []).append(now)
+                times = self._failures.get(key, [])
+                if stamp in times:
+                    times.remove(stamp)
 
 
 #: Failed sign-ins of this process.
@@ -169,14 +178,14 @@ def attempt(name: str, password: str, session_id: str) -> str | None:
     Returns:
         ``None`` when it may sign in, else the message to show.
     """
-    keys = (f"name:{name}", f"session:{session_id}")
-    wait = FAILURES.wait(keys)
+    keys = (f"name:{name[:200]}", f"session:{session_id}")  # a long name is no larger key
+    wait, stamp = FAILURES.take(keys)
     if wait > 0:
         minutes = math.ceil(wait / 60)
         return f"Too many failed sign-ins: try again in {minutes} minute{'s' * (minutes > 1)}."
     if verify(name, password):
+        FAILURES.forgive(keys, stamp)
         return None
-    FAILURES.fail(keys)
     time.sleep(FAILURE_DELAY)
     return "Unknown name or wrong password."
 

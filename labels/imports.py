@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import lzma
 import math
 import re
 import sqlite3
 import tempfile
 import uuid
 import zipfile
+import zlib
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +61,13 @@ MAX_MEMBERS = 100  # files in a zip (a Shapefile has 3 to 8)
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 SHAPEFILE_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian
 GEOPACKAGE_IDS = (b"GPKG", b"GP10", b"GP11")  # SQLite's application_id, at byte 68
-#: SQLite virtual-table modules a GeoPackage may use (its spatial index); others can read files.
-INDEX_MODULES = ("rtree",)
+#: The one virtual table a GeoPackage may hold: its spatial index, as GDAL and QGIS write it.
+#: Any other (SpatiaLite's VirtualShape, GDAL's VirtualOGR, ...) can read files by path.
+SPATIAL_INDEX = re.compile(
+    r'\s*CREATE\s+VIRTUAL\s+TABLE\s+"?rtree_\w+"?\s+USING\s+rtree\s*'
+    r"\(\s*id\s*,\s*minx\s*,\s*maxx\s*,\s*miny\s*,\s*maxy\s*\)\s*",
+    re.I,
+)
 #: Properties of a feature this tool wrote that an import keeps as they are.
 PROVENANCE = ("scene_id", "image", "pipeline", "preset", "model_version", "note")
 #: The legacy GeoJSON ``crs`` names understood: EPSG codes and WGS84 longitude/latitude.
@@ -156,8 +163,7 @@ def read_polygons(
     again = _unique_ids(features)
     if again:
         notes.append(
-            f"{again} features had the id of an earlier one in the file: each was kept with a "
-            "new id"
+            f"{again} features had the id of an earlier one in the file: each was given a new id"
         )
     return features, notes
 
@@ -224,7 +230,15 @@ def _shape(name: str, i: int, geometry: Any) -> BaseGeometry | None:
         return None
     try:
         geom: BaseGeometry = shape(geometry)
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, GEOSException) as err:
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        GEOSException,
+    ) as err:
         raise LabelError(f"{name}: feature {i} has a malformed geometry: {err}") from err
     return geom
 
@@ -234,7 +248,8 @@ def _geojson_crs(name: str, member: Any) -> CRS:
     always taken as x (longitude or easting) first, as GeoJSON writes them."""
     if member is None:
         return CRS.from_epsg(4326)
-    text = member.get("properties", {}).get("name") if isinstance(member, dict) else None
+    props = member.get("properties") if isinstance(member, dict) else None
+    text = props.get("name") if isinstance(props, dict) else None
     found = CRS_NAME.fullmatch(text) if isinstance(text, str) else None
     if found is None:
         raise LabelError(
@@ -258,13 +273,12 @@ def _check_geopackage(path: Path) -> None:
             tables = db.execute("SELECT name, sql FROM sqlite_master").fetchall()
     except sqlite3.DatabaseError as err:
         raise LabelError(f"{path.name} is a damaged GeoPackage: {err}") from err
-    using = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\s.*?\bUSING\s+(\w+)", re.I | re.S)
     for name, sql in tables:
-        found = using.match(sql or "")
-        if found and found.group(1).lower() not in INDEX_MODULES:
+        if re.search(r"\bVIRTUAL\b", sql or "", re.I) and not SPATIAL_INDEX.fullmatch(sql):
             raise LabelError(
-                f"{path.name} holds a virtual table ({name!r}, {found.group(1)}), which can "
-                "read other files; save its layers to a new GeoPackage (QGIS: Export)"
+                f"{path.name} holds a virtual table ({name!r}) that is not a spatial index; "
+                "such a table can read other files. Save its layers to a new GeoPackage "
+                "(QGIS: Export)"
             )
 
 
@@ -308,7 +322,15 @@ def _shapefiles(path: Path, folder: Path) -> list[tuple[str, Path]]:
                 if (folder / f"layer{k}.shp").read_bytes()[:4] != SHAPEFILE_MAGIC:
                     raise LabelError(f"{path.name}: {stem}.shp is not a Shapefile")
                 found.append((stem.rpartition("/")[2], folder / f"layer{k}.shp"))
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        NotImplementedError,  # a compression zipfile does not know
+        RuntimeError,  # an encrypted member
+        zlib.error,
+        lzma.LZMAError,
+    ) as err:
         raise LabelError(f"{path.name} is not a readable zip file: {err}") from err
     if not found:
         raise LabelError(f"{path.name} holds no Shapefile (a .shp with its .shx and .dbf)")
@@ -356,6 +378,11 @@ def _checked(
     if not np.isfinite(coords).all():
         raise LabelError(f"{where} has coordinates that are not numbers (NaN or infinite)")
     declared = layer.crs
+    if not (declared.is_geographic or declared.is_projected):
+        raise LabelError(
+            f"{where} declares {declared.to_string()}, which is not a map's coordinate "
+            "reference system (longitude/latitude or a projection); reproject it"
+        )
     if declared.is_projected and len(coords) and (np.abs(coords) <= [180, 90]).all():
         raise LabelError(
             f"{where}: the coordinates look like longitude/latitude in degrees, but the file "

@@ -211,17 +211,21 @@ def _damage(data: dict[str, Any]) -> str:
 
 
 def _give_ids(features: list[Feature]) -> None:
-    """Features without an ``id`` member, as a set saved back by QGIS or GDAL has them, take the
-    ``id`` property when it is one of ours, else an id made from the feature and its place (the
-    same at every read until the set is saved with it)."""
+    """Every feature gets a text ``id`` no other in the set has. A set saved back by QGIS or GDAL
+    has no ``id`` members: the ``id`` property is taken when it is one of ours. A feature with
+    no usable id, or the id of an earlier one (a polygon duplicated in QGIS keeps its ``id``
+    property), gets one made from the feature and its place: the same at every read until the
+    set is saved with it."""
+    seen: set[str] = set()
     for i, f in enumerate(features):
-        if f.get("id"):
-            continue
-        fid = f["properties"].get("id")
-        if not (isinstance(fid, str) and OUR_ID.fullmatch(fid)):
-            seed = json.dumps([i, f], sort_keys=True, default=str).encode("utf-8")
-            fid = hashlib.sha256(seed).hexdigest()[:32]
-        f["id"] = f["properties"]["id"] = fid
+        fid = f.get("id")
+        if not isinstance(fid, str) or not fid or fid in seen:
+            fid = f["properties"].get("id")
+            if not (isinstance(fid, str) and OUR_ID.fullmatch(fid)) or fid in seen:
+                seed = json.dumps([i, f], sort_keys=True, default=str).encode("utf-8")
+                fid = hashlib.sha256(seed).hexdigest()[:32]
+            f["id"] = f["properties"]["id"] = fid
+        seen.add(fid)
 
 
 def _write_atomic(path: Path, text: bytes) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import glob
 import json
 import logging
 import os
@@ -227,7 +228,7 @@ def only_run(out_dir: Path, name: str) -> Iterator[None]:
                 f"another enhance-region run is writing {out_dir / f'{name}_x4.tif'}; wait "
                 "for it to end, or give this one another OUT_DIR"
             ) from None
-        for staging in out_dir.glob(f".{name}_x4.tif.*"):
+        for staging in out_dir.glob(f".{glob.escape(name)}_x4.tif.*"):
             shutil.rmtree(staging, ignore_errors=True)
         tiles = tiles_folder(out_dir, name)
         for part in tiles.iterdir() if tiles.is_dir() else []:

@@ -340,3 +340,26 @@ def test_the_label_page_shows_class_names_as_text_and_refuses_a_bad_set_name(env
     assert not at.exception
     assert any(plain("is not a usable label set name") in e.value for e in at.error)
     assert at.session_state["label_set"] == "trial" and store.names() == ["trial"]
+
+
+def test_sets_page_with_more_classes_than_a_mask_holds_says_so_and_goes_on(env, demo_scene):
+    from shapely.geometry import box, mapping
+
+    from labels.features import new_feature
+
+    store = saved_set(env, demo_scene)
+    many = [
+        new_feature(
+            mapping(box(12.59 + i * 1e-5, 52.47, 12.59 + (i + 1) * 1e-5, 52.4701)),
+            str(i),
+            "ana",
+            "d",
+            "original",
+        )
+        for i in range(300)
+    ]
+    store.apply("trial", many)
+    at = page("sets").run()
+    assert not at.exception
+    assert "a mask holds at most 255" in texts(at)
+    assert {"Save classes", "Rename"} <= {b.label for b in at.button}  # the rest of the page

@@ -95,10 +95,15 @@ for i, (label, ending, image, mime) in enumerate(EXPORTS):
         key=f"export_{i}",
         on_click="ignore",
     )
-if data["features"]:
+try:
+    table = legend(data) if data["features"] else None
+except LabelError as err:  # more classes than a mask holds: the masks say so above
+    cols[len(EXPORTS) % 3].caption(f"Mask legend: {plain(err)}")
+    table = None
+if table:
     cols[len(EXPORTS) % 3].download_button(
         "Mask legend (JSON)",
-        json.dumps(legend(data), indent=1, ensure_ascii=False),
+        json.dumps(table, indent=1, ensure_ascii=False),
         file_name=f"{name}_mask_classes.json",
         mime="application/json",
         help="Class id -> class and colour; the masks carry it too (tags, colour table).",

@@ -137,16 +137,30 @@ def test_files_that_point_elsewhere_are_refused_whatever_their_name(tmp_path):
     assert SECRET not in str(refused.value)
 
 
-def test_a_geopackage_with_a_virtual_table_is_refused(tmp_path, label_set):
+@pytest.mark.parametrize(
+    ("name", "sql"),
+    [
+        ("leak", "CREATE VIRTUAL TABLE leak USING VirtualOGR('/etc/passwd')"),
+        (
+            "a USING rtree",
+            "CREATE VIRTUAL TABLE \"a USING rtree\" USING VirtualText('/etc/passwd')",
+        ),
+        ("leak", "CREATE VIRTUAL TABLE leak USING/**/VirtualShape('/etc/passwd')"),
+    ],
+)
+def test_a_geopackage_with_a_virtual_table_is_refused(tmp_path, label_set, name, sql):
     path = export(load(label_set), tmp_path / "x.gpkg")
-    with sqlite3.connect(path) as db:  # a table GDAL's SQLite layer would read from a file
+    with sqlite3.connect(path) as db:  # a table GDAL's SQLite layer could read a file into
         db.execute("PRAGMA writable_schema = ON")
-        db.execute(
-            "INSERT INTO sqlite_master VALUES ('table', 'leak', 'leak', 0, "
-            "'CREATE VIRTUAL TABLE leak USING VirtualOGR(''/etc/passwd'')')"
-        )
-    with pytest.raises(LabelError, match="virtual table .'leak', VirtualOGR.*read other files"):
+        db.execute("INSERT INTO sqlite_master VALUES ('table', ?, ?, 0, ?)", (name, name, sql))
+    with pytest.raises(LabelError, match="virtual table .* not a spatial index.*read other files"):
         read_polygons(path, "crop_class", "ana", "S2")
+    indexed = export(load(label_set), tmp_path / "y.gpkg")  # GDAL's own spatial index passes
+    with sqlite3.connect(indexed) as db:
+        assert any(
+            "USING rtree" in (q or "") for (q,) in db.execute("SELECT sql FROM sqlite_master")
+        )
+    assert len(polygons(indexed, "crop_class", "ana", "S2")) == 2
 
 
 def test_every_polygon_layer_of_a_geopackage_is_imported_and_said(tmp_path):
@@ -283,7 +297,7 @@ def test_two_features_sharing_an_id_are_both_kept(tmp_path):
     report = import_file(LabelStore(tmp_path), "s", path, "crop_class", "ana")
     assert (report.imported, report.present) == (2, 0)
     assert report.notes == [
-        "1 features had the id of an earlier one in the file: each was kept with a new id"
+        "1 features had the id of an earlier one in the file: each was given a new id"
     ]
     ids = [f["id"] for f in load(tmp_path / "s.geojson")["features"]]
     assert ids[0] == fid and ids[1] != fid
@@ -305,3 +319,48 @@ def test_a_polygon_across_the_antimeridian_is_refused(tmp_path):
     fields_geojson(path, [[179.9, -17], [-179.9, -17], [-179.9, -16.9], [179.9, -17]], None)
     with pytest.raises(LabelError, match="crosses the antimeridian"):
         read_polygons(path, "crop_class", "ana", "S2")
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        (
+            '{"type": "FeatureCollection", "features": [], "crs": {"properties": null}}',
+            "not an EPSG",
+        ),
+        (
+            '{"type": "FeatureCollection", "crs": {"properties": "EPSG:3857"}, "features": []}',
+            "not an EPSG",
+        ),
+        ("[1, 2]", "is not GeoJSON"),
+        ('{"type": "Topology"}', "not a GeoJSON FeatureCollection"),
+        ('{"type": "Feature", "properties": 3, "geometry": null}', "properties that are not"),
+        (
+            '{"type": "Feature", "properties": {"crop_class": "x"}, "geometry": '
+            '{"type": "Polygon", "coordinates": [[[1'
+            + "0" * 400
+            + ", 2], [3, 4], [5, 6], [1, 2]]]}}",
+            "malformed geometry",
+        ),
+    ],
+)
+def test_odd_geojson_gets_one_line(tmp_path, text, refused):
+    path = tmp_path / "odd.geojson"
+    path.write_text(text)
+    with pytest.raises(LabelError, match=refused):
+        read_polygons(path, "crop_class", "ana", "S2")
+
+
+def test_a_crs_that_is_no_map_and_a_broken_zip_get_one_line(tmp_path, label_set):
+    path = tmp_path / "geocentric.geojson"
+    fields_geojson(path, FIELD, "EPSG:4978")
+    with pytest.raises(LabelError, match="not a map's coordinate reference system"):
+        read_polygons(path, "crop_class", "ana", "S2")
+    good = export(load(label_set), tmp_path / "x.zip")
+    raw = bytearray(good.read_bytes())
+    start = raw.index(b"labels.shp") + len(b"labels.shp")  # inside the .shp's deflated bytes
+    raw[start + 40 : start + 60] = bytes(20)
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(bytes(raw))
+    with pytest.raises(LabelError, match="not a readable zip file"):
+        read_polygons(broken, "crop_class", "ana", "S2")

@@ -335,3 +335,18 @@ def test_a_name_typed_with_combining_accents_is_the_same_set(tmp_path: Path):
     assert len(store.load(decomposed)["features"]) == 1
     store.apply(decomposed, [feature("rye")])
     assert store.names() == ["\u00e9t\u00e9"] and len(store.load("\u00e9t\u00e9")["features"]) == 2
+
+
+def test_a_polygon_duplicated_in_gis_software_is_kept_with_its_own_id(tmp_path: Path):
+    store = LabelStore(tmp_path)
+    store.apply("s", [feature()])
+    data = json.loads(store.path("s").read_text())
+    twin = json.loads(json.dumps(data["features"][0]))  # QGIS's duplicate keeps the properties
+    twin.pop("id")
+    twin["geometry"] = SQUARE2
+    data["features"].append(twin)
+    store.path("s").write_text(json.dumps(data))
+    ids = [f["id"] for f in store.load("s")["features"]]
+    assert len(set(ids)) == 2
+    store.apply("s", [new_feature(SQUARE, "rye", "ana", "S2", "original")])  # a save keeps both
+    assert len(store.load("s")["features"]) == 3
