@@ -1,4 +1,4 @@
-"""Who may use the app: an optional password login (README, "Safety").
+"""Who may use the app: an optional password login (docs/safety.md).
 
 Off unless Streamlit's secrets (``.streamlit/secrets.toml`` beside ``app.py``, or
 ``~/.streamlit/secrets.toml``) hold a ``[login.users]`` table of names and password hashes:
@@ -257,7 +257,7 @@ def _cookie_script(name: str, token: str, stale: list[str]) -> str:
     """JavaScript that sets cookie ``name`` to ``token`` for the whole app and removes ``stale``.
 
     Not HttpOnly (a script writes it): a script injected into the page could read it, one more
-    reason why everything the app shows is escaped (README, "Safety").
+    reason why everything the app shows is escaped (docs/safety.md).
     """
     return (
         "<script>"

@@ -1,6 +1,6 @@
 """What the command lines print: text a user or a file supplied, with control characters shown
 as escapes (``\\x1b``), so a class name or a file name cannot move the cursor, set the terminal's
-title or clear the screen (README, "Safety")."""
+title or clear the screen (docs/safety.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The README's figure: one area of the held-out Austria file, original and each pipeline.
+"""The figure of docs/evaluation.md: one area of the held-out Austria file, original and each
+pipeline.
 
 ``.venv/bin/python -m bench.figure [OUT.png]``: a 64 x 64 px area (640 m) of date A, x4, shown
 in true colour with the same stretch; the original is drawn with nearest-neighbour pixels.

@@ -5,7 +5,7 @@ QGIS or any GeoJSON reader opens. What a save does not do is read and encode the
 the set this process last wrote or read is kept as the encoded line of each feature and reused
 while the file on disk is still that one (same inode, size, modification time and first line).
 A save encodes only its changed features; what stays proportional to the set is copying its bytes
-to disk (README, "Benchmarks": save times by set size).
+to disk (docs/benchmarks.md, "Saving label sets: time by set size").
 """
 
 from __future__ import annotations

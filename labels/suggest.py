@@ -9,7 +9,7 @@ opened (no bridges one pixel wide), its holes are filled, and it is simplified t
 few vertices. Images with pixels finer than 10 m (the enhanced one) are averaged to about 10 m
 first: measured, that gives better outlines than finer pixels, and is several times faster.
 Settings were chosen on the hand-drawn outlines in ``bench/data/austria_fields.geojson``
-(``python -m bench.suggest``; the numbers are in the README)."""
+(``python -m bench.suggest``; the numbers are in docs/benchmarks.md)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ instead of from noise, and spends its iterations on what bicubic misses. On the 
 1000 iterations to +1.1..+1.3 dB; wider networks (32, 64 channels) did worse in the same
 iterations. The untrained network, fitted to this one image, is still the only prior.
 
-Presets (measured by ``bench/dip_speed.py``; the README has the table and the levers tried):
+Presets (measured by ``bench/dip_speed.py``; docs/methods.md has the table, docs/benchmarks.md
+the levers tried):
 - ``published``: exactly the paper's x4 set-up: 128 channels, Lanczos-2 loss, 2000 iterations
   at 0.01, noise 0.03, no early stop. The reference: about 0.25 s an iteration for a 128 px
   output on 2 CPU cores.

@@ -37,8 +37,8 @@ PRESET_HELP = (
     "output size that corrects the bicubic upsampling, 1000 iterations; about 8 min for a "
     "256 x 256 px area on a 2-core laptop CPU. quality: the same, 2000 iterations (twice the "
     "time, a little sharper). published: the paper's set-up (128 channels, 2000 iterations; "
-    "hours on a CPU), for comparison. The time on this machine is estimated below; the README "
-    "has the measured times and gains."
+    "hours on a CPU), for comparison. The time on this machine is estimated below; "
+    "docs/benchmarks.md has the measured times and gains."
 )
 CONSISTENCY_MAX = 0.02  # reflectance difference shown fully red
 

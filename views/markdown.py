@@ -13,5 +13,5 @@ def plain(text: object) -> str:
     the text it is: every ASCII punctuation mark escaped and line breaks made spaces, so
     ``![t](http://host/x.png)`` is no image that another user's browser fetches. Every supplied
     string that reaches ``st.error``, ``st.caption``, ``st.markdown``, a widget's label, ...
-    goes through it (README, "Safety")."""
+    goes through it (docs/safety.md)."""
     return PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))

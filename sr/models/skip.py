@@ -77,7 +77,7 @@ class SkipNet(nn.Module):
         if upsample > 1:  # the network works at 1 / upsample of the output size
             # After the 1 x 1 convolution, not before: both are linear and bilinear weights sum
             # to 1, so the order gives the same output, and upsampling ``out_ch`` channels
-            # instead of ``channels`` saved 22-24 % of a `fast` iteration (README, DIP levers).
+            # instead of ``channels`` saved 22-24 % of a `fast` iteration (docs/benchmarks.md).
             head.insert(1, nn.Upsample(scale_factor=upsample, mode="bilinear", align_corners=False))
         self.out = nn.Sequential(*head)
 
