@@ -33,7 +33,6 @@ from sr.cache import ResultCache
 from sr.enhance import Progress, ProgressFn, enhance
 from sr.jobs import EnhanceRequest, Runner
 from sr.region import (
-    Plan,
     RegionRequest,
     TileStore,
     enhance_tile,
@@ -86,42 +85,30 @@ def enhance_region(
     """
     grid = plan(request)
     with only_run(out_dir, request.name):
-        return _region(request, grid, out_dir, workers, address, on_tile, use_ray)
+        store = TileStore(tiles_folder(out_dir, request.name), request.identity())
+        total = len(grid.windows)
+        finished = store.done(total)
+        todo = [i for i in range(total) if i not in finished]
+        report = on_tile or (lambda done, all_, skipped: None)
+        report(len(finished), total, len(finished))
+        peaks: dict[int, float] = {}
 
+        def keep(index: int, data: np.ndarray, pid: int, peak: float) -> None:
+            store.put(index, data)
+            peaks[pid] = max(peaks.get(pid, 0.0), peak)
+            finished.add(index)
+            report(len(finished), total, total - len(todo))
 
-def _region(
-    request: RegionRequest,
-    grid: Plan,
-    out_dir: Path,
-    workers: int,
-    address: str | None,
-    on_tile: TileReport | None,
-    use_ray: bool,
-) -> RegionResult:
-    store = TileStore(tiles_folder(out_dir, request.name), request.identity())
-    total = len(grid.windows)
-    finished = store.done(total)
-    todo = [i for i in range(total) if i not in finished]
-    report = on_tile or (lambda done, all_, skipped: None)
-    report(len(finished), total, len(finished))
-    peaks: dict[int, float] = {}
-
-    def keep(index: int, data: np.ndarray, pid: int, peak: float) -> None:
-        store.put(index, data)
-        peaks[pid] = max(peaks.get(pid, 0.0), peak)
-        finished.add(index)
-        report(len(finished), total, total - len(todo))
-
-    if use_ray and todo:
-        seconds = _tiles_on_ray(request, grid, todo, workers, address, keep)
-    else:
-        start = time.perf_counter()
-        for i in todo:
-            keep(i, *enhance_tile(request, grid.windows[i], grid.dtype))
-        seconds = time.perf_counter() - start
-    cog = write_mosaic(request, grid, store, out_dir)
-    store.remove()
-    return RegionResult(cog, len(todo), total - len(todo), seconds, peaks)
+        if use_ray and todo:
+            seconds = _tiles_on_ray(request, grid, todo, workers, address, keep)
+        else:
+            start = time.perf_counter()
+            for i in todo:
+                keep(i, *enhance_tile(request, grid.windows[i], grid.dtype))
+            seconds = time.perf_counter() - start
+        cog = write_mosaic(request, grid, store, out_dir)
+        store.remove()
+        return RegionResult(cog, len(todo), total - len(todo), seconds, peaks)
 
 
 def connect(address: str | None, workers: int) -> bool:
