@@ -147,11 +147,11 @@ def read_polygons(
     numbers = []
     for layer in polygons:
         where = f"{path.name}" + (f", layer {layer.name!r}" if len(layers) > 1 else "")
-        for geom, row, cls in _checked(where, layer, class_field):
+        for i, (geom, row, cls) in enumerate(_checked(where, layer, class_field), start=1):
             try:
                 feature = new_feature(as_geojson(geom), cls, importer, scene_id, "original")
-            except LabelError as err:
-                raise LabelError(f"{where}: feature {len(features) + 1}: {err}") from err
+            except LabelError as err:  # numbered within its layer, as _checked numbers them
+                raise LabelError(f"{where}: feature {i}: {err}") from err
             features.append(_keep_provenance(feature, row, importer))
             if not isinstance(row[class_field], str):
                 numbers.append(cls)

@@ -364,3 +364,13 @@ def test_a_crs_that_is_no_map_and_a_broken_zip_get_one_line(tmp_path, label_set)
     broken.write_bytes(bytes(raw))
     with pytest.raises(LabelError, match="not a readable zip file"):
         read_polygons(broken, "crop_class", "ana", "S2")
+
+
+def test_a_refused_feature_is_numbered_within_its_layer(tmp_path):
+    path = tmp_path / "two.gpkg"
+    for layer, crops in (("north", ["maize", "rye"]), ("south", ["oat\x1b[2J"])):
+        boxes = [box(13.1 + k / 100, 48.3, 13.105 + k / 100, 48.31) for k in range(len(crops))]
+        frame = gpd.GeoDataFrame({"crop_class": crops}, geometry=boxes, crs="EPSG:4326")
+        frame.to_file(path, layer=layer, driver="GPKG")
+    with pytest.raises(LabelError, match="two.gpkg, layer 'south': feature 1: .*control character"):
+        read_polygons(path, "crop_class", "ana", "S2")
