@@ -10,11 +10,11 @@ st.set_page_config(page_title="Field labeller · Sentinel-2 x4", layout="wide")
 
 #: The pages: script, title; the first is the default, at the app's root address.
 PAGES = [
-    ("views/area.py", "1 · Area"),
-    ("views/enhance.py", "2 · Enhance & compare"),
-    ("views/label.py", "3 · Label fields"),
-    ("views/sets.py", "4 · Label sets"),
-    ("views/stats.py", "5 · Statistics"),
+    ("views/pages/area.py", "1 · Area"),
+    ("views/pages/enhance.py", "2 · Enhance & compare"),
+    ("views/pages/label.py", "3 · Label fields"),
+    ("views/pages/sets.py", "4 · Label sets"),
+    ("views/pages/stats.py", "5 · Statistics"),
 ]
 access.file_cookie()  # login on: what lets this browser upload and download once signed in
 if access.users() and not access.signed_in():

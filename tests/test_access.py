@@ -9,7 +9,7 @@ import hashlib
 import pytest
 
 import access
-from tests.test_pages import page
+from tests.views.test_pages import page
 
 HASH = access.hash_password("correct horse")
 WRONG = "Unknown name or wrong password."

@@ -64,7 +64,7 @@ st.title("Enhance & compare")
 original = st.session_state["original"]
 if original is None:
     st.info("Pick and load an area first.")
-    st.page_link("views/area.py", label="← Area")
+    st.page_link("views/pages/area.py", label="← Area")
     st.stop()
 
 c1, c2, c3 = st.columns([2, 1, 1])
@@ -177,6 +177,6 @@ st.download_button(
     geotiff_bytes(enhanced.data, enhanced.crs.to_wkt(), tuple(enhanced.transform), enhanced.bands),
     file_name=name,
     mime="image/tiff",
-    on_click="ignore",  # a rerun is not needed, and could cancel the download (views/sets.py)
+    on_click="ignore",  # a rerun is not needed, and could cancel the download (views/pages/sets.py)
 )
-st.page_link("views/label.py", label="Label fields →")
+st.page_link("views/pages/label.py", label="Label fields →")

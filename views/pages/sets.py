@@ -72,7 +72,7 @@ if area and scene_id and st.button("Open this set's area", help="Read it and go 
         st.error(plain(note))
     else:
         workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))
-        st.switch_page("views/label.py")
+        st.switch_page("views/pages/label.py")
 
 st.subheader("Export")
 cols = st.columns(3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.test_pages import AREA, enhance_and_wait, page
+from tests.views.test_pages import AREA, enhance_and_wait, page
 from views.markdown import plain
 
 
@@ -17,7 +17,7 @@ def area_loaded_and_enhanced(method: str, preset: str | None = None, wait: bool 
     at.run()
     [load] = [b for b in at.button if b.label == "Load area"]
     load.click().run()
-    at.switch_page("views/enhance.py").run()
+    at.switch_page("views/pages/enhance.py").run()
     at.selectbox[0].select(method).run()
     if preset:
         at.radio[0].set_value(preset).run()

@@ -22,7 +22,9 @@ HOSTILE = "![t](http://127.0.0.1:9/x.png)"
 
 def page(name: str) -> AppTest:
     """The app, opened on one of its pages (call ``run`` to render it)."""
-    return AppTest.from_file("../app.py", default_timeout=60).switch_page(f"views/{name}.py")
+    return AppTest.from_file("../../app.py", default_timeout=60).switch_page(
+        f"views/pages/{name}.py"
+    )
 
 
 def texts(at: AppTest) -> str:
@@ -247,7 +249,7 @@ def test_a_job_started_on_enhance_finishes_while_the_user_labels(env, demo_scene
     assert "**Enhancement jobs**" in [m.value for m in at.sidebar.markdown]  # the panel
     assert [b for b in at.sidebar.button if b.label == "Cancel"]
 
-    at.switch_page("views/label.py").run()  # the user goes labelling meanwhile
+    at.switch_page("views/pages/label.py").run()  # the user goes labelling meanwhile
     assert not at.exception
     assert at.session_state["job"] == key and at.session_state["enhanced"] is None
     assert "**Enhancement jobs**" in [m.value for m in at.sidebar.markdown]

@@ -69,7 +69,7 @@ st.title("Label fields")
 scene, original = st.session_state["scene"], st.session_state["original"]
 if original is None:
     st.info("Pick and load an area first.")
-    st.page_link("views/area.py", label="← Area")
+    st.page_link("views/pages/area.py", label="← Area")
     st.stop()
 state = page_state()
 

@@ -113,4 +113,4 @@ if raster is not None:
     if warning:
         st.warning(warning)
     st.image(to_rgba(raster, "true"), caption="True colour (B04, B03, B02)", width=360)
-    st.page_link("views/enhance.py", label="Enhance & compare →")
+    st.page_link("views/pages/enhance.py", label="Enhance & compare →")
