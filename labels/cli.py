@@ -13,20 +13,13 @@ from imagery.geotiff import check_output, read_raster
 from imagery.raster import Raster
 from labels.export import FORMATS, export
 from labels.features import LabelError
-from labels.imports import import_file
+from labels.session import LabelSession
 from labels.stats import area_by_class
-from labels.store import SUFFIX, LabelStore
 from labels.suggest import suggest
 from terminal import say
 
 #: The largest raster ``suggest`` reads, in pixels a side (a 2.5 m image of 50 km).
 SUGGEST_MAX_SIZE = 20_000
-
-
-def _store_and_name(path: Path) -> tuple[LabelStore, str]:
-    if path.suffix != SUFFIX:
-        raise LabelError(f"{path} is not a label set ({SUFFIX} file)")
-    return LabelStore(path.parent), path.name[: -len(SUFFIX)]
 
 
 def _point(text: str) -> tuple[float, float]:
@@ -88,11 +81,11 @@ def main(argv: list[str] | None = None) -> int:
             found = [suggest(raster, lon, lat).feature() for lon, lat in args.points]
             say(json.dumps({"type": "FeatureCollection", "features": found}))
             return 0
-        store, name = _store_and_name(args.set)
+        session = LabelSession.of_file(args.set, getattr(args, "annotator", ""))
         if args.command != "import" and not args.set.is_file():
             raise LabelError(f"there is no label set {args.set}")
         if args.command == "stats":
-            rows = area_by_class(store.load(name))
+            rows = area_by_class(session.load())
             total = sum(r["hectares"] for r in rows.values()) or 1.0
             say("| crop class | fields | hectares | share |")
             say("|---|---|---|---|")
@@ -105,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.out.resolve() == args.set.resolve():
                 raise LabelError(f"{args.out} is the label set itself; choose another file")
             check_output(args.out)  # a device such as /dev/full is never replaced
-            export(store.load(name), args.out, args.image)
+            export(session.load(), args.out, args.image)
             say(f"wrote {args.out}")
         else:
-            report = import_file(store, name, args.input, args.class_field, args.annotator)
+            report = session.import_file(args.input, args.class_field)
             for note in report.notes:
                 say(f"note: {note}", sys.stderr)
             say(

@@ -98,6 +98,19 @@ class Report:
     in_set: int
     notes: list[str] = field(default_factory=list)
 
+    def message(self) -> str:
+        """What the import did, as the user is told it (plain text that quotes the file)."""
+        notes = "".join(f" {note[0].upper()}{note[1:]}." for note in self.notes)
+        if self.imported:
+            left_out = f"; {self.present} already in this set were left out" if self.present else ""
+            return f"Imported {self.imported} polygons{left_out}.{notes}"
+        if self.present:
+            return (
+                f"Nothing was imported: all {self.present} polygons are already in this set "
+                f"(the same id or the same outline).{notes}"
+            )
+        return "Nothing was imported: the file holds no polygons."
+
 
 def import_file(
     store: LabelStore, name: str, path: Path, class_field: str, importer: str

@@ -17,6 +17,7 @@ from labels.classes import CROP_CLASSES, safe_colour, set_classes
 from labels.edits import Changes, NewPolygonRules, diff_drawings, plan_edits
 from labels.features import LabelError
 from labels.geometry import area_ha, set_crs
+from labels.session import LabelSession
 from labels.store import LabelStore
 from views.common import attempt, image_overlay, init_state, label_store
 from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
@@ -59,10 +60,6 @@ def set_info() -> dict[str, Any]:
     }
 
 
-def shown_revs(snapshot: dict[str, Any]) -> dict[str, int]:
-    return {f["id"]: int(f["properties"].get("rev", 1)) for f in snapshot["features"]}
-
-
 init_state()
 st.markdown(COMPACT, unsafe_allow_html=True)
 st.title("Label fields")
@@ -90,9 +87,11 @@ except LabelError as err:
     st.error(plain(err))
     st.stop()
 st.session_state["label_set"] = set_name
+annotator = st.session_state["annotator"]
+session = LabelSession(store, set_name, annotator)
 if state.snapshot_for is None or state.snapshot_for[0] != set_name:
     open_set(state, set_name)  # its undo history comes from its journal: it survives a reload
-    state.undo, state.redo = store.undo_stacks(set_name, st.session_state["annotator"])
+    state.undo, state.redo = session.undo_stacks()
 existing = store.names()
 if existing:
     side.caption("Existing sets: " + ", ".join(plain(n) for n in existing))
@@ -109,7 +108,7 @@ if suggesting != state.suggest_map:  # only a map built for it reports clicks
 # the image changes: rebuilding it otherwise would remount it and wipe what is being drawn.
 if state.snapshot is None or state.snapshot_for != (set_name, image):
     try:
-        state.snapshot = store.load(set_name)
+        state.snapshot = session.load()
     except LabelError as err:
         st.error(plain(err))
         st.stop()
@@ -141,7 +140,6 @@ if reported == state.handled:  # reported again with a pan or zoom: already save
     changes = diff_drawings(None, snapshot["features"])
 else:
     changes = diff_drawings(value.get("all_drawings"), snapshot["features"])
-annotator = st.session_state["annotator"]
 rules = NewPolygonRules(
     crop_class=crop,
     annotator=annotator,
@@ -165,14 +163,7 @@ def save(changes: Changes, rules: NewPolygonRules) -> None:
     edits = plan_edits(changes, snapshot["features"], rules)
     if edits:
         try:
-            saved = store.apply(
-                set_name,
-                edits.upserts,
-                edits.deletes,
-                set_info(),
-                expected=shown_revs(snapshot),
-                who=annotator,
-            )
+            saved = session.save(edits, snapshot, set_info())
         except LabelError as err:
             st.error(f"Nothing was saved: {plain(err)}")
             return
@@ -220,7 +211,7 @@ for column, label, source, target, what in (
     if column.button(label, disabled=not source):
         # reverting a batch is itself a batch: reverting that one redoes the change
         batch = source[-1]
-        reverted = attempt(partial(store.revert, set_name, batch, who=annotator))
+        reverted = attempt(partial(session.revert, batch))
         if reverted is not None:
             source.pop()
             after_save(state, reverted, set_name, what, undoable=False)
@@ -306,25 +297,13 @@ if chosen:
     a2, a3, a4 = st.columns(3)
     new_class = a2.selectbox("New class", list(classes), label_visibility="collapsed")
     if a3.button("Set class"):
-        reclassed = [
-            {**f, "properties": {**f["properties"], "crop_class": new_class}} for f in chosen
-        ]
-        done = attempt(
-            lambda: store.apply(set_name, reclassed, expected=shown_revs(snapshot), who=annotator)
-        )
+        done = attempt(lambda: session.reclassify(chosen, new_class, snapshot))
         if done is not None:
             message = f"{plural(done.applied, 'polygon')} now {new_class}"
             after_save(state, done, set_name, message, True)
             st.rerun()
     if a4.button("Delete selected"):
-        done = attempt(
-            lambda: store.apply(
-                set_name,
-                deletes=[f["id"] for f in chosen],
-                expected=shown_revs(snapshot),
-                who=annotator,
-            )
-        )
+        done = attempt(lambda: session.delete(chosen, snapshot))
         if done is not None:
             message = f"{plural(done.applied, 'polygon')} deleted"
             after_save(state, done, set_name, message, True)
@@ -333,10 +312,7 @@ if chosen:
         n1, n2 = st.columns([4, 1])
         note = n1.text_input("Note", chosen[0]["properties"].get("note", ""))
         if n2.button("Save note"):
-            edit = {**chosen[0], "properties": {**chosen[0]["properties"], "note": note}}
-            done = attempt(
-                lambda: store.apply(set_name, [edit], expected=shown_revs(snapshot), who=annotator)
-            )
+            done = attempt(lambda: session.note(chosen[0], note, snapshot))
             if done is not None:
                 after_save(state, done, set_name, "note", True)
                 st.rerun()

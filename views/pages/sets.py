@@ -14,7 +14,8 @@ from imagery.stac import StacCatalog
 from labels.classes import set_classes
 from labels.export import export, legend
 from labels.features import LabelError
-from labels.imports import MAX_BYTES, import_file
+from labels.imports import MAX_BYTES
+from labels.session import LabelSession
 from views import workspace
 from views.common import (
     APP_MAX_SIZE,
@@ -48,7 +49,7 @@ with st.expander("New label set", expanded=not names):
     if st.button("Create", disabled=not new.strip()):
         if new.strip() in names:
             st.error(f"a label set {plain(repr(new.strip()))} exists already")
-        elif attempt(lambda: store.apply(new.strip(), info={"created_by": annotator})) is not None:
+        elif attempt(lambda: LabelSession(store, new.strip(), annotator).create()) is not None:
             st.session_state["label_set"] = new.strip()
             st.rerun()
 if not names:
@@ -56,6 +57,7 @@ if not names:
 
 name, data = pick_label_set(store, names)
 st.session_state["label_set"] = name
+session = LabelSession(store, name, annotator)
 meta = data.get("label_set", {})
 st.caption(  # what the file says, as text
     f"{len(data['features'])} polygons · scene {plain(meta.get('scene_id', '?'))} "
@@ -118,33 +120,14 @@ upload = st.file_uploader(
 field = st.text_input("Property that holds the crop class", "crop_class")
 if upload is not None and st.button("Import into this set"):
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            # the format is told by the content; the name only names the file in messages
-            shown = "".join(c if c.isalnum() or c in "._- " else "_" for c in upload.name)
-            path = Path(tmp) / (shown.strip(". ")[-100:] or "upload")
-            path.write_bytes(upload.getvalue())
-            report = import_file(store, name, path, field, annotator or "import")
+        report = session.import_upload(upload.name, upload.getvalue(), field)
     except LabelError as err:
         st.error(f"Nothing was imported: {plain(err)}")
-    except OSError as err:  # the upload could not be put in a temporary folder
-        st.error(
-            f"Nothing was imported: the upload could not be read ({plain(err.strerror or err)})"
-        )
     else:
-        notes = "".join(f" {plain(note[0].upper() + note[1:])}." for note in report.notes)
         if report.imported:
-            left_out = (
-                f"; {report.present} already in this set were left out" if report.present else ""
-            )
-            st.session_state["imported"] = f"Imported {report.imported} polygons{left_out}.{notes}"
+            st.session_state["imported"] = plain(report.message())
             st.rerun()  # the counts above and the history below include them
-        elif report.present:
-            st.warning(
-                f"Nothing was imported: all {report.present} polygons are already in this set "
-                f"(the same id or the same outline).{notes}"
-            )
-        else:
-            st.warning("Nothing was imported: the file holds no polygons.")
+        st.warning(plain(report.message()))
 if st.session_state.get("imported"):
     st.success(st.session_state.pop("imported"))
 
@@ -161,7 +144,7 @@ if st.button("Save classes"):
         for r in edited
         if r.get("class") and str(r["class"]).strip()
     }
-    if attempt(lambda: store.update_info(name, {"classes": classes})) is not None:
+    if attempt(lambda: session.save_classes(classes)) is not None:
         st.success(f"Saved {len(classes)} classes.")
 
 st.subheader("Deleted polygons")
@@ -174,7 +157,7 @@ for f in gone[:20]:
     c1.write(" · ".join(plain(v) for v in (props["crop_class"], props["annotator"], f["id"][:8])))
     if (
         c2.button("Restore", key=f"restore_{f['id']}")
-        and attempt(partial(store.apply, name, [f], who=annotator)) is not None
+        and attempt(partial(session.restore, f)) is not None
     ):
         st.rerun()
 
