@@ -10,10 +10,13 @@ this is its state and its transitions:
   ``feature_group_to_add``): no rebuild, the view kept;
 - **undo / redo** revert a batch of the journal: the same as a save;
 - **drawings refused** stay on the map in red (the same in-place update) until dismissed;
-- **a click on a table row** zooms the map to the polygons: remounted with their bounds.
+- **a click on a table row** zooms the map to the polygons: remounted with their bounds;
+- **suggest mode**: a click on the map proposes an outline, accepted (saved) or rejected.
 
-The map is built from the snapshot, never from the file between saves: a change to its HTML
-remounts it and wipes what is being drawn, so :func:`remount_map` is the only way it is rebuilt.
+Each transition is a method of :class:`LabelPageState`; the page calls them and never sets the
+state's fields itself. The map is built from the snapshot, never from the file between saves: a
+change to its HTML remounts it and wipes what is being drawn, so :meth:`LabelPageState.remount`
+is the only way it is rebuilt.
 Between rebuilds the map reports the same drawings again with every pan and zoom, until its
 next edit: drawings already handled (``handled``) are not saved twice.
 """
@@ -21,12 +24,14 @@ next edit: drawings already handled (``handled``) are not saved twice.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
-from labels.edits import Refused
+from labels.edits import Edits, Refused
 from labels.store import Saved
 
 #: ``(centre [lat, lon], zoom)`` to keep where the user was, or ``[[south, west], [north, east]]``.
@@ -75,6 +80,135 @@ class LabelPageState:
     clicked: str = ""
     proposal: dict[str, Any] | None = None
 
+    @property
+    def map_key(self) -> str:
+        """The widget key of the current map generation."""
+        return f"label_map_{self.map_rev}"
+
+    def remount(self, view: View | None = None) -> None:
+        """Build the map anew on the next run, at ``view`` if given (else where the user was)."""
+        if view is not None:
+            self.view = view
+        self.map_rev += 1
+
+    def view_for_build(self) -> View | None:
+        """The view the current generation is built with, fixed at its first run: a new view
+        would change the map's HTML and remount it."""
+        if self.built_view is None or self.built_view[0] != self.map_rev:
+            self.built_view = (self.map_rev, self.view)
+        return self.built_view[1]
+
+    def open(self, name: str, stacks: tuple[list[str], list[str]]) -> None:
+        """Another set: its own undo and redo ``stacks`` (from its journal), status and view (the
+        first set of a session keeps the view it was opened with, from the page's address)."""
+        self.undo, self.redo = stacks
+        self.conflicts, self.refused = [], []
+        if self.snapshot_for is not None:
+            self.view = None
+        self.zoomed = ()
+        self.snapshot_for = None
+        self.status, self.status_for = "", name
+
+    def shown(self, name: str, image: str, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The snapshot of set ``name`` drawn on ``image``; when it is of another set or image,
+        it is ``read()`` again and the map remounted (an outline proposed on another is dropped).
+        """
+        if self.snapshot is None or self.snapshot_for != (name, image):
+            self.snapshot, self.snapshot_for, self.proposal = read(), (name, image), None
+            self.remount()
+        return self.snapshot
+
+    def suggest(self, on: bool) -> None:
+        """Suggest mode on or off: only a map built for it reports clicks."""
+        if on != self.suggest_map:
+            self.suggest_map, self.proposal = on, None
+            self.remount()
+
+    def moved(self, centre: dict[str, float], zoom: float) -> None:
+        """The map reported where it is (``centre`` with ``lat`` and ``lng``): kept for the next
+        build and the address."""
+        self.view = ([centre["lat"], centre["lng"]], int(zoom))
+
+    def handle(self, reported: str) -> None:
+        """The drawings the map reported (as JSON) are being saved or refused: not again."""
+        self.handled = reported
+
+    def after_save(self, saved: Saved, name: str, what: str, undoable: bool) -> None:
+        """A save or revert reached the file: new snapshot (the map on screen shows it), status
+        and undo stack."""
+        self.snapshot = saved.data
+        stamp = dt.datetime.now().strftime("%H:%M:%S")
+        status = f"Saved at {stamp}: {what}."
+        if saved.conflicts:
+            n = len(saved.conflicts)
+            status += (
+                f" {n} polygon{'' if n == 1 else 's'} changed meanwhile by someone else "
+                "kept their version; yours was not applied."
+            )
+            self.conflicts = list(saved.conflicts)
+        self.status, self.status_for = status, name
+        if undoable and saved.applied:
+            self.undo.append(saved.batch)
+            self.redo = []
+
+    def after_edits(self, saved: Saved | None, name: str, edits: Edits) -> None:
+        """The map's ``edits`` were saved (``saved``), or held only refused drawings (``None``):
+        the status says which, and the refused drawings stay on the map in red."""
+        if saved is None:
+            self.status = ""
+        else:
+            self.after_save(saved, name, edits.summary(), undoable=True)
+        self.refuse(name, edits.refused)
+
+    def after_revert(self, reverted: Saved, name: str, undo: bool) -> None:
+        """The newest batch of the undo stack (``undo``) or the redo stack was reverted: the
+        revert goes on the other stack, as reverting it is the way back."""
+        source, target = (self.undo, self.redo) if undo else (self.redo, self.undo)
+        source.pop()
+        self.after_save(reverted, name, "undone" if undo else "redone", undoable=False)
+        if reverted.applied:
+            target.append(reverted.batch)
+
+    def refuse(self, name: str, refused: list[Refused]) -> None:
+        """Drawings not saved: kept on the map in red, their reasons added to the status line."""
+        if not refused:
+            return
+        self.refused += refused
+        reasons = "; ".join(r.reason for r in refused)
+        saved = self.status if self.status_for == name else ""
+        self.status = f"{saved} Not saved (red on the map): {reasons}.".strip()
+        self.status_for = name
+
+    def dismiss(self) -> None:
+        """The refused drawings leave the map."""
+        self.refused = []
+
+    def click(self, clicked: dict[str, Any]) -> bool:
+        """The map reported a click in suggest mode; whether it is a new one."""
+        text = json.dumps(clicked, sort_keys=True)
+        new, self.clicked = text != self.clicked, text
+        return new
+
+    def propose(self, name: str, proposal: dict[str, Any] | None, status: str) -> None:
+        """The outline suggested for the last click (``None`` when there is none, ``status``
+        says why)."""
+        self.proposal, self.status, self.status_for = proposal, status, name
+
+    def accept(self) -> None:
+        """The proposed outline is being saved: no longer proposed."""
+        self.proposal = None
+
+    def reject(self) -> None:
+        """The proposed outline is dropped, with its status."""
+        self.proposal, self.status = None, ""
+
+    def zoom(self, rows: tuple[int, ...], bounds: View | None) -> None:
+        """The table rows chosen: the map is drawn anew at their ``bounds``, or, without rows,
+        shows them plain from its next build."""
+        self.zoomed = rows
+        if rows:
+            self.remount(view=bounds)
+
 
 def page_state() -> LabelPageState:
     """This session's state, created on first use."""
@@ -82,64 +216,3 @@ def page_state() -> LabelPageState:
         st.session_state[_KEY] = LabelPageState(view=st.session_state.pop("map_view", None))
     state: LabelPageState = st.session_state[_KEY]
     return state
-
-
-def map_key(state: LabelPageState) -> str:
-    """The widget key of the current map generation."""
-    return f"label_map_{state.map_rev}"
-
-
-def remount_map(state: LabelPageState, view: View | None = None) -> None:
-    """Build the map anew on the next run, at ``view`` if given (else where the user was)."""
-    if view is not None:
-        state.view = view
-    state.map_rev += 1
-
-
-def view_for_build(state: LabelPageState) -> View | None:
-    """The view the current generation is built with, fixed at its first run: a new view would
-    change the map's HTML and remount it."""
-    if state.built_view is None or state.built_view[0] != state.map_rev:
-        state.built_view = (state.map_rev, state.view)
-    return state.built_view[1]
-
-
-def open_set(state: LabelPageState, name: str) -> None:
-    """Another set: its own undo history, status and view (the first set of a session keeps the
-    view it was opened with, from the page's address)."""
-    state.undo, state.redo, state.conflicts, state.refused = [], [], [], []
-    if state.snapshot_for is not None:
-        state.view = None
-    state.zoomed = ()
-    state.snapshot_for = None
-    state.status, state.status_for = "", name
-
-
-def refuse(state: LabelPageState, name: str, refused: list[Refused]) -> None:
-    """Drawings not saved: kept on the map in red, their reasons added to the status line."""
-    if not refused:
-        return
-    state.refused += refused
-    reasons = "; ".join(r.reason for r in refused)
-    saved = state.status if state.status_for == name else ""
-    state.status = f"{saved} Not saved (red on the map): {reasons}.".strip()
-    state.status_for = name
-
-
-def after_save(state: LabelPageState, saved: Saved, name: str, what: str, undoable: bool) -> None:
-    """A save or revert reached the file: new snapshot (the map on screen shows it), status and
-    undo stack."""
-    state.snapshot = saved.data
-    stamp = dt.datetime.now().strftime("%H:%M:%S")
-    status = f"Saved at {stamp}: {what}."
-    if saved.conflicts:
-        n = len(saved.conflicts)
-        status += (
-            f" {n} polygon{'' if n == 1 else 's'} changed meanwhile by someone else "
-            "kept their version; yours was not applied."
-        )
-        state.conflicts = list(saved.conflicts)
-    state.status, state.status_for = status, name
-    if undoable and saved.applied:
-        state.undo.append(saved.batch)
-        state.redo = []

@@ -21,15 +21,7 @@ from labels.session import LabelSession
 from labels.store import LabelStore
 from views.common import attempt, image_overlay, init_state, label_store
 from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
-from views.label_state import (
-    after_save,
-    map_key,
-    open_set,
-    page_state,
-    refuse,
-    remount_map,
-    view_for_build,
-)
+from views.label_state import page_state
 from views.markdown import plain
 from views.suggesting import ACCEPT, REJECT, SUGGEST, SUGGEST_HELP, propose
 from webmap.maps import label_map, label_update
@@ -90,8 +82,7 @@ st.session_state["label_set"] = set_name
 annotator = st.session_state["annotator"]
 session = LabelSession(store, set_name, annotator)
 if state.snapshot_for is None or state.snapshot_for[0] != set_name:
-    open_set(state, set_name)  # its undo history comes from its journal: it survives a reload
-    state.undo, state.redo = session.undo_stacks()
+    state.open(set_name, session.undo_stacks())  # from its journal: it survives a reload
 existing = store.names()
 if existing:
     side.caption("Existing sets: " + ", ".join(plain(n) for n in existing))
@@ -100,21 +91,15 @@ image = side.radio("Draw on", images, format_func=str.capitalize) or images[0]
 clip = side.checkbox("Clip new polygons so they do not overlap their neighbours", value=True)
 min_m2 = side.number_input("Smallest polygon (m²)", min_value=0, value=100, step=50)
 suggesting = side.toggle(SUGGEST, help=SUGGEST_HELP)
-if suggesting != state.suggest_map:  # only a map built for it reports clicks
-    state.suggest_map, state.proposal = suggesting, None
-    remount_map(state)
+state.suggest(suggesting)
 
 # The map is built from a snapshot of the set, taken again only after a save or when the set or
 # the image changes: rebuilding it otherwise would remount it and wipe what is being drawn.
-if state.snapshot is None or state.snapshot_for != (set_name, image):
-    try:
-        state.snapshot = session.load()
-    except LabelError as err:
-        st.error(plain(err))
-        st.stop()
-    state.snapshot_for, state.proposal = (set_name, image), None  # an outline of another set
-    remount_map(state)
-snapshot = state.snapshot
+try:
+    snapshot = state.shown(set_name, image, session.load)
+except LabelError as err:
+    st.error(plain(err))
+    st.stop()
 classes = set_classes(snapshot)
 bar, b1, b2, keys = st.columns([7, 1, 1, 1.3], vertical_alignment="bottom")
 names = list(classes)
@@ -130,10 +115,9 @@ crop = (
 
 # st_folium stores what the map reports under its key before the rerun: read it first, so the
 # last action is never lost.
-value = st.session_state.get(map_key(state)) or {}
+value = st.session_state.get(state.map_key) or {}
 if value.get("center") and value.get("zoom"):
-    centre = value["center"]
-    state.view = ([centre["lat"], centre["lng"]], int(value["zoom"]))
+    state.moved(value["center"], value["zoom"])
 # A report is the drawings with the stamp of the toolbar action that sent them (DrawingAids).
 reported = json.dumps([value.get("all_drawings"), value.get("last_active_drawing")], sort_keys=True)
 if reported == state.handled:  # reported again with a pan or zoom: already saved or refused
@@ -161,16 +145,14 @@ def save(changes: Changes, rules: NewPolygonRules) -> None:
     """Save what changed on the map (refused drawings stay on it in red), then run the page
     again to show it."""
     edits = plan_edits(changes, snapshot["features"], rules)
-    if edits:
+    saved = None
+    if edits:  # else only refused drawings: nothing to save, and the status says so
         try:
             saved = session.save(edits, snapshot, set_info())
         except LabelError as err:
             st.error(f"Nothing was saved: {plain(err)}")
             return
-        after_save(state, saved, set_name, edits.summary(), undoable=True)
-    else:  # only refused drawings: nothing to save, and the status says so
-        state.status = ""
-    refuse(state, set_name, edits.refused)
+    state.after_edits(saved, set_name, edits)
     st.rerun()
 
 
@@ -181,42 +163,36 @@ if not annotator:
         f"nothing is saved without it.{pending}"
     )
 else:  # autosave; a report read once is not read again after a save made elsewhere
-    state.handled = reported
+    state.handle(reported)
     if changes:
         save(changes, rules)
 
 clicked = value.get("last_clicked") if suggesting else None
-if clicked and json.dumps(clicked, sort_keys=True) != state.clicked:
-    state.clicked = json.dumps(clicked, sort_keys=True)
-    state.proposal, state.status = propose(
-        st.session_state[image], clicked["lng"], clicked["lat"], snapshot["features"], rules
+if clicked and state.click(clicked):
+    state.propose(
+        set_name,
+        *propose(
+            st.session_state[image], clicked["lng"], clicked["lat"], snapshot["features"], rules
+        ),
     )
-    state.status_for = set_name
-if state.proposal is not None:
+if (proposal := state.proposal) is not None:
     p1, p2, p3 = st.columns([6, 1.5, 1.5], vertical_alignment="center")
     p1.caption(
         "Suggested outline, dashed on the map: Enter accepts it with the class above, Esc drops it."
     )
     if p2.button(ACCEPT, type="primary", disabled=not annotator):
-        proposal, state.proposal = state.proposal, None
+        state.accept()
         save(Changes(new=[proposal]), replace(rules, source="suggested"))
     if p3.button(REJECT):
-        state.proposal, state.status = None, ""
+        state.reject()
         st.rerun()
 
-for column, label, source, target, what in (
-    (b1, UNDO, state.undo, state.redo, "undone"),
-    (b2, REDO, state.redo, state.undo, "redone"),
-):
-    if column.button(label, disabled=not source):
+for column, label, undo, batches in ((b1, UNDO, True, state.undo), (b2, REDO, False, state.redo)):
+    if column.button(label, disabled=not batches):
         # reverting a batch is itself a batch: reverting that one redoes the change
-        batch = source[-1]
-        reverted = attempt(partial(session.revert, batch))
+        reverted = attempt(partial(session.revert, batches[-1]))
         if reverted is not None:
-            source.pop()
-            after_save(state, reverted, set_name, what, undoable=False)
-            if reverted.applied:
-                target.append(reverted.batch)
+            state.after_revert(reverted, set_name, undo)
             st.rerun()
 with keys:
     shortcuts_help()
@@ -225,7 +201,7 @@ status = state.status if state.status_for == set_name else ""
 s1, s2 = st.columns([8, 2])
 s1.caption(plain(status) if status else "Every change is saved as soon as it is made.")
 if state.refused and s2.button("Dismiss the red outlines"):
-    state.refused = []
+    state.dismiss()
     st.rerun()
 
 legend = " ".join(  # names from users: plain() escapes Markdown and HTML alike; colours checked
@@ -241,8 +217,8 @@ side.caption(
 st_folium(
     # The map itself holds no polygon: streamlit-folium rebuilds a map whose script changes, so
     # the polygons come with the in-place update, drawn into the map's editable group.
-    label_map(image_overlay(image, "true"), NO_LABELS, classes, view_for_build(state)),
-    key=map_key(state),
+    label_map(image_overlay(image, "true"), NO_LABELS, classes, state.view_for_build()),
+    key=state.map_key,
     feature_group_to_add=label_update(
         snapshot,
         classes,
@@ -285,13 +261,12 @@ picked = st.dataframe(
 selected = tuple(i for i in picked.selection.rows if i < len(features))
 chosen = [features[i] for i in selected]
 if not selected:  # drawn plain again from the next run (a rerun now could cut into an edit)
-    state.zoomed = ()
+    state.zoom((), None)
 elif selected != state.zoomed:  # a click on a row zooms to it, drawn bold
     west, south, east, north = shape(
         {"type": "GeometryCollection", "geometries": [f["geometry"] for f in chosen]}
     ).bounds
-    state.zoomed = selected
-    remount_map(state, view=[[south, west], [north, east]])
+    state.zoom(selected, [[south, west], [north, east]])
     st.rerun()
 if chosen:
     a2, a3, a4 = st.columns(3)
@@ -300,13 +275,13 @@ if chosen:
         done = attempt(lambda: session.reclassify(chosen, new_class, snapshot))
         if done is not None:
             message = f"{plural(done.applied, 'polygon')} now {new_class}"
-            after_save(state, done, set_name, message, True)
+            state.after_save(done, set_name, message, undoable=True)
             st.rerun()
     if a4.button("Delete selected"):
         done = attempt(lambda: session.delete(chosen, snapshot))
         if done is not None:
             message = f"{plural(done.applied, 'polygon')} deleted"
-            after_save(state, done, set_name, message, True)
+            state.after_save(done, set_name, message, undoable=True)
             st.rerun()
     if len(chosen) == 1:
         n1, n2 = st.columns([4, 1])
@@ -314,5 +289,5 @@ if chosen:
         if n2.button("Save note"):
             done = attempt(lambda: session.note(chosen[0], note, snapshot))
             if done is not None:
-                after_save(state, done, set_name, "note", True)
+                state.after_save(done, set_name, "note", undoable=True)
                 st.rerun()

@@ -1,0 +1,103 @@
+"""The Label page's state machine, without Streamlit: each transition as the page makes it."""
+
+from __future__ import annotations
+
+import json
+
+from labels.edits import Edits, Refused
+from labels.store import Saved
+from views.label_state import LabelPageState
+
+EMPTY = {"type": "FeatureCollection", "features": []}
+SQUARE = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+
+
+def saved(batch: str, applied: int = 1, conflicts: list[str] | None = None) -> Saved:
+    return Saved(batch, conflicts or [], applied, json.dumps(EMPTY).encode())
+
+
+def test_a_set_is_read_once_per_set_and_image_and_each_read_builds_a_new_map():
+    state, reads = LabelPageState(), []
+
+    def read():
+        reads.append(1)
+        return EMPTY
+
+    first = state.map_key
+    assert state.shown("trial", "original", read) == EMPTY
+    assert state.shown("trial", "original", read) == EMPTY
+    assert len(reads) == 1 and state.map_key != first
+    key = state.map_key
+    state.shown("trial", "enhanced", read)
+    assert len(reads) == 2 and state.map_key != key
+
+
+def test_the_first_set_keeps_the_view_from_the_address_and_another_set_starts_afresh():
+    state = LabelPageState(view=([52.0, 12.0], 15))
+    state.open("trial", (["a"], ["b"]))
+    assert state.view == ([52.0, 12.0], 15) and (state.undo, state.redo) == (["a"], ["b"])
+    state.shown("trial", "original", lambda: EMPTY)
+    state.after_save(saved("c"), "trial", "1 new", undoable=True)
+    state.open("other", ([], []))
+    assert state.view is None and state.undo == [] and state.status == ""
+    assert state.status_for == "other"
+
+
+def test_undo_moves_a_batch_to_redo_and_a_new_save_clears_redo():
+    state = LabelPageState()
+    state.after_save(saved("b1"), "trial", "1 new", undoable=True)
+    assert state.undo == ["b1"] and "Saved at" in state.status and "1 new" in state.status
+    state.after_revert(saved("r1"), "trial", undo=True)
+    assert (state.undo, state.redo) == ([], ["r1"]) and "undone" in state.status
+    state.after_revert(saved("r2"), "trial", undo=False)
+    assert (state.undo, state.redo) == (["r2"], [])
+    state.after_revert(saved("r3"), "trial", undo=True)
+    state.after_save(saved("b2"), "trial", "1 edited", undoable=True)
+    assert (state.undo, state.redo) == (["b2"], [])
+
+
+def test_a_conflict_is_said_and_its_polygons_remembered():
+    state = LabelPageState()
+    state.after_save(saved("b", applied=0, conflicts=["x", "y"]), "trial", "note", True)
+    assert "2 polygons changed meanwhile by someone else" in state.status
+    assert state.conflicts == ["x", "y"] and state.undo == []  # nothing applied: nothing to undo
+
+
+def test_refused_drawings_stay_until_dismissed_and_the_status_says_why():
+    state = LabelPageState()
+    refused = [Refused("a new polygon: too small", SQUARE)]
+    state.after_edits(saved("b"), "trial", Edits(upserts=[{}], refused=refused, added=1))
+    assert state.status.startswith("Saved at") and "too small" in state.status
+    assert state.refused == refused
+    state.after_edits(None, "trial", Edits(refused=refused))  # nothing else was drawn
+    assert state.status == "Not saved (red on the map): a new polygon: too small."
+    state.dismiss()
+    assert state.refused == []
+
+
+def test_a_click_is_proposed_once_and_suggest_mode_off_drops_the_proposal():
+    state = LabelPageState()
+    state.suggest(True)
+    key = state.map_key
+    assert state.click({"lat": 1, "lng": 2}) and not state.click({"lng": 2, "lat": 1})
+    state.propose("trial", SQUARE, "Suggested")
+    assert state.proposal == SQUARE and state.status == "Suggested"
+    state.reject()
+    assert state.proposal is None and state.status == ""
+    state.propose("trial", SQUARE, "Suggested")
+    state.suggest(False)
+    assert state.proposal is None and state.map_key != key
+
+
+def test_zooming_to_rows_builds_the_map_at_their_bounds_once():
+    state = LabelPageState()
+    state.moved({"lat": 52.0, "lng": 12.0}, 14)
+    assert state.view_for_build() == ([52.0, 12.0], 14)
+    bounds = [[52.0, 12.0], [52.1, 12.1]]
+    state.zoom((0, 2), bounds)
+    assert state.zoomed == (0, 2) and state.view_for_build() == bounds
+    state.moved({"lat": 50.0, "lng": 10.0}, 12)  # the user pans the new map
+    assert state.view_for_build() == bounds  # the map on screen is not rebuilt for it
+    key = state.map_key
+    state.zoom((), None)
+    assert state.zoomed == () and state.map_key == key
