@@ -57,6 +57,24 @@ class Saved:
         return result
 
 
+def check_name(name: str) -> str:
+    """``name`` as a set is named: in Unicode's composed form (NFC), so ``été`` typed with
+    combining accents is the set ``été``.
+
+    Raises:
+        LabelError: the name has characters other than letters, digits, space, ``_ . -``,
+            does not start with a letter or digit, ends with a dot or a space, or is longer
+            than 80 characters.
+    """
+    name = unicodedata.normalize("NFC", name)
+    if not NAME.fullmatch(name) or name.endswith((".", " ")):
+        raise LabelError(
+            f"{name!r} is not a usable label set name: use letters, digits, spaces, "
+            "'_', '.' and '-' (up to 80), starting with a letter or digit"
+        )
+    return name
+
+
 class LabelStore:
     """The label sets in one folder."""
 
@@ -66,20 +84,10 @@ class LabelStore:
     def path(self, name: str) -> Path:
         """The file of set ``name``.
 
-        The name is taken in Unicode's composed form (NFC): ``été`` typed with combining accents
-        is the set ``été``.
-
         Raises:
-            LabelError: the name has characters other than letters, digits, space, ``_ . -``,
-                does not start with a letter or digit, or is longer than 80 characters.
+            LabelError: the name is not usable (:func:`check_name`).
         """
-        name = unicodedata.normalize("NFC", name)
-        if not NAME.fullmatch(name) or name.endswith((".", " ")):
-            raise LabelError(
-                f"{name!r} is not a usable label set name: use letters, digits, spaces, "
-                "'_', '.' and '-' (up to 80), starting with a letter or digit"
-            )
-        return self.root / f"{name}{SUFFIX}"
+        return self.root / f"{check_name(name)}{SUFFIX}"
 
     def names(self) -> list[str]:
         """Names of the existing sets, sorted."""

@@ -7,7 +7,8 @@ reload, a new session or a shared link reads them back: the area is read again, 
 is taken from the result cache (a Deep Image Prior fit is never started by a reload; without it
 the page says so; while its job runs, the session waits for it), the set, the view and the
 annotator are chosen again. A part that is not usable (a set name the store refuses, an area or
-a view that is not numbers in range) is left out and said, never used.
+a view that is not numbers in range) is left out and said, never used. The parameters are
+encoded and decoded by :mod:`views.address`; this module reads and writes them and acts on them.
 """
 
 from __future__ import annotations
@@ -21,55 +22,37 @@ import settings
 from imagery.errors import UserError
 from imagery.read import read_area
 from imagery.stac import StacCatalog
-from labels.features import LabelError
-from labels.store import LabelStore
 from sr.cache import ResultCache
 from sr.consistency import consistency
 from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, enhance, model_version
 from sr.errors import NotCached
 from sr.jobs import manager, request_key
-from webmap.maps import MAX_ZOOM
-
-#: Decimals of the area's corners in the address (about 0.1 m).
-DECIMALS = 6
-#: What an area is, as the refusals say it.
-AREA_RULE = (
-    "four numbers west, south, east, north in degrees (west < east within -180..180, "
-    "south < north within -90..90)"
-)
+from views.address import AREA_RULE, Address, Made, MapView, decode, encode, usable_area
 
 
 def to_url(state: Any, signed_in: bool) -> None:
     """Write the session's working state to the address (only what changed)."""
-    wanted: dict[str, str] = {}
-    scene = state.get("scene")
-    if scene is not None and state.get("area"):
-        wanted["scene"] = scene.id
-        if scene.source != "local":
-            wanted["source"] = scene.source
-        wanted["area"] = ",".join(f"{v:.{DECIMALS}f}" for v in state["area"])
+    scene, area, made = state.get("scene"), state.get("area"), None
+    if scene is not None and area:
         job = manager().get(state["job"]) if state.get("job") else None
-        made: tuple[str, str | None, bool] | None = None  # shown, or on its way
-        if job is not None:
+        if job is not None:  # shown, or on its way
             dip = job.pipeline.startswith("dip")
-            made = (job.pipeline, job.preset if dip else None, job.consistent)
+            made = Made(job.pipeline, job.preset if dip else None, job.consistent)
         elif state.get("enhanced") is not None and state.get("pipeline"):
-            made = (state["pipeline"], state.get("preset"), state.get("faithful", True))
-        if made:
-            wanted["method"] = made[0]
-            if made[1]:
-                wanted["preset"] = made[1]
-            if not made[2]:
-                wanted["faithful"] = "0"
-    if state.get("label_set"):
-        wanted["set"] = state["label_set"]
+            made = Made(state["pipeline"], state.get("preset"), state.get("faithful", True))
     # where the labelling map was, or, before the Label page is opened, the view it will take
     view = getattr(state.get("label_page"), "view", None) or state.get("map_view")
-    if isinstance(view, tuple):  # (centre [lat, lon], zoom)
-        (lat, lon), zoom = view
-        wanted["view"] = f"{lat:.{DECIMALS}f},{lon:.{DECIMALS}f},{zoom}"
-    if state.get("annotator") and not signed_in:
-        wanted["annotator"] = state["annotator"]
+    wanted = encode(
+        Address(
+            scene=None if scene is None else scene.id,
+            source="local" if scene is None else scene.source,
+            area=tuple(area) if area else None,
+            made=made,
+            label_set=state.get("label_set"),
+            view=view if isinstance(view, tuple) else None,  # not the bounds of a table click
+            annotator=None if signed_in else state.get("annotator"),
+        )
+    )
     params = st.query_params
     for key in [k for k in params if k not in wanted]:
         del params[key]
@@ -103,19 +86,6 @@ def open_area(state: Any, catalog: Any, scene_id: str, area: Sequence[Any], max_
     return ""
 
 
-def usable_area(area: Sequence[Any]) -> tuple[float, float, float, float] | None:
-    """``area`` as ``(west, south, east, north)`` floats in degrees, or ``None`` when it is not
-    four numbers with west < east within -180..180 and south < north within -90..90 (NaN and
-    infinities fail the comparisons)."""
-    try:
-        west, south, east, north = (float(v) for v in area)
-    except (TypeError, ValueError):
-        return None
-    if -180 <= west < east <= 180 and -90 <= south < north <= 90:
-        return west, south, east, north
-    return None
-
-
 def replace_area(state: Any, scene: Any, area: tuple[float, ...], raster: Any) -> None:
     """A new area replaces the old one and everything computed from it."""
     state.update(
@@ -136,69 +106,54 @@ def from_url(state: Any, catalog: Any, max_size: int) -> str:
     """Fill a new session's state from the address (areas up to ``max_size`` px a side);
     returns what could not be restored, as plain text that may quote the address (``""`` when
     all was, or nothing was asked). A part that is not usable is left out, never used."""
-    params = st.query_params
-    if params.get("annotator") and not state.get("annotator"):
-        state["annotator"] = params["annotator"][:80]
+    address, left_out = decode(st.query_params, PIPELINES, PRESETS)
+    if address.annotator and not state.get("annotator"):
+        state["annotator"] = address.annotator
     notes = [
-        set_from_url(state, params.get("set", "")),
-        view_from_url(state, params.get("view", "")),
-        area_from_url(state, catalog, max_size),
+        set_from_url(state, address.label_set, left_out.get("set", "")),
+        view_from_url(state, address.view, left_out.get("view", "")),
+        area_from_url(state, catalog, max_size, address, left_out.get("area", "")),
     ]
     return " ".join(note for note in notes if note)
 
 
-def set_from_url(state: Any, name: str) -> str:
-    """The label set named in the address becomes the session's, unless the store refuses the
-    name (``../../etc/passwd``); returns why it was left out, or ``""``."""
-    if not name or state.get("label_set"):
+def set_from_url(state: Any, name: str | None, left_out: str) -> str:
+    """The label set named in the address becomes the session's, unless the session has one;
+    returns why the address's was left out (``left_out``: a name the store refuses, such as
+    ``../../etc/passwd``), or ``""``."""
+    if state.get("label_set"):
         return ""
-    try:
-        LabelStore(settings.labels_dir()).path(name)
-    except LabelError as err:
-        return f"The label set in the address was left out: {err}."
-    state["label_set"] = name
-    return ""
+    if name:
+        state["label_set"] = name
+    return left_out
 
 
-def view_from_url(state: Any, text: str) -> str:
-    """The labelling map's view in the address (``lat,lon,zoom``) for the Label page, unless it
-    is not three numbers within latitude, longitude and zoom ranges; returns why it was left out,
-    or ``""``."""
-    if not text:
-        return ""
-    try:
-        lat, lon, zoom = (float(v) for v in text.split(","))
-        usable = -90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= zoom <= MAX_ZOOM  # not NaN
-    except ValueError:
-        usable = False
-    if not usable:
-        return (
-            "The address holds a map view that is not latitude, longitude and zoom "
-            f"(0-{MAX_ZOOM}); the map opens on the area instead."
-        )
-    state["map_view"] = ([lat, lon], int(zoom))  # taken by the Label page's state
-    return ""
+def view_from_url(state: Any, view: MapView | None, left_out: str) -> str:
+    """The labelling map's view in the address, for the Label page; returns why it was left out
+    (``left_out``), or ``""``."""
+    if view is not None:
+        state["map_view"] = view  # taken by the Label page's state
+    return left_out
 
 
-def area_from_url(state: Any, catalog: Any, max_size: int) -> str:
+def area_from_url(state: Any, catalog: Any, max_size: int, address: Address, left_out: str) -> str:
     """Read the area in the address again, and take its enhancement from the cache (or wait for
-    its job); returns what could not be restored, or ``""``."""
-    params = st.query_params
-    if state.get("original") is not None or not (params.get("scene") and params.get("area")):
+    its job); returns what could not be restored (``left_out``: why the address's area was not
+    usable), or ``""``."""
+    if state.get("original") is not None:
         return ""
-    area = usable_area(params["area"].split(","))
-    if area is None:
-        return f"The address holds an area that is not {AREA_RULE}; pick it again."
-    if params.get("source") == "stac":  # an acquisition from the online catalogue
+    if address.scene is None or address.area is None:
+        return left_out
+    if address.source == "stac":  # an acquisition from the online catalogue
         catalog = StacCatalog()
-    note = open_area(state, catalog, params["scene"], area, max_size)
+    note = open_area(state, catalog, address.scene, address.area, max_size)
     if note:
         return note
     raster = state["original"]
-    method, preset = params.get("method"), params.get("preset") or DEFAULT_PRESET
-    if method not in PIPELINES or preset not in PRESETS:
+    if address.made is None:  # none, or one this app does not know
         return ""
-    faithful = params.get("faithful") != "0"
+    method, faithful = address.made.method, address.made.faithful
+    preset = address.made.preset or DEFAULT_PRESET
     job = manager().get(request_key(raster, method, preset, faithful))
     if job is not None and job.active:  # still being computed: the session waits for it
         state["job"] = job.key
