@@ -17,6 +17,7 @@ from typing import Any
 from labels.edits import Edits
 from labels.features import Feature, LabelError
 from labels.imports import Report, import_file
+from labels.journal import undo_stacks
 from labels.store import SUFFIX, LabelStore, Saved
 
 #: Who imported, when the session has no annotator.
@@ -59,8 +60,8 @@ class LabelSession:
 
     def undo_stacks(self) -> tuple[list[str], list[str]]:
         """This annotator's batches to revert for Undo and for Redo, newest last, from the
-        journal (:meth:`labels.store.LabelStore.undo_stacks`)."""
-        return self.store.undo_stacks(self.name, self.annotator)
+        journal (:func:`labels.journal.undo_stacks`)."""
+        return undo_stacks(self.store.history(self.name), self.annotator)
 
     def save(self, edits: Edits, shown: dict[str, Any], info: dict[str, Any]) -> Saved:
         """Save the map's ``edits`` (:func:`labels.edits.plan_edits`) of the features in

@@ -30,7 +30,7 @@ def test_the_app_listens_on_the_loopback_address_only(tmp_path, demo_scene):
 
 
 def test_users_get_one_message_not_a_traceback_and_uploads_are_bounded():
-    from labels.imports import MAX_BYTES
+    from labels.readers import MAX_BYTES
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] is False

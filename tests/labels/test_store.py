@@ -148,19 +148,6 @@ def test_rename_and_delete_keep_the_work(tmp_path: Path):
         store.delete("new")
 
 
-def test_a_torn_journal_line_is_never_glued_to_the_next_change(tmp_path):
-    store = LabelStore(tmp_path)
-    first = store.apply("s", [new_feature(SQUARE, "maize", "ana", "S2", "original")], who="ana")
-    journal = tmp_path / ".journal" / "s.jsonl"
-    with open(journal, "a", encoding="utf-8") as f:
-        f.write('{"batch": "torn by a full disk", "op": "ad')  # no newline: a failed save
-    second = store.apply("s", [new_feature(SQUARE2, "wheat", "ana", "S2", "original")], who="ana")
-    batches = [e["batch"] for e in store.history("s")]
-    assert batches == [first.batch, second.batch]  # the torn line skipped, the new one whole
-    store.revert("s", second.batch, who="ana")  # and undo still finds it
-    assert [f["properties"]["crop_class"] for f in store.load("s")["features"]] == ["maize"]
-
-
 def test_a_failed_save_changes_nothing_and_says_so(tmp_path, monkeypatch):
     import errno
 
@@ -186,27 +173,6 @@ def test_a_failed_save_changes_nothing_and_says_so(tmp_path, monkeypatch):
         "maize",
         "barley",
     ]
-
-
-def test_changes_killed_before_reaching_the_set_are_not_in_its_history(tmp_path, monkeypatch):
-    import labels.setfile
-
-    store = LabelStore(tmp_path)
-    kept = store.apply("s", [new_feature(SQUARE, "maize", "ana", "S2", "original")], who="ana")
-
-    def killed(path, text):  # the process dies after its journal write, before the set's
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as m:
-        m.setattr(labels.setfile, "_write_atomic", killed)
-        with pytest.raises(KeyboardInterrupt):
-            store.apply("s", [new_feature(SQUARE2, "wheat", "ana", "S2", "original")], who="ana")
-    assert [e["batch"] for e in store.history("s")] == [kept.batch]
-    later = store.apply("s", [], deletes=[kept.data["features"][0]["id"]], who="ana")
-    assert [e["batch"] for e in store.history("s")] == [kept.batch, later.batch]
-    assert "wheat" not in (tmp_path / ".journal" / "s.jsonl").read_text()  # cleaned on save
-    store.revert("s", later.batch)
-    assert [f["properties"]["crop_class"] for f in store.load("s")["features"]] == ["maize"]
 
 
 def test_a_saved_set_is_one_feature_a_line_and_opens_in_gis_software(tmp_path: Path):
@@ -256,46 +222,12 @@ def test_temporary_files_of_killed_writers_are_removed_at_the_next_save(tmp_path
     assert len(store.load("a")["features"]) == 2
 
 
-def test_undo_finds_an_old_batch_across_read_chunks(tmp_path: Path, monkeypatch):
-    import labels.store
-
-    store = LabelStore(tmp_path)
-    first = store.apply("s", [feature("maize")], who="ana")
-    for crop in ("wheat", "rye", "oats"):
-        store.apply("s", [new_feature(SQUARE2, crop, "ana", "S2", "original")], who="ana")
-    lines_backward = labels.store._lines_backward
-    monkeypatch.setattr(  # chunks far smaller than a line: every line crosses a boundary
-        labels.store, "_lines_backward", lambda path, end: lines_backward(path, end, chunk=7)
-    )
-    store.revert("s", first.batch, who="ana")
-    assert sorted(f["properties"]["crop_class"] for f in store.load("s")["features"]) == [
-        "oats",
-        "rye",
-        "wheat",
-    ]
-
-
 def test_the_areas_of_sets_are_read_from_their_first_line(tmp_path: Path):
     store = LabelStore(tmp_path)
     store.apply("with area", [feature()], info={"area_bbox": [12.59, 52.475, 12.6, 52.48]})
     store.apply("without", [feature()])
     (tmp_path / "by hand.geojson").write_text('{"type": "FeatureCollection", "features": []}')
     assert store.areas() == [("with area", (12.59, 52.475, 12.6, 52.48))]
-
-
-def test_undo_and_redo_stacks_are_rebuilt_from_the_journal(tmp_path: Path):
-    store = LabelStore(tmp_path)
-    a = store.apply("s", [feature("maize")], who="ana").batch
-    b = store.apply("s", [new_feature(SQUARE2, "rye", "ana", "S2", "original")], who="ana").batch
-    store.apply("s", [feature("oats", who="ben")], who="ben")  # someone else's: not ana's to undo
-    undo_b = store.revert("s", b, who="ana").batch  # ana undid b: undo [a], redo [undo_b]
-    assert store.undo_stacks("s", "ana") == ([a], [undo_b])
-    redo_b = store.revert("s", undo_b, who="ana").batch  # and redid it
-    assert store.undo_stacks("s", "ana") == ([a, redo_b], [])
-    store.revert("s", redo_b, who="ana")
-    c = store.apply("s", [feature("wheat")], who="ana").batch  # a new change clears redo
-    assert store.undo_stacks("s", "ana") == ([a, c], [])
-    assert store.undo_stacks("s", "ben")[0] != []
 
 
 def test_a_set_saved_back_by_gdal_opens_and_keeps_its_ids(tmp_path: Path):

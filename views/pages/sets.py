@@ -14,7 +14,7 @@ from imagery.stac import StacCatalog
 from labels.classes import set_classes
 from labels.export import export, legend
 from labels.features import LabelError
-from labels.imports import MAX_BYTES
+from labels.readers import MAX_BYTES
 from labels.session import LabelSession
 from views import workspace
 from views.common import (
