@@ -4,7 +4,7 @@ Streamlit runs the page script from the top on every interaction, so the page is
 this is its state and its transitions:
 
 - **open** a set or switch the image drawn on: the snapshot is loaded again and the map remounted;
-- **the map reports changes** (``st.session_state[map_key()]``, stored by st_folium before the
+- **the map reports changes** (``st.session_state[state.map_key]``, stored by st_folium before the
   rerun): they are saved at once and the saved set becomes the snapshot; the map on screen is
   updated in place (``webmap.maps.label_update``, sent as streamlit-folium's
   ``feature_group_to_add``): no rebuild, the view kept;
@@ -16,9 +16,9 @@ this is its state and its transitions:
 Each transition is a method of :class:`LabelPageState`; the page calls them and never sets the
 state's fields itself. The map is built from the snapshot, never from the file between saves: a
 change to its HTML remounts it and wipes what is being drawn, so :meth:`LabelPageState.remount`
-is the only way it is rebuilt.
-Between rebuilds the map reports the same drawings again with every pan and zoom, until its
-next edit: drawings already handled (``handled``) are not saved twice.
+is the only way it is rebuilt. Between rebuilds the map reports the same drawings again with
+every pan and zoom, until its next edit: drawings already handled (:meth:`LabelPageState.handle`)
+are not saved twice.
 """
 
 from __future__ import annotations
