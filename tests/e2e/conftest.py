@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from tests.conftest import ROOT
+from tests.e2e.mapping import watch_runs
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -101,5 +102,6 @@ def browser_page() -> Iterator[Page]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})  # a laptop screen
+        watch_runs(page)  # for mapping.wait_idle: the Streamlit runs, from its websocket
         yield page
         browser.close()

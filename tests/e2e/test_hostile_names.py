@@ -10,10 +10,12 @@ import threading
 from pathlib import Path
 
 from labels.features import new_feature
+from tests.e2e.mapping import poll
 from tests.webmap.test_maps import html, image
 from webmap.maps import label_map
 
 ROOT = Path(__file__).resolve().parents[2]
+ALL_IMAGES_DONE = "() => [...document.images].every(i => i.complete)"
 HOSTILE = '<img src=x onerror="window.__xss = 1">'
 
 
@@ -34,13 +36,24 @@ def test_a_hostile_class_name_is_shown_as_text_and_runs_nothing(tmp_path, browse
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         page = browser_page
+        pending: set[object] = set()  # requests not answered yet
+        page.on("request", lambda r: pending.add(r))
+        page.on("requestfinished", lambda r: pending.discard(r))
+        page.on("requestfailed", lambda r: pending.discard(r))
         page.goto(f"http://127.0.0.1:{server.server_port}/map.html")
         page.wait_for_selector("path.leaflet-interactive")
         page.hover("path.leaflet-interactive")  # as a user would: the tooltip opens
         tooltip = page.wait_for_selector(".leaflet-tooltip")
         assert tooltip.inner_text() == HOSTILE  # shown as the text it is
         assert page.query_selector(".leaflet-tooltip img") is None
-        page.wait_for_timeout(300)
+        # Every request answered and every image loaded or failed: an injected <img src=x>
+        # would have run its onerror by now.
+        poll(
+            page,
+            lambda: not pending and page.evaluate(ALL_IMAGES_DONE),
+            lambda: f"requests or images still loading: {pending}",
+            timeout=10,
+        )
         assert page.evaluate("() => window.__xss") is None
     finally:
         server.shutdown()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from tests.e2e.mapping import drawn_vertices, fitted, wait_vertices
 from tests.webmap.test_maps import html, image
 from webmap.maps import compare_map, label_map
 
@@ -33,7 +34,7 @@ def show(tmp_path: Path, browser_page: Page) -> Iterator[Callable[[str, object],
         (tmp_path / f"{name}.html").write_text(html(m))
         browser_page.goto(f"http://127.0.0.1:{server.server_port}/{name}.html")
         browser_page.wait_for_selector(".leaflet-container")
-        browser_page.wait_for_timeout(500)
+        fitted(browser_page)  # the map fits its image again 0.4 s after it appears
         return browser_page
 
     yield open_map
@@ -70,12 +71,18 @@ def screen(page: Page, lon: float, lat: float) -> tuple[float, float]:
 
 
 def click_vertices(page: Page, points: list[tuple[float, float]]) -> None:
+    """Click ``points`` with the polygon tool, each once Leaflet.draw has taken the one before
+    (a vertex more, or the polygon closed when a point is its first vertex again)."""
     page.click(".leaflet-draw-draw-polygon")
+    wait_vertices(page, 0)
     for x, y in points:
+        before = drawn_vertices(page)
+        assert before is not None and before >= 0, "no polygon is being drawn"
         page.mouse.move(x - 3, y - 3)
         page.mouse.move(x, y, steps=3)
         page.mouse.click(x, y)
-        page.wait_for_timeout(300)
+        closes = before > 2 and (x, y) == points[0]
+        wait_vertices(page, -1 if closes else before + 1)
 
 
 def test_a_new_polygon_snaps_to_its_neighbours_corner(show):

@@ -4,12 +4,11 @@ corner, is saved with that corner exactly (shared vertex coordinates in the GeoJ
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.mapping import draw_polygon, map_box, map_frame, wait_idle
+from tests.e2e.mapping import draw_polygon, fitted, map_box, poll, settled, wait_idle
 
 AREA = "12.59,52.475,12.6,52.48"
 SCREEN = """([lon, lat]) => {
@@ -30,8 +29,8 @@ def test_a_field_drawn_against_its_neighbour_shares_its_corner(
     page = browser_page
     # The address opens the Label page on the area, with the annotator and the set
     page.goto(f"{app_url}/label?scene={demo_scene.stem}&area={AREA}&annotator=Ann&set=snap")
-    frame = map_frame(page)
-    time.sleep(1.5)  # fitted to the area
+    frame = settled(page, shapes=0)
+    fitted(frame)  # the view shows the area's image, fitted at the map's final size
     m = map_box(frame)
     cx, cy = m["x"] + m["width"] / 2, m["y"] + m["height"] / 2
     first_field = [(cx - 90, cy - 40), (cx, cy - 40), (cx, cy + 40), (cx - 90, cy + 40)]
@@ -41,15 +40,11 @@ def test_a_field_drawn_against_its_neighbour_shares_its_corner(
     [first] = saved(tmp_path)
     ring = first["geometry"]["coordinates"][0]
     corner = max(ring, key=lambda p: p[0] + p[1])  # the north-east one
-    frame = map_frame(page)
-    time.sleep(1.5)  # the rebuilt map has settled on its view
+    frame = settled(page)  # the saved field on the map, the map at rest on its view
     m = map_box(frame)
     px, py = frame.evaluate(SCREEN, corner)
     x, y = m["x"] + px, m["y"] + py
     draw_polygon(page, frame, [(x + 4, y + 3), (x + 80, y), (x + 80, y + 80), (x + 4, y + 80)])
-    deadline = time.monotonic() + 30
-    while len(saved(tmp_path)) < 2:
-        assert time.monotonic() < deadline, "the second field was not saved"
-        time.sleep(0.5)
+    poll(page, lambda: len(saved(tmp_path)) >= 2, "the second field was not saved", 30)
     second = saved(tmp_path)[1]["geometry"]["coordinates"][0]
     assert corner in second  # the very same coordinates: no gap, no sliver

@@ -4,7 +4,6 @@ has read is not read again after a save made elsewhere: a pan, then Redo, leaves
 Redo made it (the pan's report, older than Redo's save, once brought the polygon back)."""
 
 import json
-import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -14,7 +13,14 @@ from imagery.local import scenes_in_file
 from imagery.read import read_area
 from labels.features import new_feature
 from labels.store import LabelStore
-from tests.e2e.mapping import delete_with_toolbar, map_box, settled, wait_idle
+from tests.e2e.mapping import (
+    delete_with_toolbar,
+    map_box,
+    runs,
+    settled,
+    wait_idle,
+    wait_run_started,
+)
 
 AREA = (12.59, 52.475, 12.60, 52.48)
 
@@ -48,15 +54,17 @@ def test_a_toolbar_deletion_is_saved_each_time(
     frame = settled(page)
     view = map_box(frame)
     x, y = view["x"] + view["width"] * 0.8, view["y"] + view["height"] * 0.8
+    mark = runs(page).mark()
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x - 60, y - 40, steps=6)  # a pan: the map reports its drawings again
     page.mouse.up()
+    wait_run_started(page, mark)  # the report came in
     wait_idle(page)
     page.get_by_role("button", name="↷ Redo").click()  # deletes the polygon again
     expect(page.get_by_text("redone")).to_be_visible(timeout=30_000)
-    wait_idle(page)
-    time.sleep(1)
-    wait_idle(page)
+    # The map at rest without the polygon, no run left: a stale report read again would have
+    # brought it back by now (the map reports 0.25 s after a change, and that is a new run).
+    settled(page, shapes=0)
     assert json.loads(store.path("trial").read_text())["features"] == []
     expect(page.get_by_text("1 new")).to_have_count(0)

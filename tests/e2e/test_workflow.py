@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
 import geopandas as gpd
 import rasterio
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FloatRect, Locator, Page, expect
 from shapely.geometry import box, shape
 
 from imagery.local import scenes_in_file
@@ -19,22 +18,36 @@ from tests.e2e.mapping import (
     delete_with_toolbar,
     drag_first_vertex,
     draw_polygon,
+    fitted,
     map_box,
     map_frame,
+    poll,
+    runs,
     settled,
     wait_idle,
+    wait_run_started,
 )
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
 def press_until(page: Page, key: str, done: Callable[[], bool], timeout: float = 20) -> None:
-    """Press ``key`` until ``done()``: the page's key listener starts a moment after the page."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"pressing {key} did nothing"
-        page.keyboard.press(key)
-        time.sleep(0.5)
+    """Press ``key`` until ``done()``: the page's key listener starts a moment after the page.
+    Each press gets 0.5 s to show before the next."""
+    poll(
+        page,
+        lambda: done() or page.keyboard.press(key),
+        f"pressing {key} did nothing",
+        timeout,
+        0.5,
+    )
+
+
+def still_box(page: Page, locator: Locator) -> FloatRect | None:
+    """``locator``'s box if it is the same over two animation frames (not scrolling), else None."""
+    first = locator.bounding_box()
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    return first if first is not None and first == locator.bounding_box() else None
 
 
 def shoot(page: Page, name: str) -> None:
@@ -163,27 +176,29 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     assert edited["properties"]["rev"] == 2 and shape(edited["geometry"]) != polygon
     assert shape(edited["geometry"]).area > polygon.area  # the vertex moved outwards
 
-    # Twenty reruns of the page lose nothing.
+    # Twenty reruns of the page lose nothing: each click starts a run (cutting into the last).
     for _ in range(20):
+        mark = runs(page).mark()
         page.get_by_text("Clip new polygons").click()
-        time.sleep(0.3)
+        wait_run_started(page, mark)
     wait_idle(page)
     expect(map_frame(page).locator("path.leaflet-interactive")).to_have_count(1)
     assert on_disk() == edited
 
     # A click on the polygon's row in the table zooms the map to it; reclassify it, then undo.
     before = map_frame(page).locator("path.leaflet-interactive").first.bounding_box()
-    page.get_by_test_id("stDataFrame").scroll_into_view_if_needed()
-    grid = page.get_by_test_id("stDataFrame").bounding_box()
-    assert grid is not None
+    table = page.get_by_test_id("stDataFrame")
+    table.scroll_into_view_if_needed()
+    grid = poll(page, lambda: still_box(page, table), "the table never came to rest")
     row_box = (grid["x"] + 16, grid["y"] + 35 + 17)  # the first row's selection box
     page.mouse.move(*row_box)
-    time.sleep(0.3)
     page.mouse.click(*row_box)
     page.get_by_role("button", name="Set class").wait_for()
-    zoomed = map_frame(page).locator("path.leaflet-interactive").first
+    west, south, east, north = shape(edited["geometry"]).bounds
+    frame = settled(page)  # the map is built anew around the polygon ...
+    fitted(frame, [[south, west], [north, east]])  # ... and fits it a moment after it is drawn
+    zoomed = frame.locator("path.leaflet-interactive").first
     expect(zoomed).to_be_visible()
-    time.sleep(1)  # the map fits the polygon a moment after it is drawn
     after = zoomed.bounding_box()
     assert before is not None and after is not None and after["width"] > 2 * before["width"]
     expect(map_frame(page).locator("path[stroke-width='5']")).to_have_count(1)  # drawn bold
@@ -195,8 +210,7 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     page.get_by_role("button", name="Set class").click()
     expect(page.get_by_text("1 polygon now barley")).to_be_visible(timeout=30_000)
     assert on_disk()["properties"]["crop_class"] == "barley"
-    map_frame(page)  # the page has settled: the rebuilt map is there
-    time.sleep(1)
+    settled(page)  # the page has settled: the rebuilt map is there, at rest
     page.get_by_role("button", name="↶ Undo").click()
     expect(page.get_by_text("undone")).to_be_visible(timeout=30_000)
     assert on_disk()["properties"]["crop_class"] == "maize"
