@@ -31,8 +31,8 @@ from imagery.read import read_area
 from sr.cache import ResultCache
 from sr.degrade import degrade_raster
 from sr.enhance import PIPELINES, enhance
-from sr.evaluate import centre_crop
-from sr.metrics import grid_score
+from sr.training.evaluate import centre_crop
+from sr.training.metrics import grid_score
 
 AUSTRIA = settings.shared_data_dir() / "s2_austria_T33UUP_2021_2dates.tif"
 COLUMNS = ("im_metric", "ha_metric", "om_metric", "reflectance", "spectral", "spatial")

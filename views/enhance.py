@@ -17,8 +17,9 @@ from imagery.geotiff import write_raster
 from imagery.raster import Raster
 from labels.classes import set_classes
 from labels.features import LabelError
+from runs.jobs import EnhanceRequest
+from runs.service import manager
 from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, estimate_seconds
-from sr.jobs import EnhanceRequest, manager
 from views import jobs_panel
 from views.common import image_overlay, init_state, label_store
 from views.jobs_panel import duration

@@ -15,7 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from sr.jobs import Job, manager
+from runs.jobs import Job
+from runs.service import manager
 from views.markdown import plain
 from views.workspace import set_enhanced
 from webmap.render import to_rgba

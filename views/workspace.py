@@ -23,11 +23,12 @@ from imagery.read import read_area
 from imagery.stac import StacCatalog
 from labels.features import LabelError
 from labels.store import LabelStore
+from runs.jobs import request_key
+from runs.service import manager
 from sr.cache import ResultCache
 from sr.consistency import consistency
 from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, enhance, model_version
 from sr.errors import NotCached
-from sr.jobs import manager, request_key
 from webmap.maps import MAX_ZOOM
 
 #: Decimals of the area's corners in the address (about 0.1 m).

@@ -9,7 +9,7 @@ from settings import SHIPPED_WEIGHTS as DEFAULT_WEIGHTS
 from sr.consistency import consistency
 from sr.enhance import PIPELINES, Progress, enhance, estimate_seconds, model_version
 from sr.errors import EnhanceError
-from sr.metrics import grid_score
+from sr.training.metrics import grid_score
 
 UTM = CRS.from_epsg(32633)
 

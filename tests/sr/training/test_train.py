@@ -11,7 +11,7 @@ from imagery.errors import ImageryError
 from sr.consistency import make_consistent
 from sr.decrappify import load_model
 from sr.degrade import downsample, gaussian_kernel
-from sr.train import (
+from sr.training.train import (
     TrainConfig,
     Validation,
     _loss,
@@ -22,7 +22,7 @@ from sr.train import (
     train,
 )
 from tests.conftest import write_tif
-from tests.sr.conftest import tiny_training
+from tests.sr.training.conftest import tiny_training
 
 
 def test_training_command_writes_a_loadable_checkpoint_and_its_record(tmp_path, demo_scene):

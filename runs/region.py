@@ -16,7 +16,7 @@ is refused while the first holds the lock (``.<name>_x4.lock``), and the first t
 under it is remove what a killed run left (half-written tiles, the mosaic's staging folder).
 The mosaic is written from the tiles one at a time, so no process ever holds the
 whole region: memory per worker depends on the tile size only. Where the tiles are computed
-(this process, or Ray tasks on a cluster) is :mod:`sr.cluster`'s business.
+(this process, or Ray tasks on a cluster) is :mod:`runs.region_run`'s business.
 """
 
 from __future__ import annotations

@@ -57,9 +57,9 @@ from sr.consistency import make_consistent
 from sr.decrappify import read_checkpoint
 from sr.degrade import downsample, gaussian_kernel, lanczos2_kernel
 from sr.device import pick_device
-from sr.metrics import psnr
-from sr.models.feature_loss import FeatureLoss
 from sr.models.unet import DecrappifyUNet
+from sr.training.feature_loss import FeatureLoss
+from sr.training.metrics import psnr
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,10 @@ import time
 
 import numpy as np
 
+from runs.jobs import EnhanceRequest, JobManager, local_runner
+from runs.service import manager
 from sr.cache import ResultCache
 from sr.enhance import Progress, enhance
-from sr.jobs import EnhanceRequest, JobManager, local_runner, manager
 from tests.sr.test_enhance import tiny
 
 
@@ -155,7 +156,7 @@ def test_cpu_jobs_run_side_by_side_when_allowed(tmp_path):
 def test_gpu_jobs_queue_one_at_a_time_while_cpu_work_goes_on(tmp_path, monkeypatch):
     import torch
 
-    monkeypatch.setattr("sr.jobs.pick_device", lambda d: torch.device(d or "cpu"))  # a fake GPU
+    monkeypatch.setattr("runs.jobs.pick_device", lambda d: torch.device(d or "cpu"))  # a fake GPU
     gate = Gate(steps=1)
     jobs = JobManager(ResultCache(tmp_path), gate, cpu_workers=1)
     first = jobs.submit(EnhanceRequest(raster(0), "dip"), device="cuda:0")

@@ -1,10 +1,11 @@
 """Enhancements as background jobs: submitting returns at once, the work runs elsewhere.
 
-A :class:`JobManager` (one per result cache in a process: :func:`manager`) runs each request on a
-worker thread of its device: the GPU one job at a time per device, the CPU ``SR_CPU_JOBS`` at a
-time (default 1: two torch jobs on a 2-core machine slow each other several-fold). Where the work
-itself runs is the runner's business: in this process (:func:`local_runner`) or on a Ray cluster
-(:mod:`sr.cluster`, chosen when ``RAY_ADDRESS`` is set).
+A :class:`JobManager` (one per result cache in a process: :func:`runs.service.manager`) runs
+each request on a worker thread of its device: the GPU one job at a time per device, the CPU
+``SR_CPU_JOBS`` at a time (default 1: two torch jobs on a 2-core machine slow each other
+several-fold). Where the work itself runs is the runner's business: in this process
+(:func:`local_runner`) or on a Ray cluster (:mod:`runs.ray_jobs`, chosen when ``RAY_ADDRESS``
+is set).
 
 Jobs are keyed by the request (:func:`request_key`: the pixels and georeferencing, pipeline,
 preset, data consistency, weights and code version, as the result cache keys them), so identical
@@ -25,7 +26,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -306,23 +306,3 @@ class JobManager:
                 job.finished = job.finished or time.time()
                 self._save(job)
             self._jobs[job.key] = job
-
-
-_managers: dict[Path, JobManager] = {}
-_managers_lock = threading.Lock()
-
-
-def manager(cache_root: Path | None = None) -> JobManager:
-    """The process's job manager of a result cache (default ``SR_CACHE_DIR``): on a Ray cluster
-    when ``RAY_ADDRESS`` is set, in this process otherwise."""
-    root = (cache_root or settings.cache_dir()).resolve()
-    with _managers_lock:
-        if root not in _managers:
-            cache = ResultCache(root)
-            runner = None
-            if settings.ray_address():
-                from sr.cluster import ray_runner  # Ray is imported only when asked for
-
-                runner = ray_runner(cache, settings.ray_address())
-            _managers[root] = JobManager(cache, runner)
-        return _managers[root]
