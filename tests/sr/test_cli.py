@@ -13,7 +13,7 @@ import rasterio
 from affine import Affine
 
 from sr.cli import main
-from tests.conftest import write_tif
+from tests.conftest import ROOT, write_tif
 
 
 def test_cli_writes_a_georeferenced_uint16_geotiff(tmp_path: Path, austria: Path, capsys):
@@ -195,3 +195,19 @@ def test_a_command_that_moved_says_where_it_went(command, now, capsys):
     assert main([command, "x.tif"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: `python -m sr {command}` is now `{now}`"]
+
+
+def test_enhancing_a_file_loads_neither_training_nor_runs_nor_ray(tmp_path):
+    src = write_tif(tmp_path / "in.tif", np.full((4, 16, 16), 1200, np.uint16))
+    script = (
+        "import sys\n"
+        "from sr.cli import main\n"
+        f"assert main(['enhance', {str(src)!r}, {str(tmp_path / 'o.tif')!r}, '--no-cache']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ray', 'runs')"
+        " or m.startswith('sr.training')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "o.tif").is_file()
