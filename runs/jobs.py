@@ -7,13 +7,15 @@ several-fold). Where the work itself runs is the runner's business: in this proc
 (:func:`local_runner`) or on a Ray cluster (:mod:`runs.ray_jobs`, chosen when ``RAY_ADDRESS``
 is set).
 
-Jobs are keyed by the request (:func:`request_key`: the pixels and georeferencing, pipeline,
-preset, data consistency, weights and code version, as the result cache keys them), so identical
-requests from two sessions share one computation. The registry lives in the process and on disk
-(``<cache>/jobs/<key>.json``): a page switch or a browser reload finds its job again; a job
-left running by a server that stopped is listed as interrupted. Results land in the result cache
-(every stage, as :func:`sr.enhance.enhance` caches them) and stay in memory for the last
-:data:`KEPT_RESULTS` jobs.
+Jobs are keyed by the request (:attr:`EnhanceRequest.key`: the pixels and georeferencing and
+:func:`sr.enhance.result_name`), so identical requests from two sessions share one computation.
+The registry lives in the process and on disk (``<cache>/jobs/<key>.json``): a page switch or a
+browser reload finds its job again; a job left running by a server that stopped is listed as
+interrupted. Results land in the result cache
+(every stage, as :func:`sr.enhance.enhance` caches them) and stay in memory, with their departure
+from the measurement (:func:`sr.consistency.consistency`), for the last :data:`KEPT_RESULTS`
+jobs. A page reload asks for its result with :meth:`JobManager.from_cache`: the job still
+running, or the result taken from the cache without fitting Deep Image Prior.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ import settings
 from imagery.errors import UserError
 from imagery.raster import Raster
 from sr.cache import ResultCache
+from sr.consistency import consistency
 from sr.device import pick_device
-from sr.enhance import DEFAULT_PRESET, PIPELINES, Progress, ProgressFn, enhance, model_version
+from sr.enhance import DEFAULT_PRESET, Progress, ProgressFn, enhance, result_name
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,8 @@ class Cancelled(Exception):
 
 @dataclass(frozen=True, eq=False)
 class EnhanceRequest:
-    """What to enhance and how, and for whom (``label``: the area, ``by``: who asked)."""
+    """What to enhance and how (see :func:`sr.enhance.enhance`), and for whom (``label``: the
+    area, ``by``: who asked)."""
 
     raster: Raster
     pipeline: str
@@ -63,41 +67,44 @@ class EnhanceRequest:
     consistent: bool = True
     label: str = ""
     by: str = ""
+    scale: int = 4
 
     @property
     def key(self) -> str:
-        return request_key(self.raster, self.pipeline, self.preset, self.consistent)
-
-
-def request_key(raster: Raster, pipeline: str, preset: str, consistent: bool) -> str:
-    """The identity of an enhancement request (the result cache's key of its parts)."""
-    uses_dip = PIPELINES.get(pipeline, ("",))[0] == "dip"
-    return ResultCache.key(
-        raster,
-        "job",
-        pipeline,
-        preset if uses_dip else "-",
-        str(consistent and pipeline != "bicubic"),
-        (model_version(pipeline) if pipeline in PIPELINES else None) or "-",
-    )
+        """The request's identity: its raster and :func:`sr.enhance.result_name`."""
+        name = result_name(self.pipeline, self.preset, self.scale, self.consistent)
+        return ResultCache.key(self.raster, "job", *name)
 
 
 Runner = Callable[[EnhanceRequest, ProgressFn], Raster]
+
+
+def run_request(
+    request: EnhanceRequest,
+    cache: ResultCache,
+    device: str | None = None,
+    progress: ProgressFn | None = None,
+    fit_dip: bool = True,
+) -> Raster:
+    """Enhance ``request`` here with ``cache`` (the arguments of :func:`sr.enhance.enhance`)."""
+    return enhance(
+        request.raster,
+        request.pipeline,
+        request.scale,
+        device,
+        progress,
+        request.preset,
+        cache,
+        request.consistent,
+        fit_dip,
+    )
 
 
 def local_runner(cache: ResultCache, device: str | None = None) -> Runner:
     """Run requests in this process, with ``cache``."""
 
     def run(request: EnhanceRequest, progress: ProgressFn) -> Raster:
-        return enhance(
-            request.raster,
-            request.pipeline,
-            device=device,
-            progress=progress,
-            preset=request.preset,
-            cache=cache,
-            consistent=request.consistent,
-        )
+        return run_request(request, cache, device, progress)
 
     return run
 
@@ -123,6 +130,7 @@ class Job:
     error: str = ""
     preview: Raster | None = None  # the image forming (DIP), of the tile being fitted
     result: Raster | None = None
+    departure: Raster | None = None  # the result's departure from the input (``consistency``)
     cancel_event: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -199,6 +207,34 @@ class JobManager:
         with self._lock:
             return self._jobs.get(key)
 
+    def from_cache(self, request: EnhanceRequest) -> Job:
+        """``request``'s job while it is queued or running, or done with its result: the job's
+        own when at hand, else taken from the cache here without fitting Deep Image Prior (the
+        other stages take seconds and are computed when missing; the job is not listed).
+
+        Raises:
+            NotCached: the Deep Image Prior fit is not in the cache.
+            EnhanceError: what :func:`sr.enhance.enhance` refuses.
+        """
+        job = self.get(request.key)
+        if job is not None and (job.active or job.result is not None):
+            return job
+        job = Job(
+            request.key,
+            request.label,
+            request.by,
+            request.pipeline,
+            request.preset,
+            request.consistent,
+            str(pick_device(None)),
+            state="done",
+            fraction=1.0,
+            message="from the cache",
+        )
+        job.result = run_request(request, self.cache, job.device, fit_dip=False)
+        job.departure = consistency(request.raster, job.result, request.scale)
+        return job
+
     def jobs(self) -> list[Job]:
         """All jobs known, the newest first."""
         with self._lock:
@@ -246,9 +282,10 @@ class JobManager:
                     last_save[0] = time.monotonic()
                     self._save(job)
 
-        result, state, error = None, "failed", ""
+        result, departure, state, error = None, None, "failed", ""
         try:
-            result, state = self.runner(request, report), "done"
+            result = self.runner(request, report)
+            departure, state = consistency(request.raster, result, request.scale), "done"
         except Cancelled:
             state = "cancelled"
         except UserError as err:
@@ -260,7 +297,7 @@ class JobManager:
             error = f"{type(err).__name__}: {err}"
         with self._lock:
             if result is not None:
-                job.result, job.fraction = result, 1.0
+                job.result, job.departure, job.fraction = result, departure, 1.0
             self._finish(job, state, state, error)
             self._drop_old_results()
 
@@ -272,7 +309,7 @@ class JobManager:
     def _drop_old_results(self) -> None:
         done = [j for j in self._jobs.values() if j.result is not None]
         for old in sorted(done, key=lambda j: j.finished or 0)[:-KEPT_RESULTS]:
-            old.result = None
+            old.result = old.departure = None
 
     def _forget_old(self) -> None:
         ended = sorted((j for j in self._jobs.values() if not j.active), key=lambda j: j.submitted)

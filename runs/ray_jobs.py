@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from imagery.raster import Raster
-from runs.jobs import EnhanceRequest, Runner
+from runs.jobs import EnhanceRequest, Runner, run_request
 from runs.ray_cluster import connect, task_result
 from sr.cache import ResultCache
-from sr.enhance import Progress, ProgressFn, enhance
+from sr.enhance import Progress, ProgressFn
 
 
 class ProgressBox:
@@ -34,14 +34,7 @@ def enhance_with_entries(request: EnhanceRequest, box: Any) -> tuple[Raster, dic
     result with the cache entries made, for the app's cache."""
     with tempfile.TemporaryDirectory() as tmp:
         cache = ResultCache(Path(tmp))
-        result = enhance(
-            request.raster,
-            request.pipeline,
-            progress=lambda p: box.report.remote(p),
-            preset=request.preset,
-            cache=cache,
-            consistent=request.consistent,
-        )
+        result = run_request(request, cache, progress=lambda p: box.report.remote(p))
         entries = {p.stem: cache.get(p.stem) for p in Path(tmp).glob("*.npz")}
     return result, entries
 

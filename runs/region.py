@@ -50,7 +50,15 @@ from imagery.geotiff import to_dtype, write_cog
 from imagery.read import read_window, scene_grid
 from imagery.scene import Scene
 from sr.cache import CODE_VERSION, save_npz
-from sr.enhance import DEFAULT_PRESET, MIN_SIZE, PIPELINES, enhance, model_version
+from sr.enhance import (
+    DEFAULT_PRESET,
+    MIN_SIZE,
+    PIPELINES,
+    enhance,
+    model_version,
+    result_name,
+    uses_dip,
+)
 from sr.errors import EnhanceError
 
 log = logging.getLogger(__name__)
@@ -78,19 +86,15 @@ class RegionRequest:
     @property
     def dip_preset(self) -> str | None:
         """The Deep Image Prior preset, when the pipeline uses DIP."""
-        return self.preset if self.pipeline.startswith("dip") else None
+        return self.preset if uses_dip(self.pipeline) else None
 
     def identity(self) -> dict[str, Any]:
         """What makes the tiles: a store holding tiles of another identity is not reused."""
         return {
             "bands": [asdict(b) for b in self.scene.bands],
-            "pipeline": self.pipeline,
-            "preset": self.dip_preset,
+            "result": result_name(self.pipeline, self.preset, self.scale, self.consistent),
             "tile": self.tile,
             "halo": self.halo,
-            "scale": self.scale,
-            "consistent": self.consistent,
-            "model": model_version(self.pipeline),
             "code": CODE_VERSION,
         }
 

@@ -23,11 +23,9 @@ from imagery.read import read_area
 from imagery.stac import StacCatalog
 from labels.features import LabelError
 from labels.store import LabelStore
-from runs.jobs import request_key
+from runs.jobs import EnhanceRequest, Job
 from runs.service import manager
-from sr.cache import ResultCache
-from sr.consistency import consistency
-from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, enhance, model_version
+from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, model_version, uses_dip
 from sr.errors import NotCached
 from webmap.maps import MAX_ZOOM
 
@@ -52,8 +50,7 @@ def to_url(state: Any, signed_in: bool) -> None:
         job = manager().get(state["job"]) if state.get("job") else None
         made: tuple[str, str | None, bool] | None = None  # shown, or on its way
         if job is not None:
-            dip = job.pipeline.startswith("dip")
-            made = (job.pipeline, job.preset if dip else None, job.consistent)
+            made = (job.pipeline, job.preset if uses_dip(job.pipeline) else None, job.consistent)
         elif state.get("enhanced") is not None and state.get("pipeline"):
             made = (state["pipeline"], state.get("preset"), state.get("faithful", True))
         if made:
@@ -200,36 +197,28 @@ def area_from_url(state: Any, catalog: Any, max_size: int) -> str:
     if method not in PIPELINES or preset not in PRESETS:
         return ""
     faithful = params.get("faithful") != "0"
-    job = manager().get(request_key(raster, method, preset, faithful))
-    if job is not None and job.active:  # still being computed: the session waits for it
-        state["job"] = job.key
-        return ""
     try:
-        enhanced = enhance(
-            raster,
-            method,
-            preset=preset,
-            cache=ResultCache(settings.cache_dir()),
-            consistent=faithful,
-            fit_dip=False,
-        )
+        job = manager().from_cache(EnhanceRequest(raster, method, preset, faithful))
     except NotCached:
         return "The Deep Image Prior result of this area is not in the cache: enhance it again."
     except UserError as err:
         return f"The enhancement could not be restored: {err}"
-    set_enhanced(state, enhanced, method, preset, faithful)
+    if job.active:  # still being computed: the session waits for it
+        state["job"] = job.key
+    else:
+        set_enhanced(state, job)
     return ""
 
 
-def set_enhanced(state: Any, enhanced: Any, method: str, preset: str, faithful: bool) -> None:
-    """The enhancement of the current area, with what made it and its departure from the 10 m
-    image; the map pictures are drawn again."""
+def set_enhanced(state: Any, job: Job) -> None:
+    """A finished job's result becomes the current area's enhancement, with what made it and
+    its departure from the 10 m image; the map pictures are drawn again."""
     state.update(
-        enhanced=enhanced,
-        pipeline=method,
-        preset=preset if method.startswith("dip") else None,
-        model_version=model_version(method),
-        consistency=consistency(state["original"], enhanced, 4),
-        faithful=faithful,
+        enhanced=job.result,
+        pipeline=job.pipeline,
+        preset=job.preset if uses_dip(job.pipeline) else None,
+        model_version=model_version(job.pipeline),
+        consistency=job.departure,
+        faithful=job.consistent,
         overlays={},
     )
