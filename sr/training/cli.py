@@ -13,9 +13,10 @@ import settings
 from sr.cache import ResultCache
 from sr.cli import reported
 from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS
+from sr.training.data import TRAIN_SCENES, VAL_SCENES
 from sr.training.dip_dataset import build
 from sr.training.evaluate import evaluate, table
-from sr.training.train import TRAIN_SCENES, VAL_SCENES, TrainConfig, train
+from sr.training.train import TrainConfig, train
 from terminal import say
 
 log = logging.getLogger("sr.training")

@@ -7,8 +7,9 @@ import rasterio
 
 import sr.dip
 from sr.degrade import downsample, gaussian_kernel
+from sr.training.data import load_pairs
 from sr.training.dip_dataset import build
-from sr.training.train import load_pairs, train
+from sr.training.train import train
 from tests.conftest import write_tif
 from tests.sr.conftest import TINY
 from tests.sr.training.conftest import tiny_training
