@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from runs.jobs import EnhanceRequest, JobManager, local_runner
-from runs.service import manager
 from sr.cache import ResultCache
 from sr.consistency import consistency
 from sr.enhance import Progress, enhance
@@ -170,12 +169,6 @@ def test_a_damaged_registry_record_is_skipped(tmp_path):
     (tmp_path / "jobs").mkdir()
     (tmp_path / "jobs" / "bad.json").write_text("{oops")
     assert JobManager(ResultCache(tmp_path)).jobs() == []
-
-
-def test_one_manager_per_cache_in_a_process(tmp_path, monkeypatch):
-    monkeypatch.setenv("SR_CACHE_DIR", str(tmp_path))
-    assert manager() is manager(tmp_path)
-    assert manager(tmp_path / "other") is not manager()
 
 
 def test_cpu_jobs_run_side_by_side_when_allowed(tmp_path):
