@@ -16,9 +16,10 @@ test: setup chromium
 	$(PY) -m pytest
 
 check: setup
-	$(PY) -m ruff check imagery sr labels webmap views tests bench app.py settings.py access.py terminal.py
-	$(PY) -m ruff format --check imagery sr labels webmap views tests bench app.py settings.py access.py terminal.py
-	$(PY) -m mypy imagery sr labels webmap views bench app.py settings.py access.py terminal.py
+	$(PY) -m ruff check imagery sr runs labels webmap views tests bench app.py settings.py access.py terminal.py
+	$(PY) -m ruff format --check imagery sr runs labels webmap views tests bench app.py settings.py access.py terminal.py
+	$(PY) -m mypy imagery sr runs labels webmap views bench app.py settings.py access.py terminal.py
+	$(VENV)/bin/lint-imports
 
 setup: $(VENV)/.installed static/.assets $(DEMO)
 

@@ -64,6 +64,6 @@ def cpu_jobs() -> int:
 
 
 def ray_address() -> str | None:
-    """``RAY_ADDRESS``: a Ray cluster the app's jobs and ``sr enhance-region`` run on (Ray's own
+    """``RAY_ADDRESS``: a Ray cluster the app's jobs and ``runs enhance-region`` run on (Ray's own
     variable; ``auto`` finds a local one); default none: jobs run in the app's process."""
     return os.environ.get("RAY_ADDRESS") or None

@@ -42,9 +42,9 @@ from sr import dip
 from sr.consistency import make_consistent
 from sr.degrade import downsample, kernel_for
 from sr.enhance import enhance, estimate_seconds
-from sr.evaluate import centre_crop
-from sr.metrics import psnr
-from sr.train import load_reflectance
+from sr.training.data import load_reflectance
+from sr.training.evaluate import centre_crop
+from sr.training.metrics import psnr
 
 AUSTRIA = "s2_austria_T33UUP_2021_2dates.tif"
 #: Austria (held out, both dates), Denmark (the validation scene of the Decrappify training) and

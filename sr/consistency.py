@@ -17,7 +17,7 @@ from imagery.raster import Raster
 from sr.degrade import degrade_raster, downsample, gaussian_kernel
 
 #: Back-projection steps of the data-consistency step: the mean departure falls below 1e-4
-#: reflectance on real scenes (``python -m sr evaluate`` reports it).
+#: reflectance on real scenes (``python -m sr.training evaluate`` reports it).
 DC_ITERATIONS = 10
 
 

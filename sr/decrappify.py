@@ -23,8 +23,8 @@ TILE, OVERLAP = 512, 32  # pixels at the output resolution
 def _require(path: Path) -> None:
     if not path.is_file():
         raise EnhanceError(
-            f"Decrappify weights not found at {path}; train them with `python -m sr train` "
-            "or set SR_DECRAPPIFY_WEIGHTS"
+            f"Decrappify weights not found at {path}; train them with "
+            "`python -m sr.training train` or set SR_DECRAPPIFY_WEIGHTS"
         )
 
 
@@ -52,13 +52,14 @@ def load_model(path: Path, device: str) -> DecrappifyUNet:
     except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as err:
         raise EnhanceError(  # torch's own message advises unsafe loading: not shown
             f"{path} is not a Decrappify checkpoint ({type(err).__name__}); train one with "
-            "`python -m sr train` or unset SR_DECRAPPIFY_WEIGHTS for the shipped model"
+            "`python -m sr.training train` or unset SR_DECRAPPIFY_WEIGHTS for the shipped model"
         ) from err
     return model.eval().to(device)
 
 
 def read_checkpoint(path: Path) -> DecrappifyUNet:
-    """A fresh model (training mode) with the weights of a checkpoint of ``python -m sr train``.
+    """A fresh model (training mode) with the weights of a checkpoint of
+    ``python -m sr.training train``.
 
     Raises:
         RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError: not

@@ -58,6 +58,33 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
+def uses_dip(pipeline: str) -> bool:
+    """Whether ``pipeline`` upsamples with Deep Image Prior (a fit of minutes, tuned by a preset);
+    False for a name not in :data:`PIPELINES`."""
+    return PIPELINES.get(pipeline, ("", None))[0] == "dip"
+
+
+def result_name(
+    pipeline: str, preset: str = DEFAULT_PRESET, scale: int = 4, consistent: bool | None = None
+) -> tuple[str, ...]:
+    """What identifies a result besides its input (the cache key adds the pixels,
+    georeferencing, bands and :data:`sr.cache.CODE_VERSION`): the upsampling, the DIP preset's
+    settings (``-`` without DIP), the scale, and for a refinement its name and weights' hash.
+    ``consistent`` None names the pipeline's output before the data-consistency step (the
+    cached stages: ``dip+decrappify`` begins with ``dip``'s name); True or False adds whether the
+    step ran (never on ``bicubic``). A name not in :data:`PIPELINES` or :data:`PRESETS` is
+    named as it is (:func:`enhance` refuses it).
+    """
+    upsampler, refiner = PIPELINES.get(pipeline, (pipeline, None))
+    dip_settings = repr(dip_module.PRESETS.get(preset, preset)) if uses_dip(pipeline) else "-"
+    parts: tuple[str, ...] = (upsampler, dip_settings, str(scale))
+    if refiner:
+        parts = (*parts, refiner, weights_hash(settings.decrappify_weights()))
+    if consistent is None:
+        return parts
+    return (*parts, f"consistent={consistent and pipeline != 'bicubic'}")
+
+
 def model_version(pipeline: str) -> str | None:
     """The version of the trained weights a pipeline uses (None when it uses none)."""
     return weights_hash(settings.decrappify_weights()) if PIPELINES[pipeline][1] else None
@@ -154,13 +181,12 @@ def enhance(
         return result
 
     filled = torch.from_numpy(_fill_nodata(raster.data, valid)).unsqueeze(0).to(dev)
-    preset_part = repr(dip_module.PRESETS[preset]) if upsampler == "dip" else "-"
-    up_parts = (upsampler, preset_part, str(scale))
     up = staged(
-        upsampler, up_parts, lambda: _upsample(filled, upsampler, scale, preset, report, up_part)
+        upsampler,
+        result_name(upsampler, preset, scale),
+        lambda: _upsample(filled, upsampler, scale, preset, report, up_part),
     )
     if refiner:
-        parts = (*up_parts, refiner, weights_hash(settings.decrappify_weights()))
 
         def run_refine() -> torch.Tensor:
             report(Progress(up_part, "Decrappify refinement"))
@@ -172,7 +198,7 @@ def enhance(
                     ),
                 )
 
-        out = staged(pipeline, parts, run_refine)
+        out = staged(pipeline, result_name(pipeline, preset, scale), run_refine)
     else:
         out = up
     if consistent and pipeline != "bicubic":
@@ -201,7 +227,7 @@ def estimate_seconds(
     area take (0 for pipelines without DIP): the cost of an iteration on one tile, measured now
     on this device (a few seconds for ``published`` on a CPU, under one for ``fast``), x the
     preset's iterations x the tiles. Bicubic and Decrappify take seconds at most."""
-    if PIPELINES[pipeline][0] != "dip":
+    if not uses_dip(pipeline):
         return 0.0
     cfg = dip_module.PRESETS[preset]
     (ys, th), (xs, tw) = spans(height, cfg.tile, DIP_OVERLAP), spans(width, cfg.tile, DIP_OVERLAP)

@@ -15,7 +15,9 @@ from typing import Any
 
 import streamlit as st
 
-from sr.jobs import Job, manager
+from runs.jobs import Job
+from runs.service import manager
+from sr.enhance import uses_dip
 from views.markdown import plain
 from views.workspace import set_enhanced
 from webmap.render import to_rgba
@@ -56,7 +58,7 @@ def collect(state: Any) -> None:
         return
     state.pop("job")
     if job.state == "done" and job.result is not None:
-        set_enhanced(state, job.result, job.pipeline, job.preset, job.consistent)
+        set_enhanced(state, job)
     elif job.state == "done":  # its result left memory: the stages are in the cache
         st.info("The enhancement is done; press Enhance x4 to take it from the cache.")
     elif job.state == "failed":
@@ -97,7 +99,7 @@ def show(job: Job, mine: bool) -> None:
     """One job in the panel (``mine``: this session's). Its fields come from other sessions and
     from job files: Markdown-escaped, or in ``st.text``."""
     with st.container(border=True):
-        method = job.pipeline + (f" ({job.preset})" if job.pipeline.startswith("dip") else "")
+        method = job.pipeline + (f" ({job.preset})" if uses_dip(job.pipeline) else "")
         who = (f" · by {plain(job.by)}" if job.by else "") + (" · yours" if mine else "")
         st.caption(f"{STATES.get(job.state) or plain(job.state)} · {plain(method)}{who}")
         st.text(job.label or job.key[:12])

@@ -18,15 +18,13 @@ from typing import Any
 
 import streamlit as st
 
-import settings
 from imagery.errors import UserError
 from imagery.read import read_area
 from imagery.stac import StacCatalog
-from sr.cache import ResultCache
-from sr.consistency import consistency
-from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, enhance, model_version
+from runs.jobs import EnhanceRequest, Job
+from runs.service import manager
+from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, model_version, uses_dip
 from sr.errors import NotCached
-from sr.jobs import manager, request_key
 from views.address import AREA_RULE, Address, Made, MapView, decode, encode, usable_area
 
 
@@ -36,8 +34,9 @@ def to_url(state: Any, signed_in: bool) -> None:
     if scene is not None and area:
         job = manager().get(state["job"]) if state.get("job") else None
         if job is not None:  # shown, or on its way
-            dip = job.pipeline.startswith("dip")
-            made = Made(job.pipeline, job.preset if dip else None, job.consistent)
+            made = Made(
+                job.pipeline, job.preset if uses_dip(job.pipeline) else None, job.consistent
+            )
         elif state.get("enhanced") is not None and state.get("pipeline"):
             made = Made(state["pipeline"], state.get("preset"), state.get("faithful", True))
     # where the labelling map was, or, before the Label page is opened, the view it will take
@@ -154,36 +153,28 @@ def area_from_url(state: Any, catalog: Any, max_size: int, address: Address, lef
         return ""
     method, faithful = address.made.method, address.made.faithful
     preset = address.made.preset or DEFAULT_PRESET
-    job = manager().get(request_key(raster, method, preset, faithful))
-    if job is not None and job.active:  # still being computed: the session waits for it
-        state["job"] = job.key
-        return ""
     try:
-        enhanced = enhance(
-            raster,
-            method,
-            preset=preset,
-            cache=ResultCache(settings.cache_dir()),
-            consistent=faithful,
-            fit_dip=False,
-        )
+        job = manager().from_cache(EnhanceRequest(raster, method, preset, faithful))
     except NotCached:
         return "The Deep Image Prior result of this area is not in the cache: enhance it again."
     except UserError as err:
         return f"The enhancement could not be restored: {err}"
-    set_enhanced(state, enhanced, method, preset, faithful)
+    if job.active:  # still being computed: the session waits for it
+        state["job"] = job.key
+    else:
+        set_enhanced(state, job)
     return ""
 
 
-def set_enhanced(state: Any, enhanced: Any, method: str, preset: str, faithful: bool) -> None:
-    """The enhancement of the current area, with what made it and its departure from the 10 m
-    image; the map pictures are drawn again."""
+def set_enhanced(state: Any, job: Job) -> None:
+    """A finished job's result becomes the current area's enhancement, with what made it and
+    its departure from the 10 m image; the map pictures are drawn again."""
     state.update(
-        enhanced=enhanced,
-        pipeline=method,
-        preset=preset if method.startswith("dip") else None,
-        model_version=model_version(method),
-        consistency=consistency(state["original"], enhanced, 4),
-        faithful=faithful,
+        enhanced=job.result,
+        pipeline=job.pipeline,
+        preset=job.preset if uses_dip(job.pipeline) else None,
+        model_version=model_version(job.pipeline),
+        consistency=job.departure,
+        faithful=job.consistent,
         overlays={},
     )

@@ -13,7 +13,7 @@ import rasterio
 from affine import Affine
 
 from sr.cli import main
-from tests.conftest import write_tif
+from tests.conftest import ROOT, write_tif
 
 
 def test_cli_writes_a_georeferenced_uint16_geotiff(tmp_path: Path, austria: Path, capsys):
@@ -71,27 +71,6 @@ def test_cli_decrappify_then_from_cache(tmp_path, austria, monkeypatch, capsys):
         assert out.descriptions == ("B04", "B03", "B02", "B08") and out.width == 256
 
 
-def test_cli_evaluate_prints_a_table(austria, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("SR_CACHE_DIR", str(tmp_path))
-    code = main(
-        [
-            "evaluate",
-            str(austria),
-            "--pipelines",
-            "bicubic",
-            "--degradations",
-            "lanczos",
-            "--crop",
-            "64",
-        ]
-    )
-    assert code == 0
-    out = capsys.readouterr().out
-    assert "| image | degradation | pipeline | PSNR dB" in out
-    assert out.count("| lanczos | bicubic |") == 2  # two dates
-    assert out.count("| lanczos | bicubic+consistency |") == 2
-
-
 def test_cli_refuses_to_overwrite_its_input_even_through_another_path(tmp_path, capsys):
     src = write_tif(tmp_path / "in.tif", np.full((4, 16, 16), 1200, np.uint16))
     before = src.read_bytes()
@@ -129,20 +108,6 @@ def test_cli_bad_requests_end_in_one_line_not_a_traceback(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and err[0].startswith("error: ") and message in err[0]
     assert not (tmp_path / "o.tif").exists()
-
-
-def test_cli_evaluate_refuses_a_crop_too_small_to_degrade(austria, capsys):
-    assert main(["evaluate", str(austria), "--crop", "-3", "--pipelines", "bicubic"]) == 1
-    assert "--crop must be at least 32 px" in capsys.readouterr().err
-
-
-def test_cli_evaluate_refuses_an_image_too_small_to_degrade(tmp_path, capsys):
-    tiny = write_tif(tmp_path / "tiny.tif", np.full((4, 2, 2), 1200, np.uint16))
-    assert main(["evaluate", str(tiny), "--pipelines", "bicubic"]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [
-        "error: tiny.tif is 2 x 2 px; evaluation degrades it x4 and needs at least 32 x 32"
-    ]
 
 
 @pytest.mark.parametrize(
@@ -215,3 +180,34 @@ def test_cli_output_escapes_control_characters_in_names(tmp_path):
     assert done.returncode == 0 and out.exists()
     assert "\x1b" not in done.stderr and "\x07" not in done.stderr
     assert "o\\x1b]0;pwned\\x07.tif" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "now"),
+    [
+        ("train", "python -m sr.training train"),
+        ("evaluate", "python -m sr.training evaluate"),
+        ("dip-dataset", "python -m sr.training dip-dataset"),
+        ("enhance-region", "python -m runs enhance-region"),
+    ],
+)
+def test_a_command_that_moved_says_where_it_went(command, now, capsys):
+    assert main([command, "x.tif"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: `python -m sr {command}` is now `{now}`"]
+
+
+def test_enhancing_a_file_loads_neither_training_nor_runs_nor_ray(tmp_path):
+    src = write_tif(tmp_path / "in.tif", np.full((4, 16, 16), 1200, np.uint16))
+    script = (
+        "import sys\n"
+        "from sr.cli import main\n"
+        f"assert main(['enhance', {str(src)!r}, {str(tmp_path / 'o.tif')!r}, '--no-cache']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ray', 'runs')"
+        " or m.startswith('sr.training')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "o.tif").is_file()

@@ -7,9 +7,17 @@ from imagery.geotiff import read_raster
 from imagery.raster import Raster
 from settings import SHIPPED_WEIGHTS as DEFAULT_WEIGHTS
 from sr.consistency import consistency
-from sr.enhance import PIPELINES, Progress, enhance, estimate_seconds, model_version
+from sr.enhance import (
+    PIPELINES,
+    Progress,
+    enhance,
+    estimate_seconds,
+    model_version,
+    result_name,
+    uses_dip,
+)
 from sr.errors import EnhanceError
-from sr.metrics import grid_score
+from sr.training.metrics import grid_score
 
 UTM = CRS.from_epsg(32633)
 
@@ -45,8 +53,21 @@ def test_every_pipeline_returns_a_georeferenced_x4_raster(area, tiny_dip, pipeli
     # data-consistency step ends every pipeline but the bicubic baseline.
     departure = float(np.nanmean(consistency(area, out).data))
     assert departure < (0.01 if pipeline == "bicubic" else 0.002)
-    if pipeline.startswith("dip"):
+    if uses_dip(pipeline):
         assert any(s.preview is not None for s in steps)
+
+
+def test_what_names_a_result():
+    assert [p for p in PIPELINES if uses_dip(p)] == ["dip", "dip+decrappify"]
+    assert not uses_dip("no-such-pipeline")
+    # a chain's first stage is the pipeline of that stage: dip+decrappify shares dip's fit
+    assert result_name("dip+decrappify", "fast")[:3] == result_name("dip", "fast")
+    assert result_name("dip", "fast") != result_name("dip", "quality")
+    assert result_name("decrappify", "fast") == result_name("decrappify", "quality")  # no DIP
+    assert result_name("dip", scale=2) != result_name("dip", scale=4)
+    assert result_name("dip", consistent=True) != result_name("dip", consistent=False)
+    assert result_name("bicubic", consistent=True) == result_name("bicubic", consistent=False)
+    assert model_version("decrappify") in result_name("decrappify")
 
 
 def test_shipped_model_is_recorded_by_version():

@@ -10,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from imagery.local import scenes_in_file
 from imagery.read import read_area
+from runs.jobs import EnhanceRequest
+from runs.service import manager
 from sr.enhance import enhance
-from sr.jobs import EnhanceRequest, manager
 from views.keys import CLASS_LABEL
 from views.markdown import plain
 

@@ -130,7 +130,7 @@ def test_an_area_of_a_stac_acquisition_comes_back_from_the_catalogue(
 
 def test_a_reload_while_the_job_runs_waits_for_it(env, demo_scene, monkeypatch):
     import sr.dip
-    from sr.jobs import manager
+    from runs.service import manager
 
     endless = sr.dip.DipConfig(channels=8, scales=2, skip_channels=2, input_channels=8)
     monkeypatch.setitem(sr.dip.PRESETS, "fast", endless)

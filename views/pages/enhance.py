@@ -17,8 +17,9 @@ from imagery.geotiff import write_raster
 from imagery.raster import Raster
 from labels.classes import set_classes
 from labels.features import LabelError
-from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, estimate_seconds
-from sr.jobs import EnhanceRequest, manager
+from runs.jobs import EnhanceRequest
+from runs.service import manager
+from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, estimate_seconds, uses_dip
 from views import jobs_panel
 from views.common import image_overlay, init_state, label_store
 from views.jobs_panel import duration
@@ -80,7 +81,7 @@ preset = c2.radio(
     index=PRESETS.index(DEFAULT_PRESET),
     horizontal=True,
     help=PRESET_HELP,
-    disabled=not pipeline.startswith("dip"),
+    disabled=not uses_dip(pipeline),
 )
 composite = c3.radio(
     "Colours",
@@ -95,7 +96,7 @@ faithful = st.checkbox(
     "satellite sees, reproduces the measured 10 m pixels. Leaves the bicubic baseline unchanged.",
     disabled=pipeline == "bicubic",
 )
-if pipeline.startswith("dip"):
+if uses_dip(pipeline):
     estimate = estimated_seconds(original.height, original.width, pipeline, preset)
     st.caption(
         f"Deep Image Prior on this {original.width} x {original.height} px area: about "

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from sr.models.feature_loss import FeatureLoss, gram
 from sr.models.unet import DecrappifyUNet
+from sr.training.feature_loss import FeatureLoss, gram
 
 
 def test_one_training_step_lowers_the_feature_loss():

@@ -1,12 +1,12 @@
 """Deep Image Prior outputs of real training patches, so that the chain's refiner learns on the
-inputs it meets: ``python -m sr dip-dataset OUT.npz [--patches 32] [--preset fast]``.
+inputs it meets: ``python -m sr.training dip-dataset OUT.npz [--patches 32] [--preset fast]``.
 
-Each pair is a real 10 m patch of the training scenes (``sr.train.TRAIN_SCENES``; never the
-held-out Austria file nor the validation scene) and the Deep Image Prior fit of its x4-degraded
-version (degraded as :func:`sr.train.degrade_lr` does for training), with the app's preset and
-stopping rule. Patches are drawn from a seeded generator before any fit, so the set is the same
-on every machine; the file is rewritten atomically after each fit, and a rerun skips the pairs
-already in it (a killed run resumes where it stopped).
+Each pair is a real 10 m patch of the training scenes (``sr.training.data.TRAIN_SCENES``; never
+the held-out Austria file nor the validation scene) and the Deep Image Prior fit of its
+x4-degraded version (degraded as :func:`sr.training.data.degrade_lr` does for training), with
+the app's preset and stopping rule. Patches are drawn from a seeded generator before any fit,
+so the set is the same on every machine; the file is rewritten atomically after each fit, and a
+rerun skips the pairs already in it (a killed run resumes where it stopped).
 
 File: ``hr`` ``(N, 4, P, P)``, ``lr`` ``(N, 4, P / 4, P / 4)`` (the degraded patch DIP was
 fitted to, which training's data-consistency step needs) and ``dip`` ``(N, 4, P, P)``, float32
@@ -26,7 +26,7 @@ import torch
 
 from sr import dip
 from sr.cache import save_npz
-from sr.train import TRAIN_SCENES, degrade_lr, load_pairs, load_reflectance, sample
+from sr.training.data import TRAIN_SCENES, degrade_lr, load_pairs, load_reflectance, sample
 
 log = logging.getLogger(__name__)
 

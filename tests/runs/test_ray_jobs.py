@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from runs.jobs import EnhanceRequest, JobManager
+from runs.ray_jobs import ray_runner
 from sr.cache import ResultCache
-from sr.cluster import ray_runner
 from sr.enhance import enhance
-from sr.jobs import EnhanceRequest, JobManager
+from tests.runs.test_jobs import raster, wait_for
 from tests.sr.test_enhance import tiny
-from tests.sr.test_jobs import raster, wait_for
 
 
 @pytest.fixture

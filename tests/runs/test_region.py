@@ -19,10 +19,11 @@ from rasterio.windows import Window
 
 from imagery.local import LocalCatalog, scenes_in_file
 from imagery.read import read_window
-from sr.cli import main
-from sr.cluster import enhance_region
+from runs.cli import main
+from runs.region import RegionRequest, TileStore, only_run, plan, tiles_folder
+from runs.region_run import enhance_region
+from sr.cli import main as sr_main
 from sr.errors import EnhanceError
-from sr.region import RegionRequest, TileStore, only_run, plan, tiles_folder
 from tests.conftest import ROOT, write_tif
 from tests.imagery.stac_server import demo_catalogue
 
@@ -55,9 +56,8 @@ def read(path: Path) -> np.ndarray:
 def test_the_mosaic_matches_sr_enhance_and_opens_as_a_cog_with_its_stac_item(small, tmp_path):
     out = tmp_path / "out"
     assert main(["enhance-region", str(small), str(out), "--tile", "32", "--no-ray"]) == 0
-    assert (
-        main(["enhance", str(small), str(tmp_path / "whole.tif"), "--pipeline", "decrappify"]) == 0
-    )
+    whole_args = ["enhance", str(small), str(tmp_path / "whole.tif"), "--pipeline", "decrappify"]
+    assert sr_main(whole_args) == 0
     cog, whole = out / "small_x4.tif", tmp_path / "whole.tif"
     assert np.abs(read(cog) - read(whole)).mean() < 10  # 0.001 reflectance: 12 tiles, no seam
 
@@ -90,7 +90,7 @@ def test_a_killed_run_on_ray_resumes_and_gives_the_same_result(small, tmp_path):
         RegionRequest(scenes_in_file(small)[0], "small", tile=32), reference, use_ray=False
     )
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "sr", "enhance-region", str(small), str(out), "--tile", "32"]
+    command = [sys.executable, "-m", "runs", "enhance-region", str(small), str(out), "--tile", "32"]
     command += ["--workers", "2"]
     env = os.environ | {"RAY_AUTH_MODE": "disabled"}
     run = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
@@ -125,7 +125,7 @@ def test_an_existing_cluster_gets_the_code_and_computes_the_tiles(small, tmp_pat
     )
     try:
         out = tmp_path / "out"
-        command = [sys.executable, "-m", "sr", "enhance-region", str(small), str(out)]
+        command = [sys.executable, "-m", "runs", "enhance-region", str(small), str(out)]
         command += ["--tile", "48", "--pipeline", "bicubic", "--address", f"127.0.0.1:{port}"]
         run = subprocess.run(
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300

@@ -6,10 +6,13 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
+from runs.jobs import EnhanceRequest, JobManager, local_runner
 from sr.cache import ResultCache
+from sr.consistency import consistency
 from sr.enhance import Progress, enhance
-from sr.jobs import EnhanceRequest, JobManager, local_runner, manager
+from sr.errors import NotCached
 from tests.sr.test_enhance import tiny
 
 
@@ -50,6 +53,39 @@ def test_submit_returns_at_once_and_the_result_lands_in_the_cache(tmp_path):
     assert list(tmp_path.glob("*.npz"))  # the stages are in the result cache
     again = enhance(raster(), "decrappify", cache=ResultCache(tmp_path), fit_dip=False)
     assert np.array_equal(again.data, done.result.data, equal_nan=True)
+    assert done.departure is not None  # the result's departure from the input, on its grid
+    expected = consistency(raster(), done.result, 4)
+    assert np.array_equal(done.departure.data, expected.data, equal_nan=True)
+    assert done.departure.transform == raster().transform
+
+
+def test_a_reload_takes_the_job_or_the_cache_and_never_fits_dip(tmp_path):
+    gate = Gate(steps=1)
+    jobs = JobManager(ResultCache(tmp_path), gate)
+    with pytest.raises(NotCached):  # nothing computed yet: a reload does not start the fit
+        jobs.from_cache(EnhanceRequest(raster(), "dip"))
+    running = jobs.submit(EnhanceRequest(raster(), "dip"))
+    assert jobs.from_cache(EnhanceRequest(raster(), "dip")) is running  # the session waits
+    gate.go.release()
+    jobs.wait(running.key)
+    assert jobs.from_cache(EnhanceRequest(raster(), "dip")) is running  # its result at hand
+
+    restarted = JobManager(ResultCache(tmp_path))  # the result no longer in memory
+    restored = restarted.from_cache(EnhanceRequest(raster(1), "decrappify", scale=2))
+    assert restored.state == "done" and restored.result is not None
+    assert restored.result.data.shape == (4, 32, 32)
+    assert restored.departure is not None and restored.departure.data.shape == (1, 16, 16)
+    assert restarted.get(restored.key) is None  # taken from the cache: not listed as a job
+
+
+def test_a_request_is_named_as_its_result_is():
+    key = EnhanceRequest(raster(), "decrappify", "fast").key
+    assert key == EnhanceRequest(raster(), "decrappify", "quality").key  # no DIP: no preset
+    assert key != EnhanceRequest(raster(), "decrappify", consistent=False).key
+    assert key != EnhanceRequest(raster(), "decrappify", scale=2).key
+    assert key != EnhanceRequest(raster(1), "decrappify").key
+    bicubic = EnhanceRequest(raster(), "bicubic").key
+    assert bicubic == EnhanceRequest(raster(), "bicubic", consistent=False).key
 
 
 def test_progress_preview_and_remaining_time_are_reported(tmp_path):
@@ -135,12 +171,6 @@ def test_a_damaged_registry_record_is_skipped(tmp_path):
     assert JobManager(ResultCache(tmp_path)).jobs() == []
 
 
-def test_one_manager_per_cache_in_a_process(tmp_path, monkeypatch):
-    monkeypatch.setenv("SR_CACHE_DIR", str(tmp_path))
-    assert manager() is manager(tmp_path)
-    assert manager(tmp_path / "other") is not manager()
-
-
 def test_cpu_jobs_run_side_by_side_when_allowed(tmp_path):
     gate = Gate(steps=1)
     jobs = JobManager(ResultCache(tmp_path), gate, cpu_workers=2)
@@ -155,7 +185,7 @@ def test_cpu_jobs_run_side_by_side_when_allowed(tmp_path):
 def test_gpu_jobs_queue_one_at_a_time_while_cpu_work_goes_on(tmp_path, monkeypatch):
     import torch
 
-    monkeypatch.setattr("sr.jobs.pick_device", lambda d: torch.device(d or "cpu"))  # a fake GPU
+    monkeypatch.setattr("runs.jobs.pick_device", lambda d: torch.device(d or "cpu"))  # a fake GPU
     gate = Gate(steps=1)
     jobs = JobManager(ResultCache(tmp_path), gate, cpu_workers=1)
     first = jobs.submit(EnhanceRequest(raster(0), "dip"), device="cuda:0")

@@ -16,7 +16,7 @@ is refused while the first holds the lock (``.<name>_x4.lock``), and the first t
 under it is remove what a killed run left (half-written tiles, the mosaic's staging folder).
 The mosaic is written from the tiles one at a time, so no process ever holds the
 whole region: memory per worker depends on the tile size only. Where the tiles are computed
-(this process, or Ray tasks on a cluster) is :mod:`sr.cluster`'s business.
+(this process, or Ray tasks on a cluster) is :mod:`runs.region_run`'s business.
 """
 
 from __future__ import annotations
@@ -50,7 +50,15 @@ from imagery.geotiff import to_dtype, write_cog
 from imagery.read import read_window, scene_grid
 from imagery.scene import Scene
 from sr.cache import CODE_VERSION, save_npz
-from sr.enhance import DEFAULT_PRESET, MIN_SIZE, PIPELINES, enhance, model_version
+from sr.enhance import (
+    DEFAULT_PRESET,
+    MIN_SIZE,
+    PIPELINES,
+    enhance,
+    model_version,
+    result_name,
+    uses_dip,
+)
 from sr.errors import EnhanceError
 
 log = logging.getLogger(__name__)
@@ -78,19 +86,15 @@ class RegionRequest:
     @property
     def dip_preset(self) -> str | None:
         """The Deep Image Prior preset, when the pipeline uses DIP."""
-        return self.preset if self.pipeline.startswith("dip") else None
+        return self.preset if uses_dip(self.pipeline) else None
 
     def identity(self) -> dict[str, Any]:
         """What makes the tiles: a store holding tiles of another identity is not reused."""
         return {
             "bands": [asdict(b) for b in self.scene.bands],
-            "pipeline": self.pipeline,
-            "preset": self.dip_preset,
+            "result": result_name(self.pipeline, self.preset, self.scale, self.consistent),
             "tile": self.tile,
             "halo": self.halo,
-            "scale": self.scale,
-            "consistent": self.consistent,
-            "model": model_version(self.pipeline),
             "code": CODE_VERSION,
         }
 

@@ -8,7 +8,7 @@ import rasterio
 from sr.decrappify import load_model
 from tests.conftest import write_tif
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu_train.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "gpu_train.py"
 
 
 def test_training_runs_from_packed_scenes_without_reading_any_geotiff(tmp_path, demo_scene):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sr.metrics import gmsd, grid_score, psnr, sam, ssim
+from sr.training.metrics import gmsd, grid_score, psnr, sam, ssim
 
 
 def test_metrics_on_known_cases():

@@ -4,7 +4,7 @@ compare with the real 10 m images.
 Each acquisition of each file is cropped (to a centred square of ``crop`` px when given, which
 bounds the run time of Deep Image Prior on a CPU; then to a multiple of the scale), degraded
 with each kernel of :mod:`sr.degrade` (no noise), enhanced by each pipeline and scored with
-:mod:`sr.metrics` on the pixels valid in both.
+:mod:`sr.training.metrics` on the pixels valid in both.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sr.consistency import departure, make_consistent
 from sr.degrade import degrade_raster
 from sr.enhance import DEFAULT_PRESET, MIN_SIZE, enhance
 from sr.errors import EnhanceError
-from sr.metrics import METRICS, grid_score
+from sr.training.metrics import METRICS, grid_score
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def evaluate(
     consistent: bool = True,
 ) -> list[Row]:
     """One row per image, degradation and pipeline with PSNR, SSIM, SAM, GMSD, the grid score
-    (:func:`sr.metrics.grid_score`), the departure from the low-resolution input under the
+    (:func:`sr.training.metrics.grid_score`), the departure from the low-resolution input under the
     sensor model (:func:`sr.consistency.departure`) and seconds."""
     if crop is not None and crop < MIN_SIZE * scale:
         raise EnhanceError(f"--crop must be at least {MIN_SIZE * scale} px, not {crop}")

@@ -1,4 +1,4 @@
-from sr.evaluate import BICUBIC_CONSISTENT, evaluate, table
+from sr.training.evaluate import BICUBIC_CONSISTENT, evaluate, table
 
 
 def test_wald_evaluation_on_the_held_out_file(austria, tmp_path):

@@ -7,10 +7,12 @@ import rasterio
 
 import sr.dip
 from sr.degrade import downsample, gaussian_kernel
-from sr.dip_dataset import build
-from sr.train import load_pairs, train
+from sr.training.data import load_pairs
+from sr.training.dip_dataset import build
+from sr.training.train import train
 from tests.conftest import write_tif
-from tests.sr.conftest import TINY, tiny_training
+from tests.sr.conftest import TINY
+from tests.sr.training.conftest import tiny_training
 
 
 def test_pairs_are_written_and_a_rerun_resumes_without_refitting(tmp_path, demo_scene, monkeypatch):

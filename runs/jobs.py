@@ -1,18 +1,21 @@
 """Enhancements as background jobs: submitting returns at once, the work runs elsewhere.
 
-A :class:`JobManager` (one per result cache in a process: :func:`manager`) runs each request on a
-worker thread of its device: the GPU one job at a time per device, the CPU ``SR_CPU_JOBS`` at a
-time (default 1: two torch jobs on a 2-core machine slow each other several-fold). Where the work
-itself runs is the runner's business: in this process (:func:`local_runner`) or on a Ray cluster
-(:mod:`sr.cluster`, chosen when ``RAY_ADDRESS`` is set).
+A :class:`JobManager` (one per result cache in a process: :func:`runs.service.manager`) runs
+each request on a worker thread of its device: the GPU one job at a time per device, the CPU
+``SR_CPU_JOBS`` at a time (default 1: two torch jobs on a 2-core machine slow each other
+several-fold). Where the work itself runs is the runner's business: in this process
+(:func:`local_runner`) or on a Ray cluster (:mod:`runs.ray_jobs`, chosen when ``RAY_ADDRESS``
+is set).
 
-Jobs are keyed by the request (:func:`request_key`: the pixels and georeferencing, pipeline,
-preset, data consistency, weights and code version, as the result cache keys them), so identical
-requests from two sessions share one computation. The registry lives in the process and on disk
-(``<cache>/jobs/<key>.json``): a page switch or a browser reload finds its job again; a job
-left running by a server that stopped is listed as interrupted. Results land in the result cache
-(every stage, as :func:`sr.enhance.enhance` caches them) and stay in memory for the last
-:data:`KEPT_RESULTS` jobs.
+Jobs are keyed by the request (:attr:`EnhanceRequest.key`: the pixels and georeferencing and
+:func:`sr.enhance.result_name`), so identical requests from two sessions share one computation.
+The registry lives in the process and on disk (``<cache>/jobs/<key>.json``): a page switch or a
+browser reload finds its job again; a job left running by a server that stopped is listed as
+interrupted. Results land in the result cache
+(every stage, as :func:`sr.enhance.enhance` caches them) and stay in memory, with their departure
+from the measurement (:func:`sr.consistency.consistency`), for the last :data:`KEPT_RESULTS`
+jobs. A page reload asks for its result with :meth:`JobManager.from_cache`: the job still
+running, or the result taken from the cache without fitting Deep Image Prior.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,8 +36,9 @@ import settings
 from imagery.errors import UserError
 from imagery.raster import Raster
 from sr.cache import ResultCache
+from sr.consistency import consistency
 from sr.device import pick_device
-from sr.enhance import DEFAULT_PRESET, PIPELINES, Progress, ProgressFn, enhance, model_version
+from sr.enhance import DEFAULT_PRESET, Progress, ProgressFn, enhance, result_name
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,8 @@ class Cancelled(Exception):
 
 @dataclass(frozen=True, eq=False)
 class EnhanceRequest:
-    """What to enhance and how, and for whom (``label``: the area, ``by``: who asked)."""
+    """What to enhance and how (see :func:`sr.enhance.enhance`), and for whom (``label``: the
+    area, ``by``: who asked)."""
 
     raster: Raster
     pipeline: str
@@ -63,41 +67,44 @@ class EnhanceRequest:
     consistent: bool = True
     label: str = ""
     by: str = ""
+    scale: int = 4
 
     @property
     def key(self) -> str:
-        return request_key(self.raster, self.pipeline, self.preset, self.consistent)
-
-
-def request_key(raster: Raster, pipeline: str, preset: str, consistent: bool) -> str:
-    """The identity of an enhancement request (the result cache's key of its parts)."""
-    uses_dip = PIPELINES.get(pipeline, ("",))[0] == "dip"
-    return ResultCache.key(
-        raster,
-        "job",
-        pipeline,
-        preset if uses_dip else "-",
-        str(consistent and pipeline != "bicubic"),
-        (model_version(pipeline) if pipeline in PIPELINES else None) or "-",
-    )
+        """The request's identity: its raster and :func:`sr.enhance.result_name`."""
+        name = result_name(self.pipeline, self.preset, self.scale, self.consistent)
+        return ResultCache.key(self.raster, "job", *name)
 
 
 Runner = Callable[[EnhanceRequest, ProgressFn], Raster]
+
+
+def run_request(
+    request: EnhanceRequest,
+    cache: ResultCache,
+    device: str | None = None,
+    progress: ProgressFn | None = None,
+    fit_dip: bool = True,
+) -> Raster:
+    """Enhance ``request`` here with ``cache`` (the arguments of :func:`sr.enhance.enhance`)."""
+    return enhance(
+        request.raster,
+        request.pipeline,
+        request.scale,
+        device,
+        progress,
+        request.preset,
+        cache,
+        request.consistent,
+        fit_dip,
+    )
 
 
 def local_runner(cache: ResultCache, device: str | None = None) -> Runner:
     """Run requests in this process, with ``cache``."""
 
     def run(request: EnhanceRequest, progress: ProgressFn) -> Raster:
-        return enhance(
-            request.raster,
-            request.pipeline,
-            device=device,
-            progress=progress,
-            preset=request.preset,
-            cache=cache,
-            consistent=request.consistent,
-        )
+        return run_request(request, cache, device, progress)
 
     return run
 
@@ -123,6 +130,7 @@ class Job:
     error: str = ""
     preview: Raster | None = None  # the image forming (DIP), of the tile being fitted
     result: Raster | None = None
+    departure: Raster | None = None  # the result's departure from the input (``consistency``)
     cancel_event: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -199,6 +207,34 @@ class JobManager:
         with self._lock:
             return self._jobs.get(key)
 
+    def from_cache(self, request: EnhanceRequest) -> Job:
+        """``request``'s job while it is queued or running, or done with its result: the job's
+        own when at hand, else taken from the cache here without fitting Deep Image Prior (the
+        other stages take seconds and are computed when missing; the job is not listed).
+
+        Raises:
+            NotCached: the Deep Image Prior fit is not in the cache.
+            EnhanceError: what :func:`sr.enhance.enhance` refuses.
+        """
+        job = self.get(request.key)
+        if job is not None and (job.active or job.result is not None):
+            return job
+        job = Job(
+            request.key,
+            request.label,
+            request.by,
+            request.pipeline,
+            request.preset,
+            request.consistent,
+            str(pick_device(None)),
+            state="done",
+            fraction=1.0,
+            message="from the cache",
+        )
+        job.result = run_request(request, self.cache, job.device, fit_dip=False)
+        job.departure = consistency(request.raster, job.result, request.scale)
+        return job
+
     def jobs(self) -> list[Job]:
         """All jobs known, the newest first."""
         with self._lock:
@@ -246,9 +282,10 @@ class JobManager:
                     last_save[0] = time.monotonic()
                     self._save(job)
 
-        result, state, error = None, "failed", ""
+        result, departure, state, error = None, None, "failed", ""
         try:
-            result, state = self.runner(request, report), "done"
+            result = self.runner(request, report)
+            departure, state = consistency(request.raster, result, request.scale), "done"
         except Cancelled:
             state = "cancelled"
         except UserError as err:
@@ -260,7 +297,7 @@ class JobManager:
             error = f"{type(err).__name__}: {err}"
         with self._lock:
             if result is not None:
-                job.result, job.fraction = result, 1.0
+                job.result, job.departure, job.fraction = result, departure, 1.0
             self._finish(job, state, state, error)
             self._drop_old_results()
 
@@ -272,7 +309,7 @@ class JobManager:
     def _drop_old_results(self) -> None:
         done = [j for j in self._jobs.values() if j.result is not None]
         for old in sorted(done, key=lambda j: j.finished or 0)[:-KEPT_RESULTS]:
-            old.result = None
+            old.result = old.departure = None
 
     def _forget_old(self) -> None:
         ended = sorted((j for j in self._jobs.values() if not j.active), key=lambda j: j.submitted)
@@ -306,23 +343,3 @@ class JobManager:
                 job.finished = job.finished or time.time()
                 self._save(job)
             self._jobs[job.key] = job
-
-
-_managers: dict[Path, JobManager] = {}
-_managers_lock = threading.Lock()
-
-
-def manager(cache_root: Path | None = None) -> JobManager:
-    """The process's job manager of a result cache (default ``SR_CACHE_DIR``): on a Ray cluster
-    when ``RAY_ADDRESS`` is set, in this process otherwise."""
-    root = (cache_root or settings.cache_dir()).resolve()
-    with _managers_lock:
-        if root not in _managers:
-            cache = ResultCache(root)
-            runner = None
-            if settings.ray_address():
-                from sr.cluster import ray_runner  # Ray is imported only when asked for
-
-                runner = ray_runner(cache, settings.ray_address())
-            _managers[root] = JobManager(cache, runner)
-        return _managers[root]

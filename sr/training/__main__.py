@@ -1,0 +1,5 @@
+import sys
+
+from sr.training.cli import main
+
+sys.exit(main())
