@@ -2,7 +2,7 @@
 
 Pure: no Streamlit and no I/O; :mod:`views.workspace` reads and writes the address with it. The
 parameters are ``scene`` (and ``source`` when not local) with ``area`` (west, south, east, north
-in degrees), the enhancement (``method``, ``preset``, ``faithful=0`` without data consistency),
+in degrees), the enhancement (``pipeline``, ``preset``, ``consistent=0`` without data consistency),
 the label ``set``, the labelling map's ``view`` (``lat,lon,zoom``) and the ``annotator``. A part
 that is not usable is left out with the reason, said to the user; an enhancement the app does not
 know is left out silently (the area opens without it).
@@ -35,12 +35,12 @@ MapView = tuple[list[float], int]
 
 @dataclass(frozen=True)
 class Made:
-    """An enhancement: its method, its Deep Image Prior preset (``None``: none, or the default
+    """An enhancement: its pipeline, its Deep Image Prior preset (``None``: none, or the default
     when decoded) and whether it ends with the data-consistency step."""
 
-    method: str
+    pipeline: str
     preset: str | None = None
-    faithful: bool = True
+    consistent: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,11 @@ def encode(address: Address) -> dict[str, str]:
         params["area"] = ",".join(f"{v:.{DECIMALS}f}" for v in address.area)
         made = address.made
         if made is not None:
-            params["method"] = made.method
+            params["pipeline"] = made.pipeline
             if made.preset:
                 params["preset"] = made.preset
-            if not made.faithful:
-                params["faithful"] = "0"
+            if not made.consistent:
+                params["consistent"] = "0"
     if address.label_set:
         params["set"] = address.label_set
     if address.view is not None:
@@ -83,21 +83,21 @@ def encode(address: Address) -> dict[str, str]:
 
 
 def decode(
-    params: Mapping[str, str], methods: Collection[str], presets: Collection[str]
+    params: Mapping[str, str], pipelines: Collection[str], presets: Collection[str]
 ) -> tuple[Address, dict[str, str]]:
     """The working state in the query ``params``, and why each part left out was (by part:
     ``"area"``, ``"set"``, ``"view"``; plain text that may quote the address). An enhancement
-    is kept only with a method of ``methods`` and, when given, a preset of ``presets``."""
+    is kept only with a pipeline of ``pipelines`` and, when given, a preset of ``presets``."""
     left_out: dict[str, str] = {}
     scene, area = params.get("scene") or None, None
     if scene and params.get("area"):
         area = usable_area(params["area"].split(","))
         if area is None:
             left_out["area"] = f"The address holds an area that is not {AREA_RULE}; pick it again."
-    method, preset = params.get("method"), params.get("preset") or None
+    pipeline, preset = params.get("pipeline"), params.get("preset") or None
     made = None
-    if method in methods and (preset is None or preset in presets):
-        made = Made(str(method), preset, params.get("faithful") != "0")
+    if pipeline in pipelines and (preset is None or preset in presets):
+        made = Made(str(pipeline), preset, params.get("consistent") != "0")
     label_set = params.get("set") or None
     if label_set:
         try:

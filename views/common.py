@@ -40,7 +40,7 @@ def init_state() -> None:
         "overlays": {},  # (image, composite) -> Overlay for the current area
         "annotator": "",
         "label_set": None,  # name of the set being labelled; the Label sets page can change it
-        "faithful": True,  # whether "enhanced" ends with the data-consistency step
+        "consistent": True,  # whether "enhanced" ends with the data-consistency step
     }
     for key, value in defaults.items():
         if key not in st.session_state:

@@ -99,9 +99,9 @@ def show(job: Job, mine: bool) -> None:
     """One job in the panel (``mine``: this session's). Its fields come from other sessions and
     from job files: Markdown-escaped, or in ``st.text``."""
     with st.container(border=True):
-        method = job.pipeline + (f" ({job.preset})" if uses_dip(job.pipeline) else "")
+        made = job.pipeline + (f" ({job.preset})" if uses_dip(job.pipeline) else "")
         who = (f" · by {plain(job.by)}" if job.by else "") + (" · yours" if mine else "")
-        st.caption(f"{STATES.get(job.state) or plain(job.state)} · {plain(method)}{who}")
+        st.caption(f"{STATES.get(job.state) or plain(job.state)} · {plain(made)}{who}")
         st.text(job.label or job.key[:12])
         if job.active:
             st.progress(job.fraction, text=plain(job.message))

@@ -1,7 +1,7 @@
 """Where the annotator is working, kept in the page's address (not a page itself).
 
 Every page writes the working state to the URL's query parameters: the scene (local, or from the
-STAC catalogue, searched again by its id) and the area, the enhancement (method, preset, data
+STAC catalogue, searched again by its id) and the area, the enhancement (pipeline, preset, data
 consistency), the label set, the labelling map's view and, without login, the annotator. A
 reload, a new session or a shared link reads them back: the area is read again, the enhancement
 is taken from the result cache (a Deep Image Prior fit is never started by a reload; without it
@@ -38,7 +38,7 @@ def to_url(state: Any, signed_in: bool) -> None:
                 job.pipeline, job.preset if uses_dip(job.pipeline) else None, job.consistent
             )
         elif state.get("enhanced") is not None and state.get("pipeline"):
-            made = Made(state["pipeline"], state.get("preset"), state.get("faithful", True))
+            made = Made(state["pipeline"], state.get("preset"), state.get("consistent", True))
     # where the labelling map was, or, before the Label page is opened, the view it will take
     view = getattr(state.get("label_page"), "view", None) or state.get("map_view")
     wanted = encode(
@@ -151,10 +151,10 @@ def area_from_url(state: Any, catalog: Any, max_size: int, address: Address, lef
     raster = state["original"]
     if address.made is None:  # none, or one this app does not know
         return ""
-    method, faithful = address.made.method, address.made.faithful
+    pipeline, consistent = address.made.pipeline, address.made.consistent
     preset = address.made.preset or DEFAULT_PRESET
     try:
-        job = manager().from_cache(EnhanceRequest(raster, method, preset, faithful))
+        job = manager().from_cache(EnhanceRequest(raster, pipeline, preset, consistent))
     except NotCached:
         return "The Deep Image Prior result of this area is not in the cache: enhance it again."
     except UserError as err:
@@ -175,6 +175,6 @@ def set_enhanced(state: Any, job: Job) -> None:
         preset=job.preset if uses_dip(job.pipeline) else None,
         model_version=model_version(job.pipeline),
         consistency=job.departure,
-        faithful=job.consistent,
+        consistent=job.consistent,
         overlays={},
     )

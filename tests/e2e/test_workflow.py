@@ -90,7 +90,7 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     expect(page.get_by_text("Loaded ")).to_be_visible(timeout=30_000)
     shoot(page, "1-area")
 
-    # 2. Enhance with the default method (Decrappify) and compare.
+    # 2. Enhance with the default pipeline (Decrappify) and compare.
     page.get_by_role("link", name="Enhance & compare").first.click()
     page.get_by_role("button", name="Enhance x4").click()
     expect(page.get_by_text("Enhanced with")).to_be_visible(timeout=60_000)

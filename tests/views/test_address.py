@@ -6,7 +6,7 @@ import pytest
 
 from views.address import Address, Made, decode, encode, usable_area, usable_view
 
-METHODS, PRESETS = ("bicubic", "dip"), ("fast", "quality")
+PIPELINES, PRESETS = ("bicubic", "dip"), ("fast", "quality")
 AREA = (12.59, 52.475, 12.6, 52.48)
 
 
@@ -15,7 +15,7 @@ def test_the_working_state_comes_back_from_its_address():
         scene="S2A_T33UUU",
         source="stac",
         area=AREA,
-        made=Made("dip", "quality", faithful=False),
+        made=Made("dip", "quality", consistent=False),
         label_set="été fields",
         view=([52.4775, 12.595], 15),
         annotator="ana",
@@ -25,20 +25,20 @@ def test_the_working_state_comes_back_from_its_address():
         "scene": "S2A_T33UUU",
         "source": "stac",
         "area": "12.590000,52.475000,12.600000,52.480000",
-        "method": "dip",
+        "pipeline": "dip",
         "preset": "quality",
-        "faithful": "0",
+        "consistent": "0",
         "set": "été fields",
         "view": "52.477500,12.595000,15",
         "annotator": "ana",
     }
-    assert decode(params, METHODS, PRESETS) == (address, {})
+    assert decode(params, PIPELINES, PRESETS) == (address, {})
 
 
 def test_a_local_scene_and_a_consistent_enhancement_are_the_defaults_and_left_unwritten():
     params = encode(Address(scene="demo", area=AREA, made=Made("bicubic")))
-    assert set(params) == {"scene", "area", "method"}
-    address, left_out = decode(params, METHODS, PRESETS)
+    assert set(params) == {"scene", "area", "pipeline"}
+    address, left_out = decode(params, PIPELINES, PRESETS)
     assert address.source == "local" and address.made == Made("bicubic", None, True)
     assert not left_out
 
@@ -59,7 +59,7 @@ def test_a_scene_without_its_area_and_an_enhancement_without_both_are_not_writte
     ],
 )
 def test_an_area_that_is_not_four_numbers_in_range_is_left_out_and_said(area):
-    address, left_out = decode({"scene": "demo", "area": area}, METHODS, PRESETS)
+    address, left_out = decode({"scene": "demo", "area": area}, PIPELINES, PRESETS)
     assert address.area is None
     assert left_out == {
         "area": "The address holds an area that is not four numbers west, south, east, north "
@@ -69,7 +69,7 @@ def test_an_area_that_is_not_four_numbers_in_range_is_left_out_and_said(area):
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", ".hidden", "x" * 81, "trial."])
 def test_a_set_name_the_store_refuses_is_left_out_and_said(name):
-    address, left_out = decode({"set": name}, METHODS, PRESETS)
+    address, left_out = decode({"set": name}, PIPELINES, PRESETS)
     assert address.label_set is None
     assert left_out["set"].startswith("The label set in the address was left out: ")
     assert "is not a usable label set name" in left_out["set"]
@@ -77,22 +77,22 @@ def test_a_set_name_the_store_refuses_is_left_out_and_said(name):
 
 @pytest.mark.parametrize("view", ["nan,12,15", "52,12,99", "91,0,3", "52,12", "a,b,c"])
 def test_a_view_that_is_not_latitude_longitude_and_zoom_is_left_out_and_said(view):
-    address, left_out = decode({"view": view}, METHODS, PRESETS)
+    address, left_out = decode({"view": view}, PIPELINES, PRESETS)
     assert address.view is None
     assert "not latitude, longitude and zoom (0-" in left_out["view"]
 
 
 @pytest.mark.parametrize(
-    "params", [{"method": "magic"}, {"method": "dip", "preset": "huge"}, {"preset": "fast"}]
+    "params", [{"pipeline": "magic"}, {"pipeline": "dip", "preset": "huge"}, {"preset": "fast"}]
 )
 def test_an_enhancement_this_app_does_not_know_is_left_out_silently(params):
-    address, left_out = decode({"scene": "demo", "area": "1,2,3,4", **params}, METHODS, PRESETS)
+    address, left_out = decode({"scene": "demo", "area": "1,2,3,4", **params}, PIPELINES, PRESETS)
     assert address.made is None and address.area == (1.0, 2.0, 3.0, 4.0) and not left_out
 
 
 def test_an_annotator_is_cut_to_80_characters_and_an_empty_one_is_none():
-    assert decode({"annotator": "a" * 100}, METHODS, PRESETS)[0].annotator == "a" * 80
-    assert decode({"annotator": ""}, METHODS, PRESETS)[0].annotator is None
+    assert decode({"annotator": "a" * 100}, PIPELINES, PRESETS)[0].annotator == "a" * 80
+    assert decode({"annotator": ""}, PIPELINES, PRESETS)[0].annotator is None
 
 
 def test_usable_area_and_view_take_numbers_in_range_only():

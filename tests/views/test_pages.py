@@ -263,7 +263,7 @@ def test_a_job_started_on_enhance_finishes_while_the_user_labels(env, demo_scene
     assert at.session_state["enhanced"] is not None and at.session_state["pipeline"] == "dip"
     [image] = [r for r in at.sidebar.radio if r.label == "Draw on"]
     assert image.options == ["Enhanced", "Original"]  # the enhanced layer has appeared
-    assert at.query_params["method"] == "dip"
+    assert at.query_params["pipeline"] == "dip"
 
 
 def test_cancel_in_the_panel_stops_the_job(env, demo_scene, monkeypatch):
@@ -284,7 +284,7 @@ def test_cancel_in_the_panel_stops_the_job(env, demo_scene, monkeypatch):
 def test_two_sessions_asking_for_the_same_enhancement_share_one_job(env, demo_scene, monkeypatch):
     first = enhance_page_with_small_dip(monkeypatch, demo_scene, iterations=2000)
     second = enhance_page_with_small_dip(monkeypatch, demo_scene, iterations=2000)
-    for at in (first, second):  # two users, the same area and method
+    for at in (first, second):  # two users, the same area and pipeline
         at.selectbox[0].select("dip").run()
         [go] = [b for b in at.button if b.label == "Enhance x4"]
         go.click().run()

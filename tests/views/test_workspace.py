@@ -9,7 +9,7 @@ from tests.views.test_pages import AREA, enhance_and_wait, page
 from views.markdown import plain
 
 
-def area_loaded_and_enhanced(method: str, preset: str | None = None, wait: bool = True):
+def area_loaded_and_enhanced(pipeline: str, preset: str | None = None, wait: bool = True):
     """Draw (as the Area page stores it), load and enhance (``wait``: until the job has ended):
     what a user did before reloading."""
     at = page("area")
@@ -18,7 +18,7 @@ def area_loaded_and_enhanced(method: str, preset: str | None = None, wait: bool 
     [load] = [b for b in at.button if b.label == "Load area"]
     load.click().run()
     at.switch_page("views/pages/enhance.py").run()
-    at.selectbox[0].select(method).run()
+    at.selectbox[0].select(pipeline).run()
     if preset:
         at.radio[0].set_value(preset).run()
     if wait:
@@ -37,7 +37,7 @@ def test_the_address_holds_the_area_the_enhancement_the_set_and_the_annotator(en
     at.run()
     params = dict(at.query_params)
     flat = {k: v[0] if isinstance(v, list) else v for k, v in params.items()}
-    assert flat["scene"] == demo_scene.stem and flat["method"] == "decrappify"
+    assert flat["scene"] == demo_scene.stem and flat["pipeline"] == "decrappify"
     assert [float(v) for v in flat["area"].split(",")] == list(AREA)
     assert flat["set"] == "trial" and flat["annotator"] == "ana"
 
@@ -57,7 +57,7 @@ def test_the_address_holds_the_area_the_enhancement_the_set_and_the_annotator(en
 def test_a_reload_never_starts_a_deep_image_prior_fit(env, demo_scene):
     reopened = page("enhance")
     reopened.query_params.update(
-        scene=demo_scene.stem, area=",".join(map(str, AREA)), method="dip", preset="fast"
+        scene=demo_scene.stem, area=",".join(map(str, AREA)), pipeline="dip", preset="fast"
     )
     reopened.run()
     assert not reopened.exception
@@ -137,7 +137,7 @@ def test_a_reload_while_the_job_runs_waits_for_it(env, demo_scene, monkeypatch):
     at = area_loaded_and_enhanced("dip", wait=False)
     key = at.session_state["job"]
     address = {k: v[0] if isinstance(v, list) else v for k, v in dict(at.query_params).items()}
-    assert address["method"] == "dip" and address["preset"] == "fast"  # the job on its way
+    assert address["pipeline"] == "dip" and address["preset"] == "fast"  # the job on its way
 
     reopened = page("enhance")  # a reload while it runs: the same address, a new session
     reopened.query_params.update(address)

@@ -70,7 +70,7 @@ if original is None:
 
 c1, c2, c3 = st.columns([2, 1, 1])
 pipeline = c1.selectbox(
-    "Method",
+    "Pipeline",
     list(PIPELINES),
     format_func=lambda p: PIPELINE_NAMES.get(p, p),
     index=list(PIPELINES).index("decrappify"),  # DIP takes minutes on a CPU: chosen, not default
@@ -89,7 +89,7 @@ composite = c3.radio(
     horizontal=True,
     format_func=lambda c: {"true": "True colour", "false": "False colour (NIR)"}[c],
 )
-faithful = st.checkbox(
+consistent = st.checkbox(
     "Faithful to the 10 m measurement (data consistency)",
     value=True,
     help="End with a correction so that the enhanced image, blurred and sampled the way the "
@@ -109,7 +109,7 @@ if st.button("Enhance x4", type="primary"):
         original,
         pipeline,
         preset,
-        faithful,
+        consistent,
         label=f"{st.session_state['scene'].id} · {area}",
         by=st.session_state["annotator"],
     )
@@ -128,7 +128,7 @@ if st.session_state.get("job"):
 enhanced = st.session_state["enhanced"]
 if enhanced is None:
     if not st.session_state.get("job"):
-        st.info("Choose a method and press **Enhance x4**.")
+        st.info("Choose a pipeline and press **Enhance x4**.")
     st.stop()
 
 done = st.session_state["pipeline"]

@@ -243,7 +243,7 @@ rows = [
         "hectares": round(area_ha(f["geometry"], set_crs(snapshot)), 3),
         "annotator": f["properties"]["annotator"],
         "image": f["properties"]["image"],
-        "method": f["properties"].get("pipeline"),
+        "pipeline": f["properties"].get("pipeline"),
         "updated": f["properties"]["updated"],
         "note": f["properties"].get("note", ""),
         "conflict": f["id"] in conflicts,
