@@ -23,7 +23,7 @@ from imagery.memory import shortfall
 from imagery.raster import BANDS, Raster
 from sr import dip as dip_module
 from sr.cache import ResultCache
-from sr.consistency import make_consistent
+from sr.consistency import STEP, colour_bands, consistency_step
 from sr.decrappify import refine, weights_hash
 from sr.device import pick_device
 from sr.errors import EnhanceError, NotCached
@@ -82,7 +82,8 @@ def result_name(
         parts = (*parts, refiner, weights_hash(settings.decrappify_weights()))
     if consistent is None:
         return parts
-    return (*parts, f"consistent={consistent and pipeline != 'bicubic'}")
+    step = STEP if consistent and pipeline != "bicubic" else "none"
+    return (*parts, f"consistent={step}")
 
 
 def model_version(pipeline: str) -> str | None:
@@ -122,16 +123,18 @@ def enhance(
 
     Args:
         raster: ``(C, H, W)`` reflectance, NaN for nodata. The pipelines with Decrappify need the
-            bands B04, B03, B02, B08 in that order.
+            bands B04, B03, B02, B08 in that order, or three bands taken as red, green and blue
+            (:func:`sr.decrappify.refine`).
         pipeline: a name in :data:`PIPELINES`.
         scale: the integer factor (4 turns 10 m pixels into 2.5 m).
         device: ``"cpu"``, ``"cuda"``..., or None to use CUDA when available.
         progress: called with :class:`Progress` as the work goes on.
         preset: DIP settings, a name in :data:`sr.dip.PRESETS`.
         cache: where to keep and find results; None computes everything.
-        consistent: end with the data-consistency step (:func:`sr.consistency.make_consistent`),
-            so that the result, degraded by the sensor model, reproduces ``raster``. The
-            ``bicubic`` baseline is never changed by it.
+        consistent: end with the data-consistency step (:func:`sr.consistency.consistency_step`:
+            the result, degraded by the sensor model, reproduces ``raster`` at the scales above
+            its pixels' noise, with the measurement's colour and the enhancement's brightness
+            detail). The ``bicubic`` baseline is never changed by it.
         fit_dip: False takes a Deep Image Prior fit only from ``cache`` and raises
             :class:`NotCached` instead of fitting (minutes on a CPU); the other stages take
             seconds and are computed when missing.
@@ -150,8 +153,12 @@ def enhance(
         raise EnhanceError(f"unknown preset {preset!r}; choose one of {PRESETS}")
     check_scale(raster, scale)
     upsampler, refiner = PIPELINES[pipeline]
-    if refiner and raster.bands != BANDS:
-        raise EnhanceError(f"{pipeline} needs the bands {BANDS} in this order, not {raster.bands}")
+    rgb_only = len(raster.bands) == 3 and colour_bands(raster.bands) == [0, 1, 2]
+    if refiner and raster.bands != BANDS and not rgb_only:
+        raise EnhanceError(
+            f"{pipeline} needs the bands {BANDS} or {BANDS[:3]} (red, green, blue) in this "
+            f"order, not {raster.bands}"
+        )
     if min(raster.height, raster.width) < MIN_SIZE:
         raise EnhanceError(
             f"the area is {raster.width} x {raster.height} px; at least {MIN_SIZE} x {MIN_SIZE} "
@@ -204,8 +211,10 @@ def enhance(
     if consistent and pipeline != "bicubic":
         report(Progress(1.0, "data consistency"))
         with torch.inference_mode():
-            fixed = make_consistent(torch.from_numpy(out)[None].to(dev), filled, scale)[0]
-        out = fixed.clamp_min(0).cpu().numpy()
+            fixed = consistency_step(
+                torch.from_numpy(out)[None].to(dev), filled, scale, raster.bands
+            )
+        out = fixed[0].clamp_min(0).cpu().numpy()
     out = out.copy()
     hole = np.repeat(np.repeat(~valid, scale, axis=0), scale, axis=1)
     out[:, hole] = np.nan

@@ -23,7 +23,7 @@ from imagery.local import scenes_in_file
 from imagery.raster import Raster
 from imagery.read import read_area
 from sr.cache import ResultCache
-from sr.consistency import departure, make_consistent
+from sr.consistency import consistency_step, departure
 from sr.degrade import degrade_raster
 from sr.enhance import DEFAULT_PRESET, MIN_SIZE, enhance
 from sr.errors import EnhanceError
@@ -91,7 +91,9 @@ def evaluate(
                     )
                     if label == BICUBIC_CONSISTENT:
                         low = torch.from_numpy(lr.data)[None]
-                        fixed = make_consistent(torch.from_numpy(sr.data)[None], low, scale)
+                        fixed = consistency_step(
+                            torch.from_numpy(sr.data)[None], low, scale, lr.bands
+                        )
                         sr = Raster(fixed[0].numpy(), sr.crs, sr.transform, sr.bands)
                     seconds = time.perf_counter() - start
                     ok = np.isfinite(ref).all(0) & np.isfinite(sr.data).all(0)

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from imagery.raster import Raster
-from sr.consistency import consistency, departure, make_consistent
+from sr.consistency import colour_bands, consistency, departure, keep_colour, make_consistent
 from sr.enhance import enhance
 
 
@@ -19,8 +19,41 @@ def test_data_consistency_makes_the_result_reproduce_the_measurement(area, tiny_
     before = torch.nn.functional.interpolate(lr, scale_factor=4, mode="bicubic")
     after = make_consistent(before, lr, 4)
     assert departure(before, lr, 4) > 1e-3  # bicubic does not reproduce the 10 m pixels
-    assert departure(after, lr, 4) < 0.05 * departure(before, lr, 4)
-    faithful = enhance(area, "dip", 4, "cpu")
+    assert departure(after, lr, 4) < 0.2 * departure(before, lr, 4)
+    # Sigma 0 is the textbook step: every departure goes back, the pixel-sized ones too.
+    textbook = make_consistent(before, lr, 4, sigma=0)
+    assert departure(textbook, lr, 4, sigma=0) < 0.05 * departure(before, lr, 4, sigma=0)
+    consistent = enhance(area, "dip", 4, "cpu")
     free = enhance(area, "dip", 4, "cpu", consistent=False)
-    as_tensor = [torch.from_numpy(r.data)[None] for r in (faithful, free)]
+    as_tensor = [torch.from_numpy(r.data)[None] for r in (consistent, free)]
     assert departure(as_tensor[0], lr, 4) < 0.2 * departure(as_tensor[1], lr, 4)
+
+
+def test_the_step_leaves_the_pixel_sized_noise_of_the_measurement_where_it_was(area):
+    lr = torch.from_numpy(area.data)[None]
+    noisy = lr + 0.004 * torch.randn(lr.shape, generator=torch.Generator().manual_seed(0))
+    smooth = torch.nn.functional.interpolate(lr, scale_factor=4, mode="bicubic")
+
+    def pixel_noise(x: torch.Tensor) -> float:  # what the step added at the 2.5 m scale
+        return float((x - smooth - torch.nn.functional.avg_pool2d(x - smooth, 5, 1, 2)).std())
+
+    textbook = make_consistent(smooth, noisy, 4, sigma=0)
+    assert pixel_noise(make_consistent(smooth, noisy, 4)) < 0.5 * pixel_noise(textbook)
+
+
+def test_the_colour_is_the_measurements_and_the_brightness_detail_the_enhancements(area):
+    lr = torch.from_numpy(area.data)[None]
+    bicubic = torch.nn.functional.interpolate(lr, scale_factor=4, mode="bicubic")
+    rng = torch.Generator().manual_seed(1)
+    sharp = bicubic + 0.02 * torch.randn(bicubic.shape, generator=rng)  # detail and colour noise
+    rgb = colour_bands(area.bands)
+    assert rgb == [0, 1, 2] and area.bands[3] == "B08"
+    out = keep_colour(sharp, lr, 4, rgb)
+
+    def chroma(x: torch.Tensor) -> torch.Tensor:
+        return x[:, :3] - x[:, :3].mean(1, keepdim=True)
+
+    assert torch.allclose(chroma(out), chroma(bicubic), atol=1e-6)
+    assert torch.allclose(out[:, :3].mean(1), sharp[:, :3].mean(1), atol=1e-6)  # brightness kept
+    assert torch.equal(out[:, 3], sharp[:, 3])  # near infrared keeps its own detail
+    assert colour_bands(("B08", "B11")) is None and colour_bands(("r", "g", "b")) == [0, 1, 2]

@@ -121,6 +121,22 @@ def test_bad_requests_get_clear_messages(area, monkeypatch, tmp_path):
         enhance(area, "decrappify")
 
 
+def test_a_true_colour_image_without_near_infrared_is_refined_too(area):
+    rgb = Raster(area.data[:3], area.crs, area.transform, ("band1", "band2", "band3"))
+    out = enhance(rgb, "decrappify", 4, "cpu")
+    assert out.bands == rgb.bands and np.isfinite(out.data).all()
+    with_nir = enhance(area, "decrappify", 4, "cpu").data[:3]
+    bicubic = enhance(rgb, "bicubic", 4, "cpu").data
+
+    def error(x: np.ndarray) -> float:
+        return float(np.abs(x - with_nir).mean())
+
+    assert error(out.data) < 0.5 * error(bicubic)  # close to what the real band gives
+    bgr = Raster(area.data[2::-1], area.crs, area.transform, ("B02", "B03", "B04"))
+    with pytest.raises(EnhanceError, match="red, green, blue"):
+        enhance(bgr, "decrappify")
+
+
 @pytest.mark.parametrize("pipeline", ["bicubic", "decrappify"])
 def test_no_grid_texture_on_a_real_area_enhanced_for_real(demo_scene, pipeline):
     """The shipped model must not stamp a pattern on every 4 x 4 block (it did: 30 %)."""
