@@ -1,0 +1,333 @@
+"""Real use: what annotators see when a real 10 m image is enhanced x4 to 2.5 m, and how close
+the result is to a real sharper image of the same ground.
+
+1. Real use, no reference: a centred crop of ``--crop`` px of every scene of
+   ``shared/data/train``, the demo scene and the held-out Austria file (both dates), enhanced x4
+   for real (no degradation). Each result is scored against bicubic of the same input
+   (:mod:`sr.training.metrics`): its colour speckle (high-pass of the chroma channels) and its
+   luminance noise over the flat third of the area, as ratios to bicubic's (1.00: as clean as
+   bicubic; 3: three times bicubic's RMS).
+2. Cross-sensor: ``shared/data/xsens/s2naip_pair{1,2}``, the clear Sentinel-2 true-colour frames
+   (8-bit TCI, reflectance = value x 0.3 / 255; frames t3-t5 of pair 1 and t4 of pair 2 are
+   cloudy or hazy and left out), each x4 against the NAIP image of the same place (8-bit,
+   scaled to 0-1, then registered and harmonised to each output by
+   :func:`sr.training.metrics.cross_sensor`): PSNR, PSNR at Sentinel-2's resolution, and the
+   correlation of the fine detail. These files have 3 bands (R, G, B) and no CRS, which
+   ``imagery`` refuses for the app: they are read with rasterio directly and given a stand-in
+   CRS (Web Mercator, whose pixels they are; nothing here depends on it). The pipelines with
+   Decrappify refuse 3 bands.
+
+The ``*_nogeo`` training files carry no CRS either: they are read with
+:func:`imagery.geotiff.read_bands` and given the same stand-in CRS.
+
+Pipelines: bicubic (the reference of the ratios), bicubic + the data-consistency step (the
+library never applies the step to bicubic: the bench applies
+:func:`sr.consistency.make_consistent` as :func:`sr.enhance.enhance` does for the others),
+Decrappify with the step (the app's default) and without, and with ``--with-dip`` DIP and
+DIP + Decrappify (``--preset``, default ``fast``) with and without it. DIP fits are cached like
+the app's (``SR_CACHE_DIR``), so DIP + Decrappify reuses DIP's fit and a second run reuses both;
+bicubic and Decrappify are computed every time, so their seconds are real.
+
+Run alone: ``.venv/bin/python -m bench.real_use [--crop 128] [--with-dip] [--device cpu]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import torch
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.windows import Window
+
+import settings
+from imagery.geotiff import read_bands
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
+from imagery.read import read_window, scene_grid
+from sr.cache import ResultCache
+from sr.consistency import make_consistent
+from sr.enhance import DEFAULT_PRESET, enhance, uses_dip
+from sr.errors import EnhanceError
+from sr.training.evaluate import centre_crop
+from sr.training.metrics import (
+    colour_speckle,
+    cross_sensor,
+    flat_mask,
+    luminance_noise,
+    register_reference,
+)
+
+SCALE = 4
+#: Stand-in CRS of the files that carry none (the cache key needs one; no measure uses it).
+STAND_IN = CRS.from_epsg(3857)
+#: Country of each scene, by the start of its file name (``shared/data/README.md``).
+COUNTRIES = {
+    "s2_austria": "Austria",
+    "s2_denmark": "Denmark",
+    "s2_madagascar": "Madagascar",
+    "s2_pasture": "unknown (tropical)",
+    "s2_patagonia": "Argentina",
+    "s2_sharkbay": "Australia",
+    "s2_virginia": "USA",
+    "S2_T33UUU": "Germany",
+}
+#: Clear frames of each cross-sensor pair (the others are cloudy or hazy).
+CLEAR = {"s2naip_pair1": ("t0", "t1", "t2"), "s2naip_pair2": ("t0", "t1", "t2", "t3", "t5")}
+#: Frames the data README calls clear that look hazy (t3) or have a cloud in a corner (t5).
+DOUBTFUL = {("s2naip_pair2", "t3"), ("s2naip_pair2", "t5")}
+TCI_REFLECTANCE = 0.3 / 255  # reflectance of one TCI step
+
+
+@dataclass(frozen=True)
+class Run:
+    """A pipeline as scored here: the library's name and whether the consistency step ends it."""
+
+    pipeline: str
+    consistent: bool
+
+    @property
+    def label(self) -> str:
+        return self.pipeline + (" + step" if self.consistent else "")
+
+
+def runs(with_dip: bool) -> list[Run]:
+    """What is scored, bicubic first (the reference of the ratios)."""
+    names = ["bicubic", "decrappify"] + (["dip", "dip+decrappify"] if with_dip else [])
+    return [Run(p, c) for p in names for c in (False, True)]
+
+
+class Timer:
+    """Seconds spent per run label, and how many areas."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.areas: dict[str, int] = defaultdict(int)
+
+
+def enhanced(
+    lr: Raster, run: Run, device: str, preset: str, cache: ResultCache, timer: Timer
+) -> np.ndarray:
+    """``(C, 4H, 4W)`` reflectance of ``run`` on ``lr``.
+
+    Raises:
+        EnhanceError: the pipeline refuses the input (Decrappify and 3 bands).
+    """
+    start = time.perf_counter()
+    dip = uses_dip(run.pipeline)
+    out = enhance(
+        lr,
+        run.pipeline,
+        SCALE,
+        device,
+        preset=preset,
+        cache=cache if dip else None,
+        consistent=run.consistent,
+    ).data
+    if run.pipeline == "bicubic" and run.consistent:
+        with torch.inference_mode():
+            means = np.nanmean(lr.data, axis=(1, 2), keepdims=True)  # enhance's nodata fill
+            lr_t = torch.from_numpy(np.where(np.isfinite(lr.data), lr.data, means))[None]
+            fixed = make_consistent(torch.from_numpy(np.nan_to_num(out))[None], lr_t, SCALE)
+        out = np.where(np.isfinite(out), fixed[0].clamp_min(0).numpy(), np.nan)
+    timer.seconds[run.label] += time.perf_counter() - start
+    timer.areas[run.label] += 1
+    return out
+
+
+def _country(name: str) -> str:
+    return next((c for k, c in COUNTRIES.items() if name.startswith(k)), "unknown")
+
+
+def real_scenes(crop: int) -> Iterator[tuple[str, str, Raster]]:
+    """(name, country, centred ``crop`` px at 10 m) of every real-use scene."""
+    shared = settings.shared_data_dir()
+    paths = sorted((shared / "train").glob("*.tif"))
+    paths += [settings.DEMO_SCENE, shared / "s2_austria_T33UUP_2021_2dates.tif"]
+    for path in paths:
+        try:
+            scenes = scenes_in_file(path)
+        except ValueError:  # no CRS: the *_nogeo training files
+            data, bands, _ = read_bands(path)
+            raster = Raster(data, STAND_IN, Affine(10, 0, 0, 0, -10, 0), bands)
+            yield path.stem, _country(path.stem), centre_crop(raster, crop)
+            continue
+        for i, scene in enumerate(scenes):
+            width, height, *_ = scene_grid(scene)
+            x0, y0 = max(0, (width - crop) // 2), max(0, (height - crop) // 2)
+            area = read_window(scene, Window(x0, y0, min(crop, width), min(crop, height)))
+            name = scene.id if len(scenes) == 1 else f"{path.stem} date {'AB'[i]}"
+            yield name, _country(path.stem), area
+
+
+def real_use(
+    crop: int, todo: list[Run], device: str, preset: str, cache: ResultCache, timer: Timer
+) -> list[str]:
+    speckle: dict[str, dict[str, float]] = {}
+    noise: dict[str, dict[str, float]] = {}
+    rows: list[tuple[str, str, float, float]] = []
+    for name, country, lr in real_scenes(crop):
+        outs = {run.label: enhanced(lr, run, device, preset, cache, timer) for run in todo}
+        bicubic = outs["bicubic"]
+        mask = flat_mask(bicubic)
+        base_s, base_n = colour_speckle(bicubic), luminance_noise(bicubic, mask)
+        speckle[name] = {k: colour_speckle(v) / base_s for k, v in outs.items()}
+        noise[name] = {k: luminance_noise(v, mask) / base_n for k, v in outs.items()}
+        rows.append((name, country, base_s, base_n))
+        nodata = float(np.isnan(lr.data).any(axis=0).mean())
+        if nodata:
+            logging.warning("%s: %.1f %% of the crop is nodata (left out)", name, 100 * nodata)
+    labels = [run.label for run in todo if run.label != "bicubic"]
+    lines: list[str] = []
+    for title, values, base in (
+        ("colour speckle", speckle, 2),
+        ("luminance noise in flat areas", noise, 3),
+    ):
+        lines += [
+            f"Real use, {title}: ratio to bicubic of the same input "
+            f"({crop} x {crop} px at 10 m, x{SCALE}); bicubic's own RMS in reflectance",
+            "",
+            "| scene | country | bicubic RMS | " + " | ".join(labels) + " |",
+            "|---|---|---|" + "---|" * len(labels),
+        ]
+        for row in rows:
+            cells = " | ".join(f"{values[row[0]][k]:.2f}" for k in labels)
+            lines.append(f"| {row[0]} | {row[1]} | {row[base]:.5f} | {cells} |")
+        for how, fn in (("mean", np.mean), ("max", np.max)):
+            cells = " | ".join(f"**{fn([v[k] for v in values.values()]):.2f}**" for k in labels)
+            lines.append(f"| {how} over {len(rows)} scenes | | | {cells} |")
+        lines.append("")
+    return lines
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """``(3, H, W)`` float64 values of an 8-bit RGB file without CRS (rasterio directly: the
+    ``imagery`` readers refuse files without one)."""
+    with rasterio.open(path) as ds:
+        return np.asarray(ds.read().astype(np.float64))
+
+
+def cross_sensor_table(
+    todo: list[Run], device: str, preset: str, cache: ResultCache, timer: Timer
+) -> list[str]:
+    """One row per clear frame and pipeline, then the means. The reference is registered once
+    per frame, onto bicubic's output, and that shift is used for every pipeline of the frame:
+    all keep the input's geometry, and the same pixels are then compared."""
+    xsens = settings.shared_data_dir() / "xsens"
+    found: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    found_clear: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    refused: dict[str, str] = {}
+    lines = [
+        "Cross-sensor: Sentinel-2 TCI x4 against NAIP, registered (the shift that moves NAIP "
+        "onto bicubic's output) and harmonised to each output; PSNR peak 1.0 reflectance; "
+        "at S2 res: both blurred by sigma 2 output px; detail r: correlation of the high-pass",
+        "",
+        "| pair | frame | pipeline | shift dy, dx (px) | PSNR dB | PSNR dB at S2 res | detail r |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for pair, frames in CLEAR.items():
+        hr = read_rgb(xsens / pair / "naip_rgb_ref.tif") / 255
+        for frame in frames:
+            tci = read_rgb(xsens / pair / f"s2_tci_{frame}_rgb.tif")
+            data = (tci * TCI_REFLECTANCE).astype(np.float32)
+            lr = Raster(data, STAND_IN, Affine(9.555, 0, 0, 0, -9.555, 0), ("B04", "B03", "B02"))
+            shift: tuple[float, float] | None = None
+            for run in todo:
+                try:
+                    out = enhanced(lr, run, device, preset, cache, timer)
+                except EnhanceError as err:
+                    refused[run.label] = str(err)
+                    continue
+                if shift is None:  # bicubic comes first
+                    shift = register_reference(out, hr)
+                score = cross_sensor(out, hr, shift=shift)
+                values = (score.psnr, score.psnr_s2, score.detail)
+                found[run.label].append(values)
+                if (pair, frame) not in DOUBTFUL:
+                    found_clear[run.label].append(values)
+                lines.append(
+                    f"| {pair[-5:]} | {frame} | {run.label} | {shift[0]:+.2f}, {shift[1]:+.2f} | "
+                    f"{score.psnr:.2f} | {score.psnr_s2:.2f} | {score.detail:.3f} |"
+                )
+    n_all = sum(len(f) for f in CLEAR.values())
+    n_clear = n_all - len(DOUBTFUL)
+    lines += [
+        "",
+        f"Cross-sensor, mean over the {n_all} frames the data README calls clear, and over the "
+        f"{n_clear} of them clear by eye (pair 2 t3 looks hazy, t5 has a cloud in a corner)",
+        "",
+        f"| pipeline | PSNR dB | PSNR dB at S2 res | detail r | PSNR dB ({n_clear}) "
+        f"| at S2 res ({n_clear}) | detail r ({n_clear}) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in todo:
+        if run.label in refused:
+            lines.append(f"| {run.label} | refuses 3 bands | | | | | |")
+            continue
+        cells = [
+            f"{v:.3f}" if i % 3 == 2 else f"{v:.2f}"
+            for i, v in enumerate(
+                [*np.mean(found[run.label], axis=0), *np.mean(found_clear[run.label], axis=0)]
+            )
+        ]
+        lines.append(f"| {run.label} | " + " | ".join(cells) + " |")
+    if refused:
+        lines += ["", *sorted({f"- {k}: {v}" for k, v in refused.items()})]
+    lines.append("")
+    return lines
+
+
+def machine(device: str) -> str:
+    flags = ""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text().split()
+        flags = ", ".join(f.upper() for f in ("avx", "avx2", "fma", "avx512f") if f in cpuinfo)
+    except OSError:
+        pass
+    return (
+        f"Machine: {os.cpu_count()} CPU cores ({flags or 'flags unknown'}), torch "
+        f"{torch.__version__} with {torch.get_num_threads()} threads, device {device}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--crop", type=int, default=128, help="side of the centred crop, 10 m px")
+    parser.add_argument("--with-dip", action="store_true", help="also DIP and DIP + Decrappify")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help="DIP preset")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    cache = ResultCache(settings.cache_dir())
+    todo = runs(args.with_dip)
+    timer = Timer()
+    print(machine(args.device))
+    print()
+    print("\n".join(real_use(args.crop, todo, args.device, args.preset, cache, timer)))
+    print("\n".join(cross_sensor_table(todo, args.device, args.preset, cache, timer)))
+    print(
+        "Time per pipeline: enhancement only (scoring left out), real-use areas and "
+        "cross-sensor frames together; DIP fits taken from the cache count as found there"
+    )
+    print()
+    print("| pipeline | areas | seconds | seconds per area |")
+    print("|---|---|---|---|")
+    for run in todo:
+        n, s = timer.areas[run.label], timer.seconds[run.label]
+        print(f"| {run.label} | {n} | {s:.1f} | {s / max(n, 1):.2f} |")
+
+
+if __name__ == "__main__":
+    main()
