@@ -104,7 +104,7 @@ def keep_colour(sr: torch.Tensor, lr: torch.Tensor, scale: int, rgb: list[int]) 
     bicubic = F.interpolate(lr[:, rgb], scale_factor=scale, mode="bicubic", align_corners=False)
     detail = sr[:, rgb].mean(1, keepdim=True) - bicubic.mean(1, keepdim=True)
     out = sr.clone()
-    out[:, rgb] = bicubic + detail
+    out[:, rgb] = (bicubic + detail).to(out.dtype)
     return out
 
 

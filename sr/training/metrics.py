@@ -351,3 +351,14 @@ def cross_sensor(
 
 
 METRICS = {"PSNR": psnr, "SSIM": ssim, "SAM": sam, "GMSD": gmsd}
+
+
+def noise_sigma(x: np.ndarray) -> np.ndarray:
+    """``(C,)`` standard deviation of the noise of each band of ``(C, H, W)`` ``x`` (NaN-free),
+    by Immerkaer's estimator (1996): the mean absolute response to the 3 x 3 difference of two
+    Laplacians, which cancels smooth content, times sqrt(pi / 2) / 6. Texture at the scale of
+    single pixels counts as noise too, so on real images it is an upper bound."""
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))[:, None]
+    response = F.conv2d(t, torch.from_numpy(k)[None, None])
+    return np.asarray(response.abs().mean(dim=(1, 2, 3)).numpy() * np.sqrt(np.pi / 2) / 6)

@@ -14,6 +14,7 @@ from sr.training.metrics import (
     harmonise,
     luminance,
     luminance_noise,
+    noise_sigma,
     psnr,
     register,
     register_reference,
@@ -140,3 +141,11 @@ def test_cross_sensor_rewards_the_reference_detail_and_not_noise(demo_scene):
         assert worse.psnr < same.psnr - 10
     assert cross_sensor(blurred, other_sensor).psnr_s2 > cross_sensor(blurred, other_sensor).psnr
     assert abs(cross_sensor(rng.normal(0.1, 0.01, truth.shape), other_sensor).detail) < 0.1
+
+
+def test_the_noise_estimate_finds_the_noise_added_to_a_smooth_image():
+    y, x = np.mgrid[0:128, 0:128] / 128
+    smooth = np.stack([0.1 + 0.2 * x * y, 0.3 - 0.1 * y])
+    noisy = smooth + np.random.default_rng(0).normal(0, [[[0.002]], [[0.01]]], smooth.shape)
+    assert noise_sigma(noisy) == pytest.approx([0.002, 0.01], rel=0.05)
+    assert noise_sigma(smooth).max() < 1e-4
