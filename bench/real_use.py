@@ -14,16 +14,18 @@ the result is to a real sharper image of the same ground.
    :func:`sr.training.metrics.cross_sensor`): PSNR, PSNR at Sentinel-2's resolution, and the
    correlation of the fine detail. These files have 3 bands (R, G, B) and no CRS, which
    ``imagery`` refuses for the app: they are read with rasterio directly and given a stand-in
-   CRS (Web Mercator, whose pixels they are; nothing here depends on it). The pipelines with
-   Decrappify refuse 3 bands.
+   CRS (Web Mercator, whose pixels they are; nothing here depends on it). Decrappify refines
+   them with the mean of the three bands standing in for near infrared.
 
 The ``*_nogeo`` training files carry no CRS either: they are read with
 :func:`imagery.geotiff.read_bands` and given the same stand-in CRS.
 
 Pipelines: bicubic (the reference of the ratios), bicubic + the data-consistency step (the
 library never applies the step to bicubic: the bench applies
-:func:`sr.consistency.make_consistent` as :func:`sr.enhance.enhance` does for the others),
-Decrappify with the step (the app's default) and without, and with ``--with-dip`` DIP and
+:func:`sr.consistency.consistency_step` as :func:`sr.enhance.enhance` does for the others),
+Decrappify with the step (the app's default), without, and with the textbook step of before
+2026-12-03 (:func:`sr.consistency.make_consistent` with ``sigma=0``, no colour rule: the old
+default), and with ``--with-dip`` DIP and
 DIP + Decrappify (``--preset``, default ``fast``) with and without it. DIP fits are cached like
 the app's (``SR_CACHE_DIR``), so DIP + Decrappify reuses DIP's fit and a second run reuses both;
 bicubic and Decrappify are computed every time, so their seconds are real.
@@ -56,7 +58,7 @@ from imagery.local import scenes_in_file
 from imagery.raster import Raster
 from imagery.read import read_window, scene_grid
 from sr.cache import ResultCache
-from sr.consistency import make_consistent
+from sr.consistency import consistency_step, make_consistent
 from sr.enhance import DEFAULT_PRESET, enhance, uses_dip
 from sr.errors import EnhanceError
 from sr.training.evaluate import centre_crop
@@ -95,16 +97,19 @@ class Run:
 
     pipeline: str
     consistent: bool
+    textbook: bool = False  # the step of before 2026-12-03 instead
 
     @property
     def label(self) -> str:
+        if self.textbook:
+            return self.pipeline + " + textbook step"
         return self.pipeline + (" + step" if self.consistent else "")
 
 
 def runs(with_dip: bool) -> list[Run]:
     """What is scored, bicubic first (the reference of the ratios)."""
     names = ["bicubic", "decrappify"] + (["dip", "dip+decrappify"] if with_dip else [])
-    return [Run(p, c) for p in names for c in (False, True)]
+    return [Run(p, c) for p in names for c in (False, True)] + [Run("decrappify", False, True)]
 
 
 class Timer:
@@ -121,7 +126,7 @@ def enhanced(
     """``(C, 4H, 4W)`` reflectance of ``run`` on ``lr``.
 
     Raises:
-        EnhanceError: the pipeline refuses the input (Decrappify and 3 bands).
+        EnhanceError: the pipeline refuses the input.
     """
     start = time.perf_counter()
     dip = uses_dip(run.pipeline)
@@ -134,11 +139,15 @@ def enhanced(
         cache=cache if dip else None,
         consistent=run.consistent,
     ).data
-    if run.pipeline == "bicubic" and run.consistent:
+    if (run.pipeline == "bicubic" and run.consistent) or run.textbook:
         with torch.inference_mode():
             means = np.nanmean(lr.data, axis=(1, 2), keepdims=True)  # enhance's nodata fill
             lr_t = torch.from_numpy(np.where(np.isfinite(lr.data), lr.data, means))[None]
-            fixed = make_consistent(torch.from_numpy(np.nan_to_num(out))[None], lr_t, SCALE)
+            x = torch.from_numpy(np.nan_to_num(out))[None]
+            if run.textbook:
+                fixed = make_consistent(x, lr_t, SCALE, sigma=0)
+            else:
+                fixed = consistency_step(x, lr_t, SCALE, lr.bands)
         out = np.where(np.isfinite(out), fixed[0].clamp_min(0).numpy(), np.nan)
     timer.seconds[run.label] += time.perf_counter() - start
     timer.areas[run.label] += 1
@@ -272,7 +281,7 @@ def cross_sensor_table(
     ]
     for run in todo:
         if run.label in refused:
-            lines.append(f"| {run.label} | refuses 3 bands | | | | | |")
+            lines.append(f"| {run.label} | refused (below) | | | | | |")
             continue
         cells = [
             f"{v:.3f}" if i % 3 == 2 else f"{v:.2f}"
