@@ -93,7 +93,9 @@ consistent = st.checkbox(
     "Faithful to the 10 m measurement (data consistency)",
     value=True,
     help="End with a correction so that the enhanced image, blurred and sampled the way the "
-    "satellite sees, reproduces the measured 10 m pixels. Leaves the bicubic baseline unchanged.",
+    "satellite sees, reproduces the measured 10 m image (all but its pixel-sized noise), with "
+    "the measured colour and the enhancement's sharper brightness: no coloured dots. Leaves the "
+    "bicubic baseline unchanged.",
     disabled=pipeline == "bicubic",
 )
 if uses_dip(pipeline):
