@@ -33,6 +33,15 @@ PIPELINE_NAMES = {
     "decrappify": "Decrappify (trained U-Net on bicubic)",
     "dip+decrappify": "Deep Image Prior, then Decrappify (the founding method)",
 }
+#: What each pipeline is for, as measured (docs/evaluation.md).
+PIPELINE_HELP = (
+    "Bicubic: the 10 m image made smooth, nothing invented; the most faithful to real sharper "
+    "images of the same ground in our tests. Decrappify (the default): sharper field borders in "
+    "seconds. Deep Image Prior: fitted to this one image, no training data; minutes on a CPU. "
+    "Deep Image Prior, then Decrappify: the method this project began with; on the synthetic "
+    "test it is no better than Decrappify alone, at about 8 times its time (not yet measured on "
+    "real use)."
+)
 PRESET_HELP = (
     "Deep Image Prior settings. fast (the default): a small network (16 channels) at half the "
     "output size that corrects the bicubic upsampling, 1000 iterations; about 8 min for a "
@@ -74,6 +83,7 @@ pipeline = c1.selectbox(
     list(PIPELINES),
     format_func=lambda p: PIPELINE_NAMES.get(p, p),
     index=list(PIPELINES).index("decrappify"),  # DIP takes minutes on a CPU: chosen, not default
+    help=PIPELINE_HELP,
 )
 preset = c2.radio(
     "Preset",
