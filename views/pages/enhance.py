@@ -38,9 +38,9 @@ PIPELINE_HELP = (
     "Bicubic: the 10 m image made smooth, nothing invented; the most faithful to real sharper "
     "images of the same ground in our tests. Decrappify (the default): sharper field borders in "
     "seconds. Deep Image Prior: fitted to this one image, no training data; minutes on a CPU. "
-    "Deep Image Prior, then Decrappify: the method this project began with; on the synthetic "
-    "test it is no better than Decrappify alone, at about 8 times its time (not yet measured on "
-    "real use)."
+    "Deep Image Prior, then Decrappify: the method this project began with; in our tests, on "
+    "real images and on the synthetic one, it is no better than Decrappify alone, at minutes "
+    "instead of seconds."
 )
 PRESET_HELP = (
     "Deep Image Prior settings. fast (the default): a small network (16 channels) at half the "
