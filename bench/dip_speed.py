@@ -36,10 +36,10 @@ from shapely.geometry import shape
 
 import settings
 from imagery.local import scenes_in_file
-from imagery.raster import Raster
+from imagery.raster import BANDS, Raster
 from imagery.read import read_area
 from sr import dip
-from sr.consistency import make_consistent
+from sr.consistency import consistency_step
 from sr.degrade import downsample, kernel_for
 from sr.enhance import enhance, estimate_seconds
 from sr.training.data import load_reflectance
@@ -126,7 +126,7 @@ class Run:
 def psnrs(image: torch.Tensor, lr: torch.Tensor, ref: np.ndarray) -> tuple[float, float]:
     """PSNR of a ``(1, C, H, W)`` result against ``ref``, as it is and after the
     data-consistency step with the input ``lr``."""
-    fixed = make_consistent(image, lr, 4)
+    fixed = consistency_step(image, lr, 4, BANDS)
     return psnr(image[0].cpu().numpy(), ref), psnr(fixed[0].cpu().numpy(), ref)
 
 

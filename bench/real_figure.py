@@ -37,7 +37,7 @@ def panels(lr: Raster) -> list[np.ndarray]:
     """The ``(C, 4 * SIZE, 4 * SIZE)`` images of a row, the original repeated to that size."""
     raw = enhance(lr, "decrappify", 4, "cpu", consistent=False).data
     textbook = make_consistent(
-        torch.from_numpy(raw)[None], torch.from_numpy(lr.data)[None], 4, 10, 0
+        torch.from_numpy(raw)[None], torch.from_numpy(lr.data)[None], 4, sigma=0
     )
     return [
         lr.data.repeat(4, axis=1).repeat(4, axis=2),

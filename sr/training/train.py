@@ -1,7 +1,7 @@
 """Training Decrappify on Sentinel-2: ``python -m sr.training train`` (the pairs it learns
 from: :mod:`sr.training.data`).
 
-The pipelines end with the data-consistency step (:func:`sr.consistency.make_consistent`), which
+The pipelines end with the data-consistency step (:func:`sr.consistency.consistency_step`), which
 the app can switch off. With ``consistent_weight`` w the loss is w x the loss of the output after
 the step (differentiable; ESA's SEN2SR trains through its low-frequency constraint the same way)
 plus (1 - w) x the loss of the raw output: the step sets the low frequencies from the
@@ -36,8 +36,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from imagery.raster import BANDS
 from sr.cache import file_sha256
-from sr.consistency import make_consistent
+from sr.consistency import consistency_step
 from sr.decrappify import read_checkpoint
 from sr.device import pick_device
 from sr.models.unet import DecrappifyUNet
@@ -113,7 +114,8 @@ class Validation:
         for k, (x, lr, y) in self.sets.items():
             out = model(x.to(device))
             scores[k] = _psnr(out.cpu(), y)
-            scores[f"{k}_step"] = _psnr(make_consistent(out, lr.to(device), self.scale).cpu(), y)
+            stepped = consistency_step(out, lr.to(device), self.scale, BANDS)
+            scores[f"{k}_step"] = _psnr(stepped.cpu(), y)
         return scores
 
     def gain(self, scores: dict[str, float]) -> float:
@@ -134,7 +136,7 @@ def _loss(
     w = cfg.consistent_weight
     loss = loss_fn(out, hr)
     if w:
-        loss = (1 - w) * loss + w * loss_fn(make_consistent(out, low, cfg.scale), hr)
+        loss = (1 - w) * loss + w * loss_fn(consistency_step(out, low, cfg.scale, BANDS), hr)
     return loss
 
 

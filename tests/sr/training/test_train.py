@@ -5,7 +5,8 @@ import pytest
 import rasterio
 import torch
 
-from sr.consistency import make_consistent
+from imagery.raster import BANDS
+from sr.consistency import consistency_step
 from sr.decrappify import load_model
 from sr.degrade import downsample, gaussian_kernel
 from sr.training.data import load_reflectance
@@ -47,7 +48,7 @@ def test_validation_scores_the_output_as_it_is_and_after_the_consistency_step(tm
     inp, lr, hr = validation.sets["val_psnr"]
     scores = validation(torch.nn.Identity(), torch.device("cpu"))
     assert scores["val_psnr"] == _psnr(inp, hr) == validation.inputs["val_psnr"]
-    assert scores["val_psnr_step"] == _psnr(make_consistent(inp, lr, cfg.scale), hr)
+    assert scores["val_psnr_step"] == _psnr(consistency_step(inp, lr, cfg.scale, BANDS), hr)
     assert scores["val_psnr_step"] != scores["val_psnr"] and validation.gain(scores) == 0
     doubled = validation(Scale(2.0), torch.device("cpu"))
     assert doubled["val_psnr"] < scores["val_psnr"] and validation.gain(doubled) < 0
@@ -75,6 +76,6 @@ def test_the_loss_weighs_the_raw_output_and_the_output_after_the_step(tmp_path):
         for w in (0.0, 0.5, 1.0)
     }
     assert losses[0.0] == pytest.approx(float(l1(inp, hr)))
-    assert losses[1.0] == pytest.approx(float(l1(make_consistent(inp, lr, 4), hr)))
+    assert losses[1.0] == pytest.approx(float(l1(consistency_step(inp, lr, 4, BANDS), hr)))
     assert losses[0.5] == pytest.approx((losses[0.0] + losses[1.0]) / 2)
     assert losses[1.0] < losses[0.0]  # the exact sensor blur: the step recovers detail
