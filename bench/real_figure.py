@@ -4,7 +4,12 @@
 (of the demo scene, of the held-out Austria file, date A, and of Denmark), x4 for real
 (no degradation), drawn at 8x the 10 m pixels (each 2.5 m pixel as 2 x 2 screen pixels), true
 colour with one stretch per row: the original (nearest-neighbour pixels), bicubic, Decrappify
-without a step, with the textbook step of before 2026-12-03, and with the default step.
+without a step, with the textbook step of before 2026-12-03, with the default step, DIP and
+DIP + Decrappify (preset fast, with the step; their fits cached in ``SR_CACHE_DIR``).
+
+Beside it, ``OUT_naip.png``: the clear frame t0 of each Sentinel-2 / NAIP pair of
+``shared/data/xsens`` (32 x 32 px at 9.555 m), bicubic, the default, and NAIP registered onto
+bicubic and harmonised to it (:mod:`sr.training.metrics`), at 8x.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from affine import Affine
 from PIL import Image, ImageDraw
 
 import settings
-from bench.real_use import real_scenes
+from bench.real_use import STAND_IN, TCI_REFLECTANCE, read_rgb, real_scenes
 from imagery.raster import Raster
+from sr.cache import ResultCache
 from sr.consistency import make_consistent
 from sr.enhance import enhance
+from sr.training.metrics import harmonise, register_reference, shift_image
 from webmap.render import stretch_limits, to_rgba
 
 #: (scene name in bench.real_use, top-left row and column of the 48 px area in its 128 px crop)
@@ -30,10 +38,19 @@ AREAS = {
     "s2_denmark_T33UUB_20170527_L1C_nogeo": (40, 40),
 }
 SIZE, ZOOM = 48, 8
-TITLES = ("original 10 m", "bicubic", "Decrappify, no step", "+ textbook step", "+ step (default)")
+TITLES = (
+    "original 10 m",
+    "bicubic",
+    "Decrappify, no step",
+    "+ textbook step",
+    "+ step (default)",
+    "DIP + step",
+    "DIP+Decrappify + step",
+)
+NAIP_TITLES = ("Sentinel-2 TCI", "bicubic", "default", "NAIP (reference)")
 
 
-def panels(lr: Raster) -> list[np.ndarray]:
+def panels(lr: Raster, cache: ResultCache) -> list[np.ndarray]:
     """The ``(C, 4 * SIZE, 4 * SIZE)`` images of a row, the original repeated to that size."""
     raw = enhance(lr, "decrappify", 4, "cpu", consistent=False).data
     textbook = make_consistent(
@@ -45,11 +62,54 @@ def panels(lr: Raster) -> list[np.ndarray]:
         raw,
         textbook[0].clamp_min(0).numpy(),
         enhance(lr, "decrappify", 4, "cpu").data,
+        *(enhance(lr, p, 4, "cpu", cache=cache).data for p in ("dip", "dip+decrappify")),
     ]
 
 
+def naip_rows() -> list[Row]:
+    """(name, images, input) of frame t0 of each cross-sensor pair."""
+    rows = []
+    for pair in ("s2naip_pair1", "s2naip_pair2"):
+        folder = settings.shared_data_dir() / "xsens" / pair
+        data = (read_rgb(folder / "s2_tci_t0_rgb.tif") * TCI_REFLECTANCE).astype(np.float32)
+        lr = Raster(data, STAND_IN, Affine(9.555, 0, 0, 0, -9.555, 0), ("B04", "B03", "B02"))
+        bicubic = enhance(lr, "bicubic", 4, "cpu").data
+        naip = read_rgb(folder / "naip_rgb_ref.tif") / 255
+        moved = shift_image(naip, register_reference(bicubic, naip))
+        images = [
+            lr.data.repeat(4, axis=1).repeat(4, axis=2),
+            bicubic,
+            enhance(lr, "decrappify", 4, "cpu").data,
+            harmonise(moved, bicubic).astype(np.float32),
+        ]
+        rows.append((f"{pair} t0", images, lr))
+    return rows
+
+
+Row = tuple[str, list[np.ndarray], Raster]  # name, panels, the 10 m input
+
+
+def sheet_of(titles: tuple[str, ...], rows: list[Row]) -> Image.Image:
+    """One image: a title per column, a name and a row of panels (one stretch per row) each."""
+    side = rows[0][1][0].shape[-1] * ZOOM // 4
+    label = 22
+    sheet = Image.new("RGB", (side * len(titles), (side + label) * len(rows) + label), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, title in enumerate(titles):
+        draw.text((i * side + 6, 4), title, fill="black")
+    for r, (name, images, lr) in enumerate(rows):
+        top = label + r * (side + label)
+        draw.text((6, top + 4), name, fill="black")
+        limits = stretch_limits(lr, "true")
+        for i, image in enumerate(images):
+            rgba = to_rgba(Raster(image, lr.crs, lr.transform, lr.bands), "true", limits)
+            tile = Image.fromarray(rgba).resize((side, side), Image.Resampling.NEAREST)
+            sheet.paste(tile, (i * side, top + label))
+    return sheet
+
+
 def main(out: Path) -> None:
-    side = 4 * SIZE * ZOOM // 4
+    cache = ResultCache(settings.cache_dir())
     rows = []
     for name, _, crop in real_scenes(128):
         if name not in AREAS:
@@ -58,25 +118,13 @@ def main(out: Path) -> None:
         lr = Raster(
             crop.data[:, y : y + SIZE, x : x + SIZE].copy(), crop.crs, crop.transform, crop.bands
         )
-        images = panels(lr)
-        limits = stretch_limits(lr, "true")
-        row = []
-        for image in images:
-            rgba = to_rgba(Raster(image, lr.crs, lr.transform, lr.bands), "true", limits)
-            row.append(Image.fromarray(rgba).resize((side, side), Image.Resampling.NEAREST))
-        rows.append((name, row))
-    label = 22
-    sheet = Image.new("RGB", (side * len(TITLES), (side + label) * len(rows) + label), "white")
-    draw = ImageDraw.Draw(sheet)
-    for i, title in enumerate(TITLES):
-        draw.text((i * side + 6, 4), title, fill="black")
-    for r, (name, row) in enumerate(rows):
-        top = label + r * (side + label)
-        draw.text((6, top + 4), name, fill="black")
-        for i, tile in enumerate(row):
-            sheet.paste(tile, (i * side, top + label))
-    sheet.save(out)
-    print(f"wrote {out} ({sheet.width} x {sheet.height} px) from {settings.shared_data_dir()}")
+        rows.append((name, panels(lr, cache), lr))
+    for path, sheet in (
+        (out, sheet_of(TITLES, rows)),
+        (out.with_name(out.stem + "_naip.png"), sheet_of(NAIP_TITLES, naip_rows())),
+    ):
+        sheet.save(path)
+        print(f"wrote {path} ({sheet.width} x {sheet.height} px) from {settings.shared_data_dir()}")
 
 
 if __name__ == "__main__":

@@ -11,11 +11,13 @@ the result is to a real sharper image of the same ground.
    (8-bit TCI, reflectance = value x 0.3 / 255; frames t3-t5 of pair 1 and t4 of pair 2 are
    cloudy or hazy and left out), each x4 against the NAIP image of the same place (8-bit,
    scaled to 0-1, then registered and harmonised to each output by
-   :func:`sr.training.metrics.cross_sensor`): PSNR, PSNR at Sentinel-2's resolution, and the
-   correlation of the fine detail. These files have 3 bands (R, G, B) and no CRS, which
-   ``imagery`` refuses for the app: they are read with rasterio directly and given a stand-in
-   CRS (Web Mercator, whose pixels they are; nothing here depends on it). Decrappify refines
-   them with the mean of the three bands standing in for near infrared.
+   :func:`sr.training.metrics.cross_sensor`): PSNR, PSNR at Sentinel-2's resolution, the
+   correlation of the fine detail, and opensr-test's correctness classes of the pixels that
+   change (improved, hallucinated; the rest is omission, bicubic's detail). These files have 3
+   bands (R, G, B) and no CRS, which ``imagery`` refuses for the app: they are read with
+   rasterio directly and given a stand-in CRS (Web Mercator, whose pixels they are; nothing here
+   depends on it). Decrappify refines them with the mean of the three bands standing in for near
+   infrared.
 
 The ``*_nogeo`` training files carry no CRS either: they are read with
 :func:`imagery.geotiff.read_bands` and given the same stand-in CRS.
@@ -233,16 +235,18 @@ def cross_sensor_table(
     per frame, onto bicubic's output, and that shift is used for every pipeline of the frame:
     all keep the input's geometry, and the same pixels are then compared."""
     xsens = settings.shared_data_dir() / "xsens"
-    found: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
-    found_clear: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    found: dict[str, list[tuple[float, ...]]] = defaultdict(list)
+    found_clear: dict[str, list[tuple[float, ...]]] = defaultdict(list)
     refused: dict[str, str] = {}
     lines = [
         "Cross-sensor: Sentinel-2 TCI x4 against NAIP, registered (the shift that moves NAIP "
         "onto bicubic's output) and harmonised to each output; PSNR peak 1.0 reflectance; "
-        "at S2 res: both blurred by sigma 2 output px; detail r: correlation of the high-pass",
+        "at S2 res: both blurred by sigma 2 output px; detail r: correlation of the high-pass; "
+        "improved / hallucinated: opensr-test's correctness classes, % of the changed pixels",
         "",
-        "| pair | frame | pipeline | shift dy, dx (px) | PSNR dB | PSNR dB at S2 res | detail r |",
-        "|---|---|---|---|---|---|---|",
+        "| pair | frame | pipeline | shift dy, dx (px) | PSNR dB | PSNR dB at S2 res | detail r "
+        "| improved % | hallucinated % |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for pair, frames in CLEAR.items():
         hr = read_rgb(xsens / pair / "naip_rgb_ref.tif") / 255
@@ -251,6 +255,7 @@ def cross_sensor_table(
             data = (tci * TCI_REFLECTANCE).astype(np.float32)
             lr = Raster(data, STAND_IN, Affine(9.555, 0, 0, 0, -9.555, 0), ("B04", "B03", "B02"))
             shift: tuple[float, float] | None = None
+            bicubic: np.ndarray | None = None
             for run in todo:
                 try:
                     out = enhanced(lr, run, device, preset, cache, timer)
@@ -258,15 +263,22 @@ def cross_sensor_table(
                     refused[run.label] = str(err)
                     continue
                 if shift is None:  # bicubic comes first
-                    shift = register_reference(out, hr)
-                score = cross_sensor(out, hr, shift=shift)
-                values = (score.psnr, score.psnr_s2, score.detail)
+                    shift, bicubic = register_reference(out, hr), out
+                score = cross_sensor(out, hr, shift=shift, baseline=bicubic)
+                values = (
+                    score.psnr,
+                    score.psnr_s2,
+                    score.detail,
+                    100 * score.improvement,
+                    100 * score.hallucination,
+                )
                 found[run.label].append(values)
                 if (pair, frame) not in DOUBTFUL:
                     found_clear[run.label].append(values)
                 lines.append(
                     f"| {pair[-5:]} | {frame} | {run.label} | {shift[0]:+.2f}, {shift[1]:+.2f} | "
-                    f"{score.psnr:.2f} | {score.psnr_s2:.2f} | {score.detail:.3f} |"
+                    f"{score.psnr:.2f} | {score.psnr_s2:.2f} | {score.detail:.3f} | "
+                    f"{values[3]:.0f} | {values[4]:.0f} |"
                 )
     n_all = sum(len(f) for f in CLEAR.values())
     n_clear = n_all - len(DOUBTFUL)
@@ -275,20 +287,18 @@ def cross_sensor_table(
         f"Cross-sensor, mean over the {n_all} frames the data README calls clear, and over the "
         f"{n_clear} of them clear by eye (pair 2 t3 looks hazy, t5 has a cloud in a corner)",
         "",
-        f"| pipeline | PSNR dB | PSNR dB at S2 res | detail r | PSNR dB ({n_clear}) "
-        f"| at S2 res ({n_clear}) | detail r ({n_clear}) |",
-        "|---|---|---|---|---|---|---|",
+        f"| pipeline | PSNR dB | PSNR dB at S2 res | detail r | improved % | hallucinated % "
+        f"| PSNR dB ({n_clear}) | at S2 res ({n_clear}) | detail r ({n_clear}) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    formats = ("{:.2f}", "{:.2f}", "{:.3f}", "{:.0f}", "{:.0f}")
     for run in todo:
         if run.label in refused:
-            lines.append(f"| {run.label} | refused (below) | | | | | |")
+            lines.append(f"| {run.label} | refused (below) | | | | | | | |")
             continue
-        cells = [
-            f"{v:.3f}" if i % 3 == 2 else f"{v:.2f}"
-            for i, v in enumerate(
-                [*np.mean(found[run.label], axis=0), *np.mean(found_clear[run.label], axis=0)]
-            )
-        ]
+        every, clear = np.mean(found[run.label], axis=0), np.mean(found_clear[run.label], axis=0)
+        cells = [f.format(v) for f, v in zip(formats, every, strict=True)]
+        cells += [f.format(v) for f, v in zip(formats, clear[:3], strict=True)]
         lines.append(f"| {run.label} | " + " | ".join(cells) + " |")
     if refused:
         lines += ["", *sorted({f"- {k}: {v}" for k, v in refused.items()})]

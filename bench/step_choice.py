@@ -1,6 +1,6 @@
 """How the data-consistency step was chosen: variants of the step after Decrappify, scored on
 real use and on a synthetic protocol with each scene's own noise added (docs/decisions.md, "The
-consistency step").
+consistency step" and "Quieting the grain").
 
 For each scene (the 8 training scenes of ``shared/data/train``, which chose the step; with
 ``--held-out`` also the demo scene and the Austria file, which did not), a centred crop of
@@ -10,7 +10,7 @@ For each scene (the 8 training scenes of ``shared/data/train``, which chose the 
   variant as ratios to bicubic's (:mod:`sr.training.metrics`);
 - synthetic, with and without noise: the crop degraded x4 by the sensor model
   (:func:`sr.degrade.downsample`), plus, with noise, Gaussian noise of the crop's own level per
-  band (:func:`sr.training.metrics.noise_sigma`), enhanced back; PSNR over bicubic's, in dB.
+  band (:func:`sr.consistency.noise_sigma`), enhanced back; PSNR over bicubic's, in dB.
 
 Run alone: ``.venv/bin/python -m bench.step_choice [--crop 128] [--held-out]``.
 """
@@ -26,20 +26,24 @@ import torch
 
 from bench.real_use import real_scenes
 from imagery.raster import Raster
-from sr.consistency import keep_colour, make_consistent
+from sr.consistency import QUIET, keep_colour, make_consistent, noise_sigma, quiet_detail
 from sr.degrade import downsample, gaussian_kernel
 from sr.enhance import enhance
-from sr.training.metrics import colour_speckle, flat_mask, luminance_noise, noise_sigma, psnr
+from sr.training.metrics import colour_speckle, flat_mask, luminance_noise, psnr
 
 Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (raw x4, 10 m input) -> result
 
 
-def _colour(sigma: float | None) -> Step:
+def _colour(sigma: float | None, quiet: float = 0) -> Step:
     def step(x: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
         out = x if sigma is None else make_consistent(x, lr, 4, sigma=sigma)
-        return keep_colour(out, lr, 4, [0, 1, 2])
+        return quiet_detail(keep_colour(out, lr, 4, [0, 1, 2]), lr, 4, [0, 1, 2], quiet)
 
     return step
+
+
+def _default(quiet: float) -> str:
+    return " (default)" if quiet == QUIET else ""
 
 
 #: The variants after Decrappify, by name.
@@ -47,9 +51,13 @@ VARIANTS: dict[str, Step] = {
     "nothing": lambda x, lr: x,
     "textbook step": lambda x, lr: make_consistent(x, lr, 4, sigma=0),
     "low-pass 0.5 + colour": _colour(0.5),
-    "low-pass 0.7 + colour (default)": _colour(0.7),
+    "low-pass 0.7 + colour": _colour(0.7),
     "low-pass 1.0 + colour": _colour(1.0),
     "colour only": _colour(None),
+    **{
+        f"low-pass 0.7 + colour + quiet {q}{_default(q)}": _colour(0.7, q)
+        for q in (0.5, 1.0, 1.25, 1.5)
+    },
 }
 
 
@@ -68,7 +76,7 @@ def gains(hr: Raster, noisy: bool) -> dict[str, float]:
     t = torch.from_numpy(np.nan_to_num(hr.data))[None]
     low = downsample(t, gaussian_kernel(4), 4)
     if noisy:
-        sigma = torch.from_numpy(noise_sigma(hr.data)).view(1, -1, 1, 1)
+        sigma = noise_sigma(t).view(1, -1, 1, 1)
         noise = torch.randn(low.shape, generator=torch.Generator().manual_seed(0))
         low = (low + sigma * noise).clamp_min(0).float()
     lr = Raster(low[0].numpy(), hr.crs, hr.transform, hr.bands)  # the grid is not used

@@ -27,8 +27,15 @@ DC_ITERATIONS = 10
 #: speckle on real scenes). Chosen on the training scenes (docs/decisions.md, "The consistency
 #: step").
 LOW_PASS = 0.7
+#: How strongly the step quiets the added detail where it is no larger than the measurement's
+#: noise (:func:`quiet_detail`): the detail is kept in full where its local RMS is well above
+#: ``QUIET`` x the noise of the 10 m input, and fades out below. 0: no quieting. Chosen on the
+#: training scenes (docs/decisions.md, "Quieting the grain").
+QUIET = 1.0
+#: Sigma, in output pixels, of the window over which the detail's local RMS is measured.
+QUIET_WINDOW = 2.0
 #: What identifies this step in a result's name (a change of the step changes it).
-STEP = f"lowpass={LOW_PASS},colour=bicubic"
+STEP = f"lowpass={LOW_PASS},colour=bicubic,quiet={QUIET}"
 #: The bands whose colour comes from the measurement: red, green, blue.
 RGB = ("B04", "B03", "B02")
 
@@ -108,14 +115,62 @@ def keep_colour(sr: torch.Tensor, lr: torch.Tensor, scale: int, rgb: list[int]) 
     return out
 
 
+def noise_sigma(x: torch.Tensor) -> torch.Tensor:
+    """``(N, C)`` standard deviation of the noise of each band of ``(N, C, H, W)`` ``x``
+    (NaN-free), by Immerkaer's estimator (1996): the mean absolute response to the 3 x 3
+    difference of two Laplacians, which cancels smooth content, times sqrt(pi / 2) / 6. Texture at
+    the scale of single pixels counts as noise too, so on real images it is an upper bound."""
+    k = torch.tensor([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=x.dtype, device=x.device)
+    n, c, h, w = x.shape
+    response = F.conv2d(x.reshape(n * c, 1, h, w), k[None, None])
+    return response.abs().mean(dim=(1, 2, 3)).view(n, c) * (np.sqrt(np.pi / 2) / 6)
+
+
+def quiet_detail(
+    sr: torch.Tensor, lr: torch.Tensor, scale: int, rgb: list[int] | None, strength: float = QUIET
+) -> torch.Tensor:
+    """``sr`` with the detail it adds to bicubic quieted where it is no larger than the noise.
+
+    Sharpening a real 10 m image sharpens its noise too: fields and water get a fine grain of
+    brightness (1.9x bicubic's in flat areas after Decrappify and the step). The detail ``d``
+    (``sr`` minus bicubic of ``lr``) is scaled by ``e / (e + t^2)``, a Wiener-like gain, where
+    ``e`` is the local mean of ``d^2`` (Gaussian window of :data:`QUIET_WINDOW` output px) and
+    ``t`` is ``strength`` x the noise of ``lr`` (:func:`noise_sigma`): kept at field borders, where
+    the detail is strong, faded in flat areas, where it is mostly noise. Red, green and blue share
+    one gain, from their mean (their detail is one brightness detail, :func:`keep_colour`); every
+    other band has its own.
+
+    Args:
+        sr: ``(N, C, scale*H, scale*W)`` enhanced reflectance.
+        lr: ``(N, C, H, W)`` measured reflectance (no NaN).
+        rgb: where red, green and blue are (:func:`colour_bands`), or None.
+        strength: ``t`` in units of the noise; 0 leaves ``sr`` as it is.
+    """
+    if strength <= 0:
+        return sr
+    bicubic = F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
+    detail = sr - bicubic
+    sigma = noise_sigma(lr)
+    groups = [rgb] if rgb else []
+    groups += [[c] for c in range(sr.shape[1]) if not rgb or c not in rgb]
+    out = sr.clone()
+    for group in groups:
+        energy = low_pass(detail[:, group].mean(1, keepdim=True) ** 2, QUIET_WINDOW)
+        floor = (strength * sigma[:, group].mean(1)).view(-1, 1, 1, 1) ** 2
+        gain = energy / (energy + floor).clamp_min(torch.finfo(sr.dtype).tiny)
+        out[:, group] = bicubic[:, group] + detail[:, group] * gain
+    return out
+
+
 def consistency_step(
     sr: torch.Tensor, lr: torch.Tensor, scale: int, bands: tuple[str, ...]
 ) -> torch.Tensor:
     """The data-consistency step that ends every pipeline but bicubic: :func:`make_consistent`,
-    then :func:`keep_colour` when ``bands`` have red, green and blue."""
+    then :func:`keep_colour` when ``bands`` have red, green and blue, then
+    :func:`quiet_detail`."""
     out = make_consistent(sr, lr, scale)
     rgb = colour_bands(bands)
-    return keep_colour(out, lr, scale, rgb) if rgb else out
+    return quiet_detail(keep_colour(out, lr, scale, rgb) if rgb else out, lr, scale, rgb)
 
 
 def departure(sr: torch.Tensor, lr: torch.Tensor, scale: int, sigma: float = LOW_PASS) -> float:

@@ -33,6 +33,16 @@ another sensor (NAIP for Sentinel-2), on the same grid:
 - PSNR (peak 1.0 reflectance), PSNR after both are blurred to Sentinel-2's effective
   resolution (:data:`S2_SIGMA`), and the fine-detail correlation: Pearson's r of the two
   high-passes (minus a Gaussian blur of sigma 1.5 px), mean over bands.
+- correctness, after opensr-test (Aybar et al. 2024; our implementation): where the output
+  differs from bicubic of the same input or from the reference, is it closer to the reference
+  than bicubic is (improvement), still bicubic (omission), or far from both (hallucination)?
+  Per pixel, the L1 distances (mean over bands) ``d_ref`` bicubic-reference, ``d_im``
+  output-reference and ``d_om`` output-bicubic, over the pixels where one of them exceeds the
+  75th percentile of ``d_ref``; with ``im = d_im / d_ref``, ``om = d_om / d_ref``,
+  ``h = im + om - 1`` and lambda 0.85: improvement ``im + om (1 - exp(-lambda h))``, omission
+  ``om + im (1 - exp(-lambda h))``, hallucination ``exp(-lambda im om)``; each pixel is counted
+  in the class whose score is lowest, and the shares are reported. Bicubic itself is 100 %
+  omission.
 A border of 8 px + the shift is left out of every score (wrap-around of the shift, blur edges).
 """
 
@@ -297,12 +307,39 @@ class CrossSensor:
             the output and of the reference, mean over bands (0: none of the fine detail is the
             reference's).
         shift: ``(dy, dx)`` px that moved the reference onto the output.
+        improvement, omission, hallucination: shares of the changed pixels in each class of
+            :func:`correctness` (NaN when no bicubic baseline was given).
     """
 
     psnr: float
     psnr_s2: float
     detail: float
     shift: tuple[float, float]
+    improvement: float = float("nan")
+    omission: float = float("nan")
+    hallucination: float = float("nan")
+
+
+#: opensr-test's calibration of the correctness scores.
+CORRECTNESS_LAMBDA = 0.85
+
+
+def correctness(
+    sr: np.ndarray, baseline: np.ndarray, ref: np.ndarray, keep: np.ndarray
+) -> tuple[float, float, float]:
+    """Shares (improvement, omission, hallucination) of the pixels of ``(C, H, W)`` ``sr`` that
+    differ from ``baseline`` (bicubic of the same input) or from ``ref`` (registered and
+    harmonised), over the ``(H, W)`` mask ``keep`` (the module's docstring)."""
+    d_ref = np.abs(baseline - ref).mean(0)
+    d_im = np.abs(sr - ref).mean(0)
+    d_om = np.abs(sr - baseline).mean(0)
+    limit = np.quantile(d_ref[keep], 0.75)
+    active = keep & (d_ref > 0) & ((d_ref > limit) | (d_im > limit) | (d_om > limit))
+    im, om = d_im[active] / d_ref[active], d_om[active] / d_ref[active]
+    fade = 1 - np.exp(-CORRECTNESS_LAMBDA * (im + om - 1))
+    scores = np.stack([im + om * fade, om + im * fade, np.exp(-CORRECTNESS_LAMBDA * im * om)])
+    shares = np.bincount(scores.argmin(0), minlength=3) / max(int(active.sum()), 1)
+    return float(shares[0]), float(shares[1]), float(shares[2])
 
 
 def register_reference(sr: np.ndarray, hr: np.ndarray, max_shift: float = 8) -> tuple[float, float]:
@@ -313,7 +350,11 @@ def register_reference(sr: np.ndarray, hr: np.ndarray, max_shift: float = 8) -> 
 
 
 def cross_sensor(
-    sr: np.ndarray, hr: np.ndarray, border: int = 8, shift: tuple[float, float] | None = None
+    sr: np.ndarray,
+    hr: np.ndarray,
+    border: int = 8,
+    shift: tuple[float, float] | None = None,
+    baseline: np.ndarray | None = None,
 ) -> CrossSensor:
     """Score a ``(C, H, W)`` reflectance output ``sr`` against ``hr``, a sharper image of the
     same ground on the same grid from another sensor (same shape; any linear scale per band).
@@ -322,7 +363,8 @@ def cross_sensor(
     of this output; pass one shift to score several outputs of one input on the same pixels)
     with :func:`shift_image`; its bands are harmonised to the output's (:func:`harmonise`);
     all scores are taken ``border`` px + the shift (rounded up) from the edge, so that neither
-    the wrap-around of the shift nor the blurs' edges count.
+    the wrap-around of the shift nor the blurs' edges count. With ``baseline`` (bicubic of the
+    same input, same shape), the :func:`correctness` shares too.
     """
     if sr.shape != hr.shape:
         raise ValueError(f"output {sr.shape} and reference {hr.shape} differ in shape")
@@ -342,23 +384,20 @@ def cross_sensor(
     detail = float(
         np.mean([np.corrcoef(hi_out[i][keep], hi_ref[i][keep])[0, 1] for i in range(sr.shape[0])])
     )
+    shares = (
+        correctness(out, np.nan_to_num(baseline.astype(np.float64)), ref, keep)
+        if baseline is not None
+        else (float("nan"),) * 3
+    )
     return CrossSensor(
         psnr=10 * float(np.log10(1 / err)),
         psnr_s2=10 * float(np.log10(1 / err_s2)),
         detail=detail,
         shift=shift,
+        improvement=shares[0],
+        omission=shares[1],
+        hallucination=shares[2],
     )
 
 
 METRICS = {"PSNR": psnr, "SSIM": ssim, "SAM": sam, "GMSD": gmsd}
-
-
-def noise_sigma(x: np.ndarray) -> np.ndarray:
-    """``(C,)`` standard deviation of the noise of each band of ``(C, H, W)`` ``x`` (NaN-free),
-    by Immerkaer's estimator (1996): the mean absolute response to the 3 x 3 difference of two
-    Laplacians, which cancels smooth content, times sqrt(pi / 2) / 6. Texture at the scale of
-    single pixels counts as noise too, so on real images it is an upper bound."""
-    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
-    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))[:, None]
-    response = F.conv2d(t, torch.from_numpy(k)[None, None])
-    return np.asarray(response.abs().mean(dim=(1, 2, 3)).numpy() * np.sqrt(np.pi / 2) / 6)

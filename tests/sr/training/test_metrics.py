@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 
 from sr.training.metrics import (
     colour_speckle,
+    correctness,
     cross_sensor,
     flat_mask,
     gmsd,
@@ -14,7 +16,6 @@ from sr.training.metrics import (
     harmonise,
     luminance,
     luminance_noise,
-    noise_sigma,
     psnr,
     register,
     register_reference,
@@ -143,9 +144,14 @@ def test_cross_sensor_rewards_the_reference_detail_and_not_noise(demo_scene):
     assert abs(cross_sensor(rng.normal(0.1, 0.01, truth.shape), other_sensor).detail) < 0.1
 
 
-def test_the_noise_estimate_finds_the_noise_added_to_a_smooth_image():
-    y, x = np.mgrid[0:128, 0:128] / 128
-    smooth = np.stack([0.1 + 0.2 * x * y, 0.3 - 0.1 * y])
-    noisy = smooth + np.random.default_rng(0).normal(0, [[[0.002]], [[0.01]]], smooth.shape)
-    assert noise_sigma(noisy) == pytest.approx([0.002, 0.01], rel=0.05)
-    assert noise_sigma(smooth).max() < 1e-4
+def test_correctness_calls_bicubic_omission_the_truth_improvement_and_invention_hallucination():
+    rng = np.random.default_rng(3)
+    truth = rng.uniform(0.05, 0.3, (3, 64, 64))
+    bicubic = ndimage.gaussian_filter(truth, (0, 2, 2))
+    keep = np.ones((64, 64), dtype=bool)
+    invented = bicubic + rng.normal(0, 0.05, truth.shape)
+    assert correctness(bicubic, bicubic, truth, keep) == (0.0, 1.0, 0.0)
+    improved, _, hallucinated = correctness(truth, bicubic, truth, keep)
+    assert improved > 0.9 and hallucinated < 0.05
+    improved, _, hallucinated = correctness(invented, bicubic, truth, keep)
+    assert hallucinated > 0.5 and improved < 0.3
