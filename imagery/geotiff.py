@@ -1,14 +1,17 @@
 """The one GeoTIFF reader and writer: band order, value scale, nodata and atomic writes.
 
-Integer files hold reflectance x 10000 (Sentinel-2 L2A/L1C digital numbers); float files hold
-reflectance. A file is written back in the dtype it was read in, nodata as 0 for integers and
-NaN for floats. Every write goes to a temporary file in the target's folder, then replaces the
+Integer files of 16 bits or more hold reflectance x 10000 (Sentinel-2 L2A/L1C digital numbers);
+8-bit files of 3 bands are true-colour images (red, green, blue, like Sentinel-2's TCI) holding
+reflectance x :data:`TCI_SCALE`, 0 marking nodata; float files hold reflectance
+(:func:`dn_scale`). A file is written back in the dtype it was read in, nodata as 0 for integers
+and NaN for floats. Every write goes to a temporary file in the target's folder, then replaces the
 target in one step, so a crash or a full disk never leaves a half-written file in its place.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -24,9 +27,24 @@ from rasterio.windows import Window
 
 from imagery.errors import AreaError, ImageryError, unreadable
 from imagery.memory import shortfall
-from imagery.raster import BANDS, Raster
+from imagery.raster import BANDS, RGB, Raster
 
+#: Stored values per unit of reflectance in integer files of 16 bits or more.
 SCALE = 10000.0
+#: Stored values per unit of reflectance in 8-bit true-colour files: 255 is reflectance 0.3 and
+#: brighter pixels are clipped to it. ESA defines the TCI as reflectance coded from 1 to 255, 0
+#: being reserved for no data, 255 at 0.3558 for L1C products and at 0.2 for L2A products
+#: (https://sentinel.esa.int/web/sentinel/user-guides/sentinel-2-msi/definitions). A file does
+#: not say its level, so one constant serves both: 0.3, the value ../shared/data/README.md gives
+#: for the shared TCI chips and bench/real_use.py scored them with, between the two (16 % below
+#: L1C's, 50 % above L2A's). Only absolute thresholds feel the difference (the cloud warning's
+#: 0.2, Decrappify's input range); Deep Image Prior, the data-consistency step and the map's
+#: percentile stretch do not depend on the scale.
+TCI_SCALE = 255 / 0.3
+#: The value that marks nodata in an 8-bit true-colour file, declared or not (ESA's TCI rule).
+TCI_NODATA = 0
+#: ESA's names of Sentinel-2 bands: B01 to B12 and B8A.
+ESA_NAME = re.compile(r"B(0[1-9]|1[0-2]|8A)")
 #: Why a raster in degrees is refused: its pixels are not square on the ground, and areas and
 #: the x4 grid are computed in metres.
 GEOGRAPHIC = (
@@ -50,16 +68,16 @@ def read_bands(
     """All bands of a GeoTIFF as reflectance, their names and the file's dtype; no georeferencing
     needed (training reads files that have none).
 
-    Band names come from the band descriptions; a file of 4 bands without them is read as
-    B04, B03, B02, B08 (the app's convention), others as ``band1``, ``band2``...
+    Band names as :func:`band_names` gives them; values scaled as :func:`dn_scale` says, and in
+    8-bit files :data:`TCI_NODATA` is nodata besides the file's own.
 
     Returns:
         ``(C, H, W)`` float32 reflectance with NaN for nodata, band names, the file's dtype.
 
     Raises:
-        ImageryError: unreadable file, or a pixel type other than 16/32-bit integer or float,
-            fewer than 3 bands, infinite values, no valid pixel, or floats that are not
-            reflectance (above 2 or below :data:`MIN_REFLECTANCE`).
+        ImageryError: unreadable file, or pixels :func:`check_pixel_type` refuses, fewer than
+            3 bands, infinite values, no valid pixel, or floats that are not reflectance (above 2
+            or below :data:`MIN_REFLECTANCE`).
         AreaError: wider or higher than ``max_size`` pixels, or more than the memory available.
     """
     try:
@@ -69,21 +87,20 @@ def read_bands(
                     f"{path.name} is {ds.width} x {ds.height} px; the limit is {max_size} px a side"
                 )
             dtype = np.dtype(ds.dtypes[0])
-            check_pixel_type(path.name, dtype)
+            check_pixel_type(path.name, dtype, ds.count)
             if ds.count < 3:
                 raise ImageryError(f"{path.name} has {ds.count} band(s); at least 3 are needed")
             short = shortfall(ds.width * ds.height * (4 * ds.count + READ_BYTES))
             if short:
                 raise AreaError(f"reading {path.name} ({ds.width} x {ds.height} px) {short}")
             data = np.empty((ds.count, ds.height, ds.width), np.float32)
+            nodata = tci_nodata(dtype)
             for i in range(ds.count):  # band by band: one band's temporary copies at a time
-                data[i] = np.ma.filled(ds.read(i + 1, masked=True).astype(np.float32), np.nan)
-            if all(ds.descriptions):
-                names = tuple(str(d) for d in ds.descriptions)
-            elif ds.count == len(BANDS):
-                names = BANDS
-            else:
-                names = tuple(f"band{i + 1}" for i in range(ds.count))
+                band = ds.read(i + 1, masked=True)
+                if nodata is not None:
+                    band = np.ma.masked_equal(band, nodata)
+                data[i] = np.ma.filled(band.astype(np.float32), np.nan)
+            names = band_names(ds.descriptions, ds.count)
     except RasterioError as err:
         raise unreadable(f"cannot read {path}", err) from err
     infinite = int(np.isinf(data).sum())
@@ -94,25 +111,59 @@ def read_bands(
     if not np.isfinite(data).any():
         raise ImageryError(f"{path.name} has no valid pixel: every value is nodata")
     if dtype.kind in "ui":
-        data /= SCALE
+        data /= dn_scale(dtype)
     else:
         check_reflectance(path.name, data)
     return data, names, dtype
 
 
-def check_pixel_type(name: str, dtype: np.dtype) -> None:
+def band_names(descriptions: Sequence[str | None], count: int) -> tuple[str, ...]:
+    """The ESA names of a file's bands, from its band descriptions and band count: the
+    descriptions when every band has one; but a file of 3 bands is red, green, blue (B04, B03,
+    B02) unless its descriptions are all ESA names (so ``R, G, B`` or none read as B04, B03, B02);
+    a file of 4 bands without descriptions is B04, B03, B02, B08 (the app's convention); others
+    ``band1``, ``band2``..."""
+    named = all(descriptions)
+    if named and (count != len(RGB) or all(ESA_NAME.fullmatch(str(d)) for d in descriptions)):
+        return tuple(str(d) for d in descriptions)
+    if count == len(RGB):
+        return RGB
+    if count == len(BANDS):
+        return BANDS
+    return tuple(f"band{i + 1}" for i in range(count))
+
+
+def check_pixel_type(name: str, dtype: np.dtype, count: int) -> None:
     """The one rule on what a raster's pixels may be, for every reader (``sr enhance``,
     ``enhance-region``, the app's scene list): reflectance x 10000 as 16-bit or wider integers,
-    or reflectance as floats.
+    reflectance as floats, or a true-colour image of 3 bands of 8 bits (:data:`TCI_SCALE`).
 
     Raises:
-        ImageryError: 8-bit pixels (a picture, not measurements) or another type.
+        ImageryError: another type, or 8-bit pixels in other than 3 bands (a picture of another
+            kind, a mask, or RGB with an alpha band).
     """
-    if dtype.kind not in "uif" or dtype.itemsize == 1:
+    tci = dtype == np.uint8 and count == len(RGB)
+    if dtype.kind not in "uif" or (dtype.itemsize == 1 and not tci):
         raise ImageryError(
-            f"{name} has {dtype} pixels; expected reflectance x 10000 as 16-bit "
-            "integers (Sentinel-2 L1C/L2A) or reflectance as floats"
+            f"{name} has {dtype} pixels in {count} band(s); accepted are reflectance x 10000 as "
+            "16-bit integers (Sentinel-2 L1C/L2A), reflectance as floats, or a true-colour "
+            "image of 3 bands of 8 bits (red, green, blue, like Sentinel-2's TCI)"
         )
+
+
+def dn_scale(dtype: np.dtype) -> float:
+    """Stored values per unit of reflectance in a file of ``dtype`` (one that
+    :func:`check_pixel_type` accepts): :data:`TCI_SCALE` for 8 bits, :data:`SCALE` for wider
+    integers, 1 for floats."""
+    if dtype.kind == "f":
+        return 1.0
+    return TCI_SCALE if dtype.itemsize == 1 else SCALE
+
+
+def tci_nodata(dtype: np.dtype) -> int | None:
+    """The value that marks nodata in every file of ``dtype``, whatever the file declares:
+    :data:`TCI_NODATA` for 8 bits, None for others (only the file's own nodata)."""
+    return TCI_NODATA if dtype.itemsize == 1 else None
 
 
 def check_reflectance(name: str, data: np.ndarray) -> None:
@@ -178,8 +229,9 @@ def write_raster(
 ) -> None:
     """Write reflectance as a GeoTIFF of ``dtype`` with band descriptions (atomically).
 
-    For integer dtypes reflectance is scaled by 10000 and rounded, clipped to [1, dtype max] so
-    that a valid pixel never reads as the nodata value 0.
+    For integer dtypes reflectance is scaled by :func:`dn_scale` (10000, or :data:`TCI_SCALE` for
+    8 bits) and rounded, clipped to [1, dtype max] so that a valid pixel never reads as the nodata
+    value 0.
     """
     out, nodata = to_dtype(raster.data, dtype)
     write_geotiff(path, out, raster.crs, raster.transform, nodata, raster.bands, tags)
@@ -189,7 +241,8 @@ def to_dtype(data: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, float]:
     """Reflectance as a file of ``dtype`` stores it (see :func:`write_raster`), and its nodata."""
     if dtype.kind in "ui":
         info = np.iinfo(dtype)
-        scaled = np.clip(np.round(np.nan_to_num(data, nan=0.0) * SCALE), max(info.min, 1), info.max)
+        scaled = np.nan_to_num(data, nan=0.0) * dn_scale(dtype)
+        scaled = np.clip(np.round(scaled), max(info.min, 1), info.max)
         return np.where(np.isnan(data), 0, scaled).astype(dtype), 0
     return data.astype(dtype), float("nan")
 

@@ -1,11 +1,14 @@
 """A catalogue of local GeoTIFF / COG files.
 
-A file holds one or more acquisitions of bands B04, B03, B02, B08:
+A file holds one or more acquisitions of bands B04, B03, B02, B08, or one true-colour image
+of B04, B03, B02 (red, green, blue; no near infrared), its bands named as
+:func:`imagery.geotiff.band_names` names them:
 - with band descriptions (as written by ``python -m imagery build-demo``), the bands are found by
   name and the file is one scene; tags ``ACQUISITION_DATE`` and ``TILE_ID`` give date and tile;
+- a file of 3 bands is one true-colour scene (an 8-bit one is Sentinel-2's TCI);
 - without descriptions, a file of 4 x N bands is read as N acquisitions, each in the order
   B04, B03, B02, B08 (the layout of the Fields of The World test image), named ``file#1`` ...
-Files that fit neither are listed in :attr:`LocalCatalog.problems` with the reason.
+Files that fit none are listed in :attr:`LocalCatalog.problems` with the reason.
 """
 
 from __future__ import annotations
@@ -23,8 +26,15 @@ from rasterio.windows import Window
 from shapely.geometry import box, mapping
 
 from imagery.errors import ImageryError
-from imagery.geotiff import GEOGRAPHIC, check_pixel_type, check_reflectance
-from imagery.raster import BANDS
+from imagery.geotiff import (
+    GEOGRAPHIC,
+    band_names,
+    check_pixel_type,
+    check_reflectance,
+    dn_scale,
+    tci_nodata,
+)
+from imagery.raster import BANDS, RGB
 from imagery.scene import BandSource, BBox, Scene, matches
 
 log = logging.getLogger(__name__)
@@ -70,30 +80,36 @@ def scenes_in_file(path: Path) -> list[Scene]:
             raise ValueError("no coordinate reference system")
         if ds.crs.is_geographic:
             raise ValueError(GEOGRAPHIC)
-        check_pixel_type(path.name, np.dtype(ds.dtypes[0]))
-        if np.dtype(ds.dtypes[0]).kind == "f":
-            scale = 1.0  # float files are taken to hold reflectance already
+        dtype = np.dtype(ds.dtypes[0])
+        check_pixel_type(path.name, dtype, ds.count)
+        if dtype.kind == "f":  # float files are taken to hold reflectance already
             centre = Window(max(ds.width // 2 - 32, 0), max(ds.height // 2 - 32, 0), 64, 64)
             sample = ds.read(1, window=centre, masked=True).astype(np.float32)
             check_reflectance(path.name, np.ma.filled(sample, np.nan))
-        else:
-            scale = 1e-4
         footprint = transform_geom(ds.crs, "EPSG:4326", mapping(box(*ds.bounds)), precision=7)
         descriptions = list(ds.descriptions)
+        names = band_names(ds.descriptions, ds.count)
         tags = ds.tags()
         count = ds.count
 
     href = str(path)
     date = _parse_date(tags.get("ACQUISITION_DATE"))
     tile = tags.get("TILE_ID")
-    if all(name in descriptions for name in BANDS):
-        bands = tuple(BandSource(n, href, descriptions.index(n) + 1, scale) for n in BANDS)
-        return [Scene(path.stem, "local", date, tile, None, footprint, bands)]
+    scale, nodata = 1 / dn_scale(dtype), tci_nodata(dtype)
+    for wanted in (BANDS, RGB):
+        if all(name in names for name in wanted):
+            bands = tuple(
+                BandSource(n, href, names.index(n) + 1, scale, 0.0, nodata) for n in wanted
+            )
+            return [Scene(path.stem, "local", date, tile, None, footprint, bands)]
     if any(descriptions):
-        raise ValueError(f"band descriptions {descriptions} do not name all of {BANDS}")
+        raise ValueError(
+            f"band descriptions {descriptions} name neither all of {BANDS} nor all of {RGB}"
+        )
     if count % len(BANDS):
         raise ValueError(
-            f"{count} bands without descriptions; expected 4 x N bands ordered B04, B03, B02, B08"
+            f"{count} bands without descriptions; expected 3 bands ordered B04, B03, B02 (red, "
+            "green, blue) or 4 x N bands ordered B04, B03, B02, B08"
         )
     groups = count // len(BANDS)
     scenes = []

@@ -11,6 +11,8 @@ from rasterio.crs import CRS
 
 #: Band order of every array read for the app: red, green, blue, near infrared (ESA names).
 BANDS: tuple[str, ...] = ("B04", "B03", "B02", "B08")
+#: Band order of a true-colour image (no near infrared): red, green, blue.
+RGB: tuple[str, ...] = BANDS[:3]
 
 
 @dataclass(frozen=True, eq=False)

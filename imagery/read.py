@@ -1,5 +1,6 @@
-"""Reading a scene: an area of bands B04, B03, B02, B08 as reflectance in the scene's own grid,
-or the whole scene at reduced resolution for previews."""
+"""Reading a scene: an area of its bands (B04, B03, B02, B08, or B04, B03, B02 of a true-colour
+image) as reflectance in the scene's own grid, or the whole scene at reduced resolution for
+previews."""
 
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def read_area(scene: Scene, bbox: BBox, max_size: int = MAX_SIZE) -> Raster:
         max_size: the largest width or height allowed, in pixels.
 
     Returns:
-        A raster of bands B04, B03, B02, B08: ``(4, H, W)`` float32 reflectance in the scene's
-        CRS and pixel grid, NaN where the scene has no data.
+        A raster of the scene's bands (B04, B03, B02, B08, or B04, B03, B02): ``(C, H, W)``
+        float32 reflectance in the scene's CRS and pixel grid, NaN where the scene has no data.
 
     Raises:
         AreaError: the box is empty, does not overlap the scene, or exceeds ``max_size``.
@@ -141,7 +142,7 @@ def read_preview(scene: Scene, max_size: int = 768) -> Raster:
     """The whole scene, averaged down to at most ``max_size`` pixels on a side.
 
     Returns:
-        ``(4, H, W)`` float32 reflectance of B04, B03, B02, B08, NaN for nodata, in the scene CRS.
+        ``(C, H, W)`` float32 reflectance of the scene's bands, NaN for nodata, in the scene CRS.
 
     Raises:
         ImageryError: a band cannot be read.

@@ -17,7 +17,8 @@ BBox = tuple[float, float, float, float]
 class BandSource:
     """Where one band's pixels are: a raster file or URL and the band index in it (1-based).
 
-    Reflectance = digital number * ``scale`` + ``offset``.
+    Reflectance = digital number * ``scale`` + ``offset``; ``nodata``, when given, marks
+    nodata besides the file's own (0 in an 8-bit true-colour file, declared or not).
     """
 
     name: str
@@ -25,9 +26,12 @@ class BandSource:
     index: int = 1
     scale: float = 1e-4
     offset: float = 0.0
+    nodata: int | None = None
 
     def reflectance(self, dn: np.ma.MaskedArray) -> np.ndarray:
         """Digital numbers read from this band to float32 reflectance, NaN where masked."""
+        if self.nodata is not None:
+            dn = np.ma.masked_equal(dn, self.nodata)
         refl = dn.astype(np.float32) * np.float32(self.scale) + np.float32(self.offset)
         return np.ma.filled(refl, np.nan).astype(np.float32)
 
@@ -43,7 +47,8 @@ class Scene:
         tile: Sentinel-2 MGRS tile such as ``"T33UUU"``, when known.
         cloud_cover: scene cloud cover in percent, when known.
         footprint: GeoJSON geometry of the scene in WGS84 longitude/latitude.
-        bands: where each of B04, B03, B02, B08 is, in that order.
+        bands: where each of B04, B03, B02, B08 is, in that order (B04, B03, B02 for a
+            true-colour image without near infrared).
     """
 
     id: str

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from imagery.errors import ImageryError
 from imagery.geotiff import check_output, read_raster
-from imagery.raster import Raster
+from imagery.raster import BANDS, Raster
 from labels.export import FORMATS, export
 from labels.features import LabelError
 from labels.session import LabelSession
@@ -33,22 +33,18 @@ def _point(text: str) -> tuple[float, float]:
 
 
 def _suggest_raster(path: Path) -> Raster:
-    """The raster's bands for :func:`labels.suggest.suggest`: by their descriptions, or, without
-    them, a 3-band file as B04, B03, B02 and a file of 4 x N bands as N acquisitions of B04,
-    B03, B02, B08 (the first is used)."""
+    """The raster's bands for :func:`labels.suggest.suggest`, named as
+    :func:`imagery.geotiff.band_names` names them (a 3-band file is B04, B03, B02), and a file of
+    4 x N bands without names as N acquisitions of B04, B03, B02, B08 (the first is used)."""
     raster, _ = read_raster(path, SUGGEST_MAX_SIZE)
     if "B04" in raster.bands:
         return raster
-    count = len(raster.bands)
-    if count == 3:
-        names: tuple[str, ...] = ("B04", "B03", "B02")
-    elif count % 4 == 0:
-        names = ("B04", "B03", "B02", "B08")
-    else:
+    if len(raster.bands) % len(BANDS):
         raise ImageryError(
-            f"{path.name} has {count} bands without names; expected B04, B03, B02 (and B08)"
+            f"{path.name} has {len(raster.bands)} bands without names; expected B04, B03, B02 "
+            "(and B08)"
         )
-    return Raster(raster.data[: len(names)], raster.crs, raster.transform, names)
+    return Raster(raster.data[: len(BANDS)], raster.crs, raster.transform, BANDS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         "enhance-region",
         help="a whole raster in tiles on Ray, to a COG and a STAC Item (runs/region.py)",
     )
-    reg.add_argument("input", type=Path, nargs="?", help="a GeoTIFF of B04, B03, B02, B08")
+    reg.add_argument("input", type=Path, nargs="?", help="a GeoTIFF of B04, B03, B02 (and B08)")
     reg.add_argument("out_dir", type=Path)
     reg.add_argument("--stac-item", default="", help="read the COG bands of this STAC Item URL")
     reg.add_argument("--pipeline", default="decrappify", choices=sorted(PIPELINES))

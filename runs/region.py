@@ -46,7 +46,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 from shapely.geometry import box, mapping
 
-from imagery.geotiff import to_dtype, write_cog
+from imagery.geotiff import dn_scale, to_dtype, write_cog
 from imagery.read import read_window, scene_grid
 from imagery.scene import Scene
 from sr.cache import CODE_VERSION, save_npz
@@ -71,8 +71,8 @@ TILE_FILE = re.compile(r"\d{6}\.npz|request\.json")
 
 @dataclass(frozen=True)
 class RegionRequest:
-    """What to enhance: a scene (a local file's or a STAC Item's bands B04, B03, B02, B08), the
-    output's base name, and how."""
+    """What to enhance: a scene (a local file's or a STAC Item's bands B04, B03, B02, B08, or a
+    local true-colour file's B04, B03, B02), the output's base name, and how."""
 
     scene: Scene
     name: str
@@ -308,7 +308,7 @@ def write_item(request: RegionRequest, grid: Plan, cog: Path) -> None:
             media_type=pystac.MediaType.COG,
             roles=["data"],
             title=f"{', '.join(b.name for b in request.scene.bands)} x{s}, reflectance"
-            + (" x 10000" if grid.dtype.kind in "ui" else ""),
+            + (f" x {dn_scale(grid.dtype):.6g}" if grid.dtype.kind in "ui" else ""),
         ),
     )
     path = cog.with_suffix(".json")

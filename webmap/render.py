@@ -48,6 +48,12 @@ class Overlay:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
+def composites(bands: tuple[str, ...]) -> list[str]:
+    """The composites an image of ``bands`` can show: false colour needs near infrared (B08),
+    which a true-colour image (B04, B03, B02) lacks."""
+    return [name for name, shown in COMPOSITES.items() if all(b in bands for b in shown)]
+
+
 def stretch_limits(raster: Raster, composite: str = "true", percent: float = 2.0) -> Limits:
     """Per-channel reflectance limits at the ``percent`` and ``100 - percent`` percentiles."""
     limits = []

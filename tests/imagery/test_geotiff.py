@@ -8,10 +8,11 @@ from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 
 import imagery.geotiff
+import settings
 from imagery.errors import AreaError, ImageryError
 from imagery.geotiff import read_bands, read_raster, write_geotiff, write_raster
 from imagery.raster import Raster
-from tests.conftest import write_tif
+from tests.conftest import ROOT, write_tif
 
 UTM = CRS.from_epsg(32633)
 TRANSFORM = Affine(10, 0, 400000, 0, -10, 5800000)
@@ -78,10 +79,79 @@ def test_band_names_without_descriptions(tmp_path: Path):
     assert read_bands(five)[1] == ("band1", "band2", "band3", "band4", "band5")
 
 
+def test_an_8bit_true_colour_file_is_reflectance_with_0_as_nodata(tmp_path: Path):
+    tci = np.full((3, 8, 8), 85, np.uint8)  # ESA's TCI: red, green, blue, no declared nodata
+    tci[:, 0, 0] = 0  # nodata in every band
+    tci[2, 1, 1] = 0  # nodata in blue only
+    tci[:, 2, 2] = 255  # saturated: reflectance 0.3 or more
+    tci[:, 3, 3] = 1  # the darkest valid value
+    path = write_tif(tmp_path / "tci.tif", tci, descriptions=None, nodata=None)
+    raster, dtype = read_raster(path, 1024)
+    assert raster.bands == ("B04", "B03", "B02") and dtype == np.uint8
+    assert raster.crs == UTM and raster.transform == TRANSFORM
+    np.testing.assert_allclose(raster.data[:, 4, 4], 0.1)  # 85 / 255 x 0.3
+    np.testing.assert_allclose(raster.data[:, 2, 2], 0.3)
+    np.testing.assert_allclose(raster.data[:, 3, 3], 0.3 / 255)
+    assert np.isnan(raster.data[:, 0, 0]).all() and np.isnan(raster.data[2, 1, 1])
+    assert np.isnan(raster.data).sum() == 4
+    # Written back in its own dtype and scale, nodata 0, and read the same.
+    write_raster(raster, tmp_path / "back.tif", dtype)
+    with rasterio.open(tmp_path / "back.tif") as ds:
+        assert ds.dtypes[0] == "uint8" and ds.nodata == 0 and ds.descriptions == raster.bands
+        np.testing.assert_array_equal(ds.read(), tci)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "values", "descriptions", "names", "red"),
+    [
+        ("uint16", 1000, None, ("B04", "B03", "B02"), 0.1),
+        ("uint16", 1000, ("R", "G", "B"), ("B04", "B03", "B02"), 0.1),
+        ("uint16", 1000, ("B02", "B03", "B04"), ("B02", "B03", "B04"), None),
+        ("float32", 0.1, None, ("B04", "B03", "B02"), 0.1),
+        ("uint8", 85, ("Red", "Green", "Blue"), ("B04", "B03", "B02"), 0.1),
+    ],
+)
+def test_three_band_files_are_red_green_blue_unless_named(
+    tmp_path: Path, dtype, values, descriptions, names, red
+):
+    data = np.full((3, 8, 8), values, dtype)
+    data[0] *= 2  # the first band twice as bright: where red is read from
+    path = write_tif(tmp_path / "rgb.tif", data, descriptions=descriptions)
+    raster, _ = read_raster(path, 1024)
+    assert raster.bands == names
+    if red is not None:
+        np.testing.assert_allclose(raster.band("B04"), 2 * red, rtol=1e-6)
+        np.testing.assert_allclose(raster.band("B02"), red, rtol=1e-6)
+    else:
+        np.testing.assert_allclose(raster.band("B02"), 0.2, rtol=1e-6)
+
+
+def test_the_shared_tci_chip_reads_as_reflectance():
+    """A real Sentinel-2 TCI chip (8-bit red, green, blue, band descriptions R, G, B, no CRS)."""
+    chip = ROOT / settings.shared_data_dir() / "xsens/s2naip_pair1/s2_tci_t0_rgb.tif"
+    if not chip.exists():
+        pytest.skip(f"{chip} is absent")
+    refl, names, dtype = read_bands(chip)
+    with rasterio.open(chip) as ds:
+        raw = ds.read()
+    assert names == ("B04", "B03", "B02") and dtype == np.uint8 and refl.shape == (3, 32, 32)
+    np.testing.assert_allclose(refl, raw / 255 * 0.3, rtol=1e-6)
+    # Farmland seen from the top of the atmosphere: dark, blue the brightest (haze).
+    assert 0.02 < np.nanmean(refl) < 0.15 and refl[2].mean() > refl[0].mean()
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("u8", np.ones((4, 8, 8), np.uint8), "u8.tif has uint8 pixels"),
+        ("u8", np.ones((4, 8, 8), np.uint8), "u8.tif has uint8 pixels in 4 band"),
+        (
+            "one",
+            np.ones((1, 8, 8), np.uint8),
+            r"one.tif has uint8 pixels in 1 band\(s\); accepted are reflectance x 10000 as "
+            r"16-bit integers .*, reflectance as floats, or a true-colour image of 3 bands of "
+            r"8 bits \(red, green, blue, like Sentinel-2's TCI\)",
+        ),
+        ("i8", np.ones((3, 8, 8), np.int8), "i8.tif has int8 pixels in 3 band"),
         ("two", np.ones((2, 8, 8), np.uint16), r"two.tif has 2 band\(s\); at least 3 are needed"),
         ("f", np.full((4, 8, 8), 1500, np.float32), "f.tif holds floats up to 1500: not reflect"),
         (

@@ -5,6 +5,7 @@ import numpy as np
 from shapely.geometry import Point, shape
 
 from imagery.local import LocalCatalog, scenes_in_file
+from imagery.read import read_area
 from tests.conftest import write_tif
 
 
@@ -50,3 +51,28 @@ def test_unusable_files_are_reported_not_fatal(tmp_path: Path):
     assert "named.tif: band descriptions" in problems
     assert "broken.tif" in problems
     assert "notes.txt" not in problems
+
+
+def test_true_colour_files_are_scenes_of_red_green_blue(tmp_path: Path):
+    tci = np.full((3, 8, 8), 85, np.uint8)  # 8-bit, as ESA's TCI: 0 is nodata, declared or not
+    tci[:, 0, :] = 0
+    write_tif(tmp_path / "tci.tif", tci, descriptions=None, nodata=None)
+    bgr = np.stack([np.full((8, 8), v, np.uint16) for v in (300, 600, 900)])  # B02, B03, B04
+    write_tif(tmp_path / "bgr.tif", bgr, descriptions=("B02", "B03", "B04"))
+    write_tif(tmp_path / "mask.tif", np.ones((1, 8, 8), np.uint8), descriptions=None)
+    catalog = LocalCatalog([tmp_path])
+    scenes = {s.id: s for s in catalog.search()}
+    assert sorted(scenes) == ["bgr", "tci"]
+    for scene in scenes.values():
+        assert [b.name for b in scene.bands] == ["B04", "B03", "B02"]
+    assert [b.index for b in scenes["bgr"].bands] == [3, 2, 1]
+    assert catalog.problems == [
+        "mask.tif: mask.tif has uint8 pixels in 1 band(s); accepted are reflectance x 10000 as "
+        "16-bit integers (Sentinel-2 L1C/L2A), reflectance as floats, or a true-colour image of "
+        "3 bands of 8 bits (red, green, blue, like Sentinel-2's TCI)"
+    ]
+    area = read_area(scenes["tci"], shape(scenes["tci"].footprint).bounds)
+    assert area.bands == ("B04", "B03", "B02")
+    assert np.isnan(area.data[:, 0]).all() and np.allclose(area.data[:, 1:], 0.1)
+    area = read_area(scenes["bgr"], shape(scenes["bgr"].footprint).bounds)
+    assert np.allclose(area.data.mean(axis=(1, 2)), [0.09, 0.06, 0.03])  # red first

@@ -84,6 +84,28 @@ def test_the_mosaic_matches_sr_enhance_and_opens_as_a_cog_with_its_stac_item(sma
     assert not tiles_folder(out, "small").exists()  # the tiles are cleared once the COG is made
 
 
+def test_a_true_colour_file_gives_a_true_colour_mosaic(small, tmp_path):
+    """An 8-bit TCI-style file (red, green, blue; 255 at reflectance 0.3; 0 nodata)."""
+    with rasterio.open(small) as ds:
+        tci = np.clip(np.round(ds.read([1, 2, 3]) / 10000 * 255 / 0.3), 1, 255).astype(np.uint8)
+        origin = (ds.transform.c, ds.transform.f)
+    tci[:, :20, :20] = 0
+    path = write_tif(tmp_path / "tci.tif", tci, origin, descriptions=None, nodata=None)
+    out = tmp_path / "out"
+    assert main(["enhance-region", str(path), str(out), "--tile", "48", "--no-ray"]) == 0
+    with rasterio.open(out / "tci_x4.tif") as ds:
+        assert ds.descriptions == ("B04", "B03", "B02") and ds.dtypes == ("uint8",) * 3
+        mosaic = ds.read().astype(np.float64)
+    assert (mosaic[:, :80, :80] == 0).all() and (mosaic[:, 80:, 80:] > 0).all()
+    blocks = mosaic.reshape(3, 90, 4, 100, 4).mean(axis=(2, 4))
+    valid = tci > 0
+    assert np.abs(blocks - tci)[valid].mean() < 0.05 * tci[valid].mean()  # the same scale
+    item = pystac.Item.from_file(str(out / "tci_x4.json"))
+    assert item.assets["enhanced"].title == "B04, B03, B02 x4, reflectance x 850"
+    [scene] = LocalCatalog([out]).search()
+    assert [b.name for b in scene.bands] == ["B04", "B03", "B02"]
+
+
 def test_a_killed_run_on_ray_resumes_and_gives_the_same_result(small, tmp_path):
     reference = tmp_path / "reference"
     enhance_region(

@@ -13,6 +13,7 @@ from imagery.read import read_area
 from runs.jobs import EnhanceRequest
 from runs.service import manager
 from sr.enhance import enhance
+from tests.conftest import write_tif
 from views.keys import CLASS_LABEL
 from views.markdown import plain
 
@@ -153,6 +154,30 @@ def test_enhance_page_runs_dip_with_a_preset_and_offers_the_geotiff(env, demo_sc
     text = texts(at)
     assert "preset fast" in text and "model " in text
     assert "Download the enhanced GeoTIFF" in str(at)
+
+
+def test_a_true_colour_area_loads_and_enhances_without_near_infrared(env, demo_scene, monkeypatch):
+    """An 8-bit TCI-style file (red, green, blue only): listed, loaded, enhanced, shown."""
+    area = read_area(scenes_in_file(demo_scene)[0], AREA)
+    tci = np.clip(np.round(area.data[:3] * 255 / 0.3), 1, 255).astype(np.uint8)
+    origin = (area.transform.c, area.transform.f)
+    write_tif(env / "scenes" / "tci.tif", tci, origin, descriptions=None, nodata=None)
+    monkeypatch.setenv("SCENES_DIR", str(env / "scenes"))
+    at = page("area")
+    at.session_state["area"] = AREA
+    at.run()
+    assert at.selectbox[0].value.id == "tci"
+    [load] = [b for b in at.button if b.label == "Load area"]
+    load.click().run()
+    assert not at.exception and "Loaded" in texts(at)
+    assert at.session_state["original"].bands == ("B04", "B03", "B02")
+    at.switch_page("views/pages/enhance.py").run()
+    [colours] = [r for r in at.radio if r.label == "Colours"]
+    assert colours.options == ["True colour"] and "needs near infrared" in colours.help
+    enhance_and_wait(at)  # the default pipeline, Decrappify
+    assert not at.exception
+    assert at.session_state["enhanced"].bands == ("B04", "B03", "B02")
+    assert "Enhanced with Decrappify" in texts(at)
 
 
 def saved_set(env, demo_scene):

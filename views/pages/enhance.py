@@ -25,7 +25,7 @@ from views.common import image_overlay, init_state, label_store
 from views.jobs_panel import duration
 from views.markdown import plain
 from webmap.maps import compare_map
-from webmap.render import heat_rgba, overlay
+from webmap.render import composites, heat_rgba, overlay
 
 PIPELINE_NAMES = {
     "bicubic": "Bicubic (baseline, no learning)",
@@ -93,11 +93,15 @@ preset = c2.radio(
     help=PRESET_HELP,
     disabled=not uses_dip(pipeline),
 )
+shown = composites(original.bands)
 composite = c3.radio(
     "Colours",
-    ["true", "false"],
+    shown,
     horizontal=True,
     format_func=lambda c: {"true": "True colour", "false": "False colour (NIR)"}[c],
+    help=None
+    if "false" in shown
+    else "False colour needs near infrared (B08): this image has red, green and blue only.",
 )
 consistent = st.checkbox(
     "Faithful to the 10 m measurement (data consistency)",
