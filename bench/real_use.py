@@ -55,7 +55,7 @@ from rasterio.crs import CRS
 from rasterio.windows import Window
 
 import settings
-from imagery.geotiff import read_bands
+from imagery.geotiff import TCI_SCALE, read_bands
 from imagery.local import scenes_in_file
 from imagery.raster import Raster
 from imagery.read import read_window, scene_grid
@@ -90,7 +90,7 @@ COUNTRIES = {
 CLEAR = {"s2naip_pair1": ("t0", "t1", "t2"), "s2naip_pair2": ("t0", "t1", "t2", "t3", "t5")}
 #: Frames the data README calls clear that look hazy (t3) or have a cloud in a corner (t5).
 DOUBTFUL = {("s2naip_pair2", "t3"), ("s2naip_pair2", "t5")}
-TCI_REFLECTANCE = 0.3 / 255  # reflectance of one TCI step
+TCI_REFLECTANCE = 1 / TCI_SCALE  # reflectance of one TCI step
 
 
 @dataclass(frozen=True)
@@ -298,7 +298,7 @@ def cross_sensor_table(
             continue
         every, clear = np.mean(found[run.label], axis=0), np.mean(found_clear[run.label], axis=0)
         cells = [f.format(v) for f, v in zip(formats, every, strict=True)]
-        cells += [f.format(v) for f, v in zip(formats, clear[:3], strict=True)]
+        cells += [f.format(v) for f, v in zip(formats[:3], clear[:3], strict=True)]
         lines.append(f"| {run.label} | " + " | ".join(cells) + " |")
     if refused:
         lines += ["", *sorted({f"- {k}: {v}" for k, v in refused.items()})]
