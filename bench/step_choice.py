@@ -7,7 +7,8 @@ For each scene (the 8 training scenes of ``shared/data/train``, which chose the 
 ``--crop`` px at 10 m:
 
 - real use (10 m -> 2.5 m, no reference): colour speckle and flat-area luminance noise of each
-  variant as ratios to bicubic's (:mod:`sr.training.metrics`);
+  variant as ratios to bicubic's (:mod:`sr.training.metrics`), and its departure from the 10 m
+  input under the sensor model (:func:`sr.consistency.departure`) as a ratio to bicubic's;
 - synthetic, with and without noise: the crop degraded x4 by the sensor model
   (:func:`sr.degrade.downsample`), plus, with noise, Gaussian noise of the crop's own level per
   band (:func:`sr.consistency.noise_sigma`), enhanced back; PSNR over bicubic's, in dB.
@@ -26,7 +27,14 @@ import torch
 
 from bench.real_use import real_scenes
 from imagery.raster import Raster
-from sr.consistency import QUIET, keep_colour, make_consistent, noise_sigma, quiet_detail
+from sr.consistency import (
+    QUIET,
+    departure,
+    keep_colour,
+    make_consistent,
+    noise_sigma,
+    quiet_detail,
+)
 from sr.degrade import downsample, gaussian_kernel
 from sr.enhance import enhance
 from sr.training.metrics import colour_speckle, flat_mask, luminance_noise, psnr
@@ -102,27 +110,30 @@ def main() -> None:
         mask = flat_mask(out["bicubic"])
         base_s, base_n = colour_speckle(out["bicubic"]), luminance_noise(out["bicubic"], mask)
         noisy, clean = gains(hr, True), gains(hr, False)
+        low = torch.from_numpy(np.nan_to_num(hr.data))[None]
+        base_d = departure(torch.from_numpy(out["bicubic"])[None], low, 4)
         for k in VARIANTS:
             speckle, noise = colour_speckle(out[k]) / base_s, luminance_noise(out[k], mask) / base_n
-            rows[k].append([speckle, noise, noisy[k], clean[k], float(training)])
+            away = departure(torch.from_numpy(out[k])[None], low, 4) / base_d
+            rows[k].append([speckle, noise, noisy[k], clean[k], away, float(training)])
     print(
         f"{len(names)} scenes, {args.crop} px at 10 m, x4, {os.cpu_count()} CPU(s): "
         + ", ".join(names)
     )
     for group, pick in (("training scenes", 1.0), ("held out", 0.0)):
-        if not any(r[4] == pick for v in rows.values() for r in v):
+        if not any(r[5] == pick for v in rows.values() for r in v):
             continue
         print(f"\nDecrappify, then ({group}; mean over scenes)\n")
         print(
             "| step | colour speckle / bicubic (max) | flat-area luminance noise / bicubic "
-            "| dB over bicubic, real noise added | dB, no noise |"
+            "| dB over bicubic, real noise added | dB, no noise | departure / bicubic's |"
         )
-        print("|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|")
         for k, v in rows.items():
-            a = np.array([r for r in v if r[4] == pick])
+            a = np.array([r for r in v if r[5] == pick])
             print(
                 f"| {k} | {a[:, 0].mean():.2f} ({a[:, 0].max():.2f}) | {a[:, 1].mean():.2f} | "
-                f"{a[:, 2].mean():+.2f} | {a[:, 3].mean():+.2f} |"
+                f"{a[:, 2].mean():+.2f} | {a[:, 3].mean():+.2f} | {a[:, 4].mean():.2f} |"
             )
 
 

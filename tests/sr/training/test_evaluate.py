@@ -13,6 +13,8 @@ def test_wald_evaluation_on_the_held_out_file(austria, tmp_path):
             by[austria.stem + date, "bicubic"],
             by[austria.stem + date, BICUBIC_CONSISTENT],
         )
-        assert fixed["departure"] < 0.25 * plain["departure"]  # it reproduces the 10 m input
+        # it reproduces the 10 m input: a third of bicubic's departure (the quieting leaves the
+        # part of it at the noise's level, docs/decisions.md "Quieting the grain")
+        assert fixed["departure"] < 0.4 * plain["departure"]
     text = table(rows)
     assert text.count("\n") == 7 and "+0.00" in text
