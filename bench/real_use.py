@@ -32,7 +32,12 @@ DIP + Decrappify (``--preset``, default ``fast``) with and without it. DIP fits 
 the app's (``SR_CACHE_DIR``), so DIP + Decrappify reuses DIP's fit and a second run reuses both;
 bicubic and Decrappify are computed every time, so their seconds are real.
 
-Run alone: ``.venv/bin/python -m bench.real_use [--crop 128] [--with-dip] [--device cpu]``.
+With ``--tci`` the real-use scenes are first made what a user with only Sentinel-2's
+true-colour product has: red, green and blue at 8 bits (reflectance x :data:`TCI_SCALE`,
+rounded, clipped to 1-255, read back as the reader does), no near infrared.
+
+Run alone: ``.venv/bin/python -m bench.real_use [--crop 128] [--with-dip] [--tci]
+[--device cpu]``.
 """
 
 from __future__ import annotations
@@ -181,13 +186,28 @@ def real_scenes(crop: int) -> Iterator[tuple[str, str, Raster]]:
             yield name, _country(path.stem), area
 
 
+def as_tci(lr: Raster) -> Raster:
+    """``lr``'s red, green and blue as an 8-bit true-colour file holds them (nodata kept)."""
+    rgb = lr.data[:3]
+    steps = np.clip(np.round(rgb * TCI_SCALE), 1, 255) / TCI_SCALE
+    data = np.where(np.isfinite(rgb), steps, np.nan).astype(np.float32)
+    return Raster(data, lr.crs, lr.transform, lr.bands[:3])
+
+
 def real_use(
-    crop: int, todo: list[Run], device: str, preset: str, cache: ResultCache, timer: Timer
+    crop: int,
+    todo: list[Run],
+    device: str,
+    preset: str,
+    cache: ResultCache,
+    timer: Timer,
+    tci: bool = False,
 ) -> list[str]:
     speckle: dict[str, dict[str, float]] = {}
     noise: dict[str, dict[str, float]] = {}
     rows: list[tuple[str, str, float, float]] = []
-    for name, country, lr in real_scenes(crop):
+    for name, country, scene in real_scenes(crop):
+        lr = as_tci(scene) if tci else scene
         outs = {run.label: enhanced(lr, run, device, preset, cache, timer) for run in todo}
         bicubic = outs["bicubic"]
         mask = flat_mask(bicubic)
@@ -324,6 +344,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--crop", type=int, default=128, help="side of the centred crop, 10 m px")
     parser.add_argument("--with-dip", action="store_true", help="also DIP and DIP + Decrappify")
+    parser.add_argument("--tci", action="store_true", help="real-use scenes as 8-bit RGB")
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="DIP preset")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
@@ -334,7 +355,7 @@ def main() -> None:
     timer = Timer()
     print(machine(args.device))
     print()
-    print("\n".join(real_use(args.crop, todo, args.device, args.preset, cache, timer)))
+    print("\n".join(real_use(args.crop, todo, args.device, args.preset, cache, timer, args.tci)))
     print("\n".join(cross_sensor_table(todo, args.device, args.preset, cache, timer)))
     print(
         "Time per pipeline: enhancement only (scoring left out), real-use areas and "
