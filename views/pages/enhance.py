@@ -108,8 +108,9 @@ consistent = st.checkbox(
     value=True,
     help="End with a correction so that the enhanced image, blurred and sampled the way the "
     "satellite sees, reproduces the measured 10 m image (all but its pixel-sized noise), with "
-    "the measured colour and the enhancement's sharper brightness: no coloured dots. Leaves the "
-    "bicubic baseline unchanged.",
+    "the measured colour and the enhancement's sharper brightness: no coloured dots; detail no "
+    "larger than the image's own noise is faded, so fields stay smooth. Leaves the bicubic "
+    "baseline unchanged.",
     disabled=pipeline == "bicubic",
 )
 if uses_dip(pipeline):
