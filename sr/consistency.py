@@ -123,7 +123,7 @@ def noise_sigma(x: torch.Tensor) -> torch.Tensor:
     k = torch.tensor([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=x.dtype, device=x.device)
     n, c, h, w = x.shape
     response = F.conv2d(x.reshape(n * c, 1, h, w), k[None, None])
-    return response.abs().mean(dim=(1, 2, 3)).view(n, c) * (np.sqrt(np.pi / 2) / 6)
+    return response.abs().mean(dim=(1, 2, 3)).view(n, c) * float(np.sqrt(np.pi / 2) / 6)
 
 
 def quiet_detail(
