@@ -8,6 +8,7 @@ from typing import Any
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import transform
 
 #: Outlines closer than this (degrees, about 1 cm) are the same outline.
@@ -33,10 +34,15 @@ def set_crs(collection: dict[str, Any]) -> str:
     return utm_zone(c.x, c.y)
 
 
+def project_to(geom: BaseGeometry, crs: str) -> BaseGeometry:
+    """A WGS84 shapely geometry in ``crs`` (a UTM zone: metres)."""
+    project = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True).transform
+    return transform(project, geom)
+
+
 def area_ha(geometry: dict[str, Any], crs: str) -> float:
     """Area of a WGS84 polygon in hectares, measured in ``crs`` (a UTM zone), not in degrees."""
-    project = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True).transform
-    return float(transform(project, shape(geometry)).area) / 10_000
+    return float(project_to(shape(geometry), crs).area) / 10_000
 
 
 def outline_key(geometry: dict[str, Any]) -> bytes:

@@ -26,6 +26,9 @@ from shapely.geometry import Point, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from imagery.raster import Raster
+from labels.edits import NewPolygonRules, new_polygon
+from labels.features import INSIDE, LabelError, as_geojson
+from labels.geometry import project_to
 
 #: Outlines are found on pixels of about this size (smaller ones are averaged first).
 WORK_M = 10.0
@@ -47,6 +50,7 @@ MIN_WIDTH_M = 20.0
 #: A region larger than this has no border worth the name.
 MAX_AREA_M2 = 2_000_000.0
 NARROW = "too small or narrow for a field: a road, a path or a hedge?"
+LABELLED = "this field is already labelled (select it in the table to change it)"
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,36 @@ def suggest(raster: Raster, lon: float, lat: float) -> Suggestion:
     if area_m2 < MIN_AREA_M2 or width_m < MIN_WIDTH_M:
         return Suggestion(None, NARROW)
     return Suggestion(transform_geom(raster.crs, "EPSG:4326", mapping(outline)))
+
+
+def proposal(
+    raster: Raster, lon: float, lat: float, others: list[dict[str, Any]], rules: NewPolygonRules
+) -> dict[str, Any]:
+    """The outline around (lon, lat) as Accept would save it, next to the polygons ``others``
+    already labelled (WGS84 GeoJSON): :func:`suggest`, then :func:`labels.edits.new_polygon`
+    (snapped, cut to the image, clipped off ``others`` when ``rules.clip``). Of what clipping
+    leaves, only the piece at the click is proposed, never a MultiPolygon of slivers.
+
+    Raises:
+        LabelError: the click is inside a labelled polygon (nothing is proposed), no outline was
+            found (the reason), or what is left at the click is too small or narrow.
+    """
+    click = Point(lon, lat)
+    if any(shape(o).covers(click) for o in others):
+        raise LabelError(LABELLED)
+    found = suggest(raster, lon, lat)
+    if found.geometry is None:
+        raise LabelError(found.reason)
+    try:
+        geom = shape(new_polygon(found.geometry, others, rules))
+    except LabelError as err:
+        raise LabelError(LABELLED if str(err) == INSIDE else str(err)) from err
+    if geom.geom_type == "MultiPolygon":
+        geom = min(geom.geoms, key=click.distance)
+    metric = project_to(geom, rules.crs)
+    if metric.area < MIN_AREA_M2 or 2 * metric.area / metric.length < MIN_WIDTH_M:
+        raise LabelError(NARROW)
+    return as_geojson(geom)
 
 
 def _coarsened(raster: Raster, lat: float) -> Raster:

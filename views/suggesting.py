@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from imagery.raster import Raster
-from labels.edits import NewPolygonRules, new_polygon
-from labels.features import INSIDE, Feature, LabelError
-from labels.suggest import suggest
+from labels.edits import NewPolygonRules
+from labels.features import Feature, LabelError
+from labels.suggest import proposal
 
 SUGGEST = "Suggest outlines: click inside a field"
 SUGGEST_HELP = (
@@ -23,14 +23,10 @@ ACCEPT, REJECT = "✓ Accept outline", "✗ Reject"
 def propose(
     raster: Raster, lon: float, lat: float, shown: list[Feature], rules: NewPolygonRules
 ) -> tuple[dict[str, Any] | None, str]:
-    """The outline around (lon, lat) as Accept would save it (snapped, cut to the image, clipped
-    off the polygons already saved when ``rules.clip``), or None and why not."""
-    found = suggest(raster, lon, lat)
-    if found.geometry is None:
-        return None, f"No outline here: {found.reason}."
+    """The outline around (lon, lat) as Accept would save it (:func:`labels.suggest.proposal`),
+    or None and why not."""
     try:
-        geometry = new_polygon(found.geometry, [f["geometry"] for f in shown], rules)
+        geometry = proposal(raster, lon, lat, [f["geometry"] for f in shown], rules)
     except LabelError as err:
-        reason = "this field is already labelled" if str(err) == INSIDE else str(err)
-        return None, f"No outline here: {reason}."
+        return None, f"No outline here: {err}."
     return geometry, "Suggested outline (dashed): accept it, or click elsewhere."

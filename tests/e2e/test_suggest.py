@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from playwright.sync_api import Page, expect
 from rasterio.warp import transform_geom
 from shapely.geometry import Point, shape
@@ -66,10 +67,14 @@ def test_click_a_field_accept_with_enter(
     page.get_by_text("Suggest outlines: click inside a field").click()
     wait_idle(page)
 
+    frame = settled(page, shapes=0)
+    frame.locator(".leaflet-container").scroll_into_view_if_needed()  # as a user sees it whole
+    top = map_box(frame)["y"]
     outline = suggest(raster, *click_at(page, lon, lat, shapes=0)).geometry
     assert outline is not None
     expect(page.get_by_text("Suggested outline, dashed on the map")).to_be_visible(timeout=30_000)
     frame = settled(page, shapes=0)  # the outline lets clicks through: not interactive
+    assert map_box(frame)["y"] == pytest.approx(top, abs=1)  # the Accept row moved nothing
     expect(frame.locator(DASHED)).to_have_count(1)
     page.keyboard.press("Enter")  # the map has the focus: the key reaches the page through it
     expect(page.get_by_text("1 new, 0 edited, 0 deleted.")).to_be_visible(timeout=30_000)
@@ -95,10 +100,16 @@ def test_click_a_field_accept_with_enter(
     taken = shape(feature["geometry"]).buffer(0.001)
     inside = [(lon, lat) for lon in np.linspace(AREA[0], AREA[2], 9)[1:-1]
               for lat in np.linspace(AREA[1], AREA[3], 9)[1:-1]]  # fmt: skip
-    spot = next(p for p in inside if not taken.contains(Point(p)))
     frame = settled(page, shapes=1)
     view = map_box(frame)
-    px, py = frame.evaluate(SCREEN, list(spot))
+    # not under Leaflet.draw's Finish / Cancel bar, beside the tool in the map's top-left
+    px, py = next(
+        (px, py)
+        for px, py in (
+            frame.evaluate(SCREEN, list(p)) for p in inside if not taken.contains(Point(p))
+        )
+        if px > 300 or py > 150
+    )
     x, y = view["x"] + px, view["y"] + py
     square = [(x - 15, y - 15), (x + 15, y - 15), (x + 15, y + 15), (x - 15, y + 15)]
     draw_polygon(page, frame, square)

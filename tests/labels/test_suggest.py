@@ -17,7 +17,9 @@ from shapely.geometry import box, shape
 from bench import suggest as reference
 from imagery.raster import Raster
 from labels.cli import main
-from labels.suggest import suggest
+from labels.edits import NewPolygonRules
+from labels.features import LabelError
+from labels.suggest import LABELLED, NARROW, proposal, suggest
 from tests.conftest import write_tif
 
 UTM = CRS.from_epsg(32633)
@@ -145,3 +147,40 @@ def test_the_command_refuses_what_it_cannot_read(tmp_path: Path, capsys):
         main(["suggest", str(bad), "13.1"])
     assert exit_info.value.code == 2
     assert "is not LON,LAT" in capsys.readouterr().err
+
+
+RULES = NewPolygonRules(crop_class="wheat", annotator="ana", scene_id="farm", image="original")
+
+
+def labelled(raster: Raster, col0: float, col1: float, row0: float, row1: float) -> dict:
+    """A WGS84 polygon already in the set, over columns and rows of the 10 m grid."""
+    corners = [lonlat(raster, c, r) for c, r in ((col0, row0), (col1, row0), (col1, row1),
+                                                 (col0, row1), (col0, row0))]  # fmt: skip
+    return {"type": "Polygon", "coordinates": [corners]}
+
+
+def test_a_click_in_a_labelled_field_proposes_nothing_and_says_why():
+    raster = farmland()
+    done = labelled(raster, 36, 90, 31, 80)  # field 4, labelled whole
+    with pytest.raises(LabelError, match="already labelled") as err:
+        proposal(raster, *lonlat(raster, 60, 55), [done], RULES)
+    assert str(err.value) == LABELLED
+
+
+def test_a_proposal_cut_by_a_labelled_polygon_is_the_piece_at_the_click_never_slivers():
+    """Field 4 (columns 36-90) with a labelled strip across its middle (columns 45-80): the
+    outline found around a click at column 40 is clipped into two pieces; the one proposed is
+    the piece at the click, one Polygon."""
+    raster = farmland()
+    strip = labelled(raster, 45, 80, 31, 80)
+    click = lonlat(raster, 40, 55)
+    assert suggest(raster, *click).geometry is not None
+    got = proposal(raster, *click, [strip], RULES)
+    assert got["type"] == "Polygon"
+    outline = shape(transform_geom("EPSG:4326", raster.crs, got))
+    assert outline.bounds[0] == pytest.approx(ORIGIN[0] + 360, abs=15)
+    assert outline.bounds[2] == pytest.approx(ORIGIN[0] + 450, abs=15)  # stops at the strip
+    with pytest.raises(LabelError) as err:  # what is left at the click is a 15 m strip
+        proposal(raster, *lonlat(raster, 36.7, 55), [labelled(raster, 37.5, 90, 31, 80)], RULES)
+    assert str(err.value) == NARROW
+

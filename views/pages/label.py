@@ -175,15 +175,20 @@ if clicked and state.click(clicked):
             st.session_state[image], clicked["lng"], clicked["lat"], snapshot["features"], rules
         ),
     )
-if (proposal := state.proposal) is not None:
+if suggesting:  # the row is there while the mode is on, so the map never moves under a click
+    proposal = state.proposal
     p1, p2, p3 = st.columns([6, 1.5, 1.5], vertical_alignment="center")
     p1.caption(
-        "Suggested outline, dashed on the map: Enter accepts it with the class above, Esc drops it."
+        "Click inside a field on the map to get its outline."
+        if proposal is None
+        else "Suggested outline, dashed on the map: Enter accepts it with the class above, "
+        "Esc drops it."
     )
-    if p2.button(ACCEPT, type="primary", disabled=not annotator):
+    accepted = p2.button(ACCEPT, type="primary", disabled=proposal is None or not annotator)
+    if accepted and proposal is not None:
         state.accept()
         save(Changes(new=[proposal]), replace(rules, source="suggested"))
-    if p3.button(REJECT):
+    if p3.button(REJECT, disabled=proposal is None):
         state.reject()
         st.rerun()
 
