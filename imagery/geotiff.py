@@ -243,8 +243,14 @@ def to_dtype(data: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, float]:
         info = np.iinfo(dtype)
         scaled = np.nan_to_num(data, nan=0.0) * dn_scale(dtype)
         scaled = np.clip(np.round(scaled), max(info.min, 1), info.max)
-        return np.where(np.isnan(data), 0, scaled).astype(dtype), 0
-    return data.astype(dtype), float("nan")
+        return np.where(np.isnan(data), 0, scaled).astype(dtype), file_nodata(dtype)
+    return data.astype(dtype), file_nodata(dtype)
+
+
+def file_nodata(dtype: np.dtype) -> float:
+    """The nodata value of every file written here: 0 for integer dtypes (a valid pixel is
+    stored as 1 or more), NaN for floats."""
+    return 0 if dtype.kind in "ui" else float("nan")
 
 
 def write_geotiff(
@@ -312,8 +318,8 @@ def write_cog(
     ``dtype``), never holding more than one block: they go into a tiled staging file, which
     GDAL's COG driver copies with overviews (with a block cache of :data:`COG_CACHE_MB`); the
     result replaces ``path`` in one step.
-    Integer files take 0 as nodata, float files NaN; BigTIFF when the size needs it."""
-    nodata = 0 if dtype.kind in "ui" else float("nan")
+    Nodata as :func:`file_nodata` says; BigTIFF when the size needs it."""
+    nodata = file_nodata(dtype)
     options: dict[str, Any] = {"compress": "deflate", "BIGTIFF": "IF_SAFER"}
     if dtype.kind in "ui":
         options["predictor"] = 2

@@ -4,10 +4,13 @@ A file holds one or more acquisitions of bands B04, B03, B02, B08, or one true-c
 of B04, B03, B02 (red, green, blue; no near infrared), its bands named as
 :func:`imagery.geotiff.band_names` names them:
 - with band descriptions (as written by ``python -m imagery build-demo``), the bands are found by
-  name and the file is one scene; tags ``ACQUISITION_DATE`` and ``TILE_ID`` give date and tile;
+  name and the file is one scene; tags ``ACQUISITION_DATE`` and ``TILE_ID`` give date and tile
+  (:func:`scene_tags` writes them back);
 - a file of 3 bands is one true-colour scene (an 8-bit one is Sentinel-2's TCI);
-- without descriptions, a file of 4 x N bands is read as N acquisitions, each in the order
-  B04, B03, B02, B08 (the layout of the Fields of The World test image), named ``file#1`` ...
+- without descriptions, or with descriptions B04, B03, B02, B08 repeated N times (as
+  ``python -m sr enhance`` writes a multi-date file), a file of 4 x N bands is read as N
+  acquisitions, each in the order B04, B03, B02, B08 (the layout of the Fields of The World test
+  image), named ``file#1`` ...
 Files that fit none are listed in :attr:`LocalCatalog.problems` with the reason.
 """
 
@@ -40,6 +43,8 @@ from imagery.scene import BandSource, BBox, Scene, matches
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".tif", ".tiff")
+#: The dataset tags that give a file's acquisition date (ISO 8601) and Sentinel-2 tile.
+DATE_TAG, TILE_TAG = "ACQUISITION_DATE", "TILE_ID"
 
 
 class LocalCatalog:
@@ -93,9 +98,12 @@ def scenes_in_file(path: Path) -> list[Scene]:
         count = ds.count
 
     href = str(path)
-    date = _parse_date(tags.get("ACQUISITION_DATE"))
-    tile = tags.get("TILE_ID")
+    date = _parse_date(tags.get(DATE_TAG))
+    tile = tags.get(TILE_TAG)
     scale, nodata = 1 / dn_scale(dtype), tci_nodata(dtype)
+    groups = count // len(BANDS)
+    if groups > 1 and names == BANDS * groups:  # acquisitions named band by band
+        return _acquisitions(path, groups, date, tile, footprint, scale)
     for wanted in (BANDS, RGB):
         if all(name in names for name in wanted):
             bands = tuple(
@@ -111,14 +119,36 @@ def scenes_in_file(path: Path) -> list[Scene]:
             f"{count} bands without descriptions; expected 3 bands ordered B04, B03, B02 (red, "
             "green, blue) or 4 x N bands ordered B04, B03, B02, B08"
         )
-    groups = count // len(BANDS)
+    return _acquisitions(path, groups, date, tile, footprint, scale)
+
+
+def _acquisitions(
+    path: Path,
+    groups: int,
+    date: dt.date | None,
+    tile: str | None,
+    footprint: dict[str, Any],
+    scale: float,
+) -> list[Scene]:
+    """The ``groups`` acquisitions of B04, B03, B02, B08 stored one after another in a file."""
     scenes = []
     for g in range(groups):
         first = g * len(BANDS)
-        bands = tuple(BandSource(n, href, first + i + 1, scale) for i, n in enumerate(BANDS))
+        bands = tuple(BandSource(n, str(path), first + i + 1, scale) for i, n in enumerate(BANDS))
         scene_id = path.stem if groups == 1 else f"{path.stem}#{g + 1}"
         scenes.append(Scene(scene_id, "local", date, tile, None, footprint, bands))
     return scenes
+
+
+def scene_tags(scene: Scene) -> dict[str, str]:
+    """The dataset tags that give ``scene``'s date and tile, as :func:`scenes_in_file` reads
+    them: what an enhanced file keeps of its input's tags (the rest may not hold for it)."""
+    tags = {}
+    if scene.date:
+        tags[DATE_TAG] = scene.date.isoformat()
+    if scene.tile:
+        tags[TILE_TAG] = scene.tile
+    return tags
 
 
 def _parse_date(value: str | None) -> dt.date | None:

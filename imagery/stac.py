@@ -17,14 +17,11 @@ import settings
 from imagery.errors import CatalogError
 from imagery.raster import BANDS
 from imagery.scene import BandSource, BBox, Scene
+from imagery.stac_bands import SPECTRAL
 
-#: Asset keys that hold each band, by catalogue convention (Earth Search v1 uses colour names).
-ASSET_KEYS: dict[str, tuple[str, ...]] = {
-    "B04": ("red", "B04"),
-    "B03": ("green", "B03"),
-    "B02": ("blue", "B02"),
-    "B08": ("nir", "B08"),
-}
+#: Asset keys that hold each band, by catalogue convention: Earth Search v1 names them by the
+#: bands' common names (``red``, ``green``, ``blue``, ``nir``), others by ESA names.
+ASSET_KEYS: dict[str, tuple[str, ...]] = {b: (SPECTRAL[b].common_name, b) for b in BANDS}
 
 
 class StacCatalog:

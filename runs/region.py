@@ -49,6 +49,7 @@ from shapely.geometry import box, mapping
 from imagery.geotiff import dn_scale, to_dtype, write_cog
 from imagery.read import read_window, scene_grid
 from imagery.scene import Scene
+from imagery.stac_bands import describe_bands
 from sr.cache import CODE_VERSION, save_npz
 from sr.enhance import (
     DEFAULT_PRESET,
@@ -57,6 +58,7 @@ from sr.enhance import (
     enhance,
     model_version,
     result_name,
+    result_tags,
     uses_dip,
 )
 from sr.errors import EnhanceError
@@ -256,16 +258,7 @@ def write_mosaic(request: RegionRequest, grid: Plan, store: TileStore, out_dir: 
                 raise EnhanceError(f"tile {i} in {store.folder} was unreadable; run again")
             yield Window(w.col_off * s, w.row_off * s, w.width * s, w.height * s), data
 
-    tags = {
-        "SR_PIPELINE": request.pipeline,
-        "SR_PRESET": request.dip_preset or "",
-        "SR_MODEL_VERSION": model_version(request.pipeline) or "",
-        "SR_SOURCE": request.scene.id,
-    }
-    if request.scene.date:
-        tags["ACQUISITION_DATE"] = request.scene.date.isoformat()
-    if request.scene.tile:
-        tags["TILE_ID"] = request.scene.tile
+    tags = result_tags(request.scene, request.pipeline, request.preset)
     cog = out_dir / f"{request.name}_x4.tif"
     shape = (len(bands), grid.height * s, grid.width * s)
     write_cog(cog, shape, grid.dtype, grid.crs, transform, blocks(), bands, tags)
@@ -274,8 +267,11 @@ def write_mosaic(request: RegionRequest, grid: Plan, store: TileStore, out_dir: 
 
 
 def write_item(request: RegionRequest, grid: Plan, cog: Path) -> None:
-    """The STAC Item of the mosaic, beside it (``<name>_x4.json``), its asset a relative link."""
+    """The STAC Item of the mosaic, beside it (``<name>_x4.json``), its asset a relative link
+    whose bands are named and scaled by the ``eo`` and ``raster`` extensions
+    (:func:`imagery.stac_bands.describe_bands`: loaded by name, value x scale = reflectance)."""
     s = request.scale
+    gsd = abs(grid.transform.a) / s
     bounds = array_bounds(grid.height, grid.width, grid.transform)  # (west, south, east, north)
     bbox = list(transform_bounds(grid.crs, "EPSG:4326", *bounds, densify_pts=21))
     date = request.scene.date
@@ -288,7 +284,7 @@ def write_item(request: RegionRequest, grid: Plan, cog: Path) -> None:
         bbox=bbox,
         datetime=when,
         properties={
-            "gsd": abs(grid.transform.a) / s,
+            "gsd": gsd,
             "sr:pipeline": request.pipeline,
             "sr:preset": request.dip_preset,
             "sr:model_version": model_version(request.pipeline),
@@ -301,16 +297,16 @@ def write_item(request: RegionRequest, grid: Plan, cog: Path) -> None:
     proj.epsg = grid.crs.to_epsg()
     proj.shape = [grid.height * s, grid.width * s]
     proj.transform = list(grid.transform @ Affine.scale(1 / s))[:6]
-    item.add_asset(
-        "enhanced",
-        pystac.Asset(
-            href=f"./{cog.name}",
-            media_type=pystac.MediaType.COG,
-            roles=["data"],
-            title=f"{', '.join(b.name for b in request.scene.bands)} x{s}, reflectance"
-            + (f" x {dn_scale(grid.dtype):.6g}" if grid.dtype.kind in "ui" else ""),
-        ),
+    names = [b.name for b in request.scene.bands]
+    asset = pystac.Asset(
+        href=f"./{cog.name}",
+        media_type=pystac.MediaType.COG,
+        roles=["data"],
+        title=f"{', '.join(names)} x{s}, reflectance"
+        + (f" x {dn_scale(grid.dtype):.6g}" if grid.dtype.kind in "ui" else ""),
     )
+    item.add_asset("enhanced", asset)
+    describe_bands(asset, names, grid.dtype, gsd)
     path = cog.with_suffix(".json")
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(item.to_dict(include_self_link=False, transform_hrefs=False)))

@@ -1,5 +1,12 @@
 """Command line: ``python -m sr enhance IN.tif OUT.tif`` (inference only; training is
-``python -m sr.training``, whole regions ``python -m runs``)."""
+``python -m sr.training``, whole regions ``python -m runs``).
+
+The input's acquisitions are found as the app's catalogue finds them
+(:func:`imagery.local.scenes_in_file`); each acquisition of a multi-date file (4 x N bands) is
+enhanced on its own and written in its place as B04, B03, B02, B08, every band described by its
+ESA name, with the tags :func:`sr.enhance.result_tags` gives, so the app and ``runs
+enhance-region`` read the output as they read the input.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +16,28 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+from rasterio.errors import RasterioError
+
 import settings
 from imagery.clouds import cloud_warning
 from imagery.errors import UserError
 from imagery.geotiff import check_output, read_raster, write_raster
+from imagery.local import scenes_in_file
+from imagery.raster import Raster
 from imagery.read import MAX_SIZE
+from imagery.scene import Scene
 from sr.cache import ResultCache
-from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, Progress, check_scale, enhance
+from sr.enhance import (
+    DEFAULT_PRESET,
+    PIPELINES,
+    PRESETS,
+    Progress,
+    ProgressFn,
+    check_scale,
+    enhance,
+    result_tags,
+)
 from sr.errors import EnhanceError
 from terminal import log_to_terminal, say
 
@@ -83,28 +105,72 @@ def _enhance(args: argparse.Namespace) -> None:
     check_output(args.output)  # before anything is computed
     raster, dtype = read_raster(args.input, args.max_size)
     check_scale(raster, args.scale)  # before anything else is computed on it
-    warning = cloud_warning(raster)
-    if warning:
-        log.warning("warning: %s", warning)
-
-    shown = {-1}
-
-    def report(p: Progress) -> None:
-        step = int(p.fraction * 20)  # one line per 5 %
-        if step not in shown:
-            shown.add(step)
-            log.info("%3.0f%% %s", 100 * p.fraction, p.message)
-
+    parts = acquisitions(args.input, raster)
     cache = None if args.no_cache else ResultCache(settings.cache_dir())
-    result = enhance(
-        raster,
-        args.pipeline,
-        args.scale,
-        args.device,
-        report,
-        args.preset,
-        cache,
-        consistent=not args.no_consistency,
-    )
-    write_raster(result, args.output, dtype)
+    lines, consistent = ProgressLines(len(parts)), not args.no_consistency
+    results = []
+    for i, (scene, part) in enumerate(parts):  # one acquisition at a time, each on its own
+        named = f"{scene.id}: " if len(parts) > 1 else ""
+        warning = cloud_warning(part)
+        if warning:
+            log.warning("warning: %s%s", named, warning)
+        report = lines.of(i, named)
+        results.append(
+            enhance(
+                part, args.pipeline, args.scale, args.device, report, args.preset, cache, consistent
+            )
+        )
+    result = results[0] if len(results) == 1 else stacked(results)
+    tags = result_tags(parts[0][0], args.pipeline, args.preset, args.input.stem)
+    write_raster(result, args.output, dtype, tags)
     log.info("wrote %s (%d x %d px)", args.output, result.width, result.height)
+
+
+class ProgressLines:
+    """A log line every 5 % of a command's work, done over ``parts`` acquisitions one by one."""
+
+    def __init__(self, parts: int) -> None:
+        self.parts, self.shown = parts, {-1}
+
+    def of(self, part: int, named: str) -> ProgressFn:
+        """The progress callback of acquisition ``part`` (0-based), its lines led by ``named``."""
+
+        def report(p: Progress) -> None:
+            fraction = (part + p.fraction) / self.parts
+            step = int(fraction * 20)
+            if step not in self.shown:
+                self.shown.add(step)
+                log.info("%3.0f%% %s%s", 100 * fraction, named, p.message)
+
+        return report
+
+
+def acquisitions(path: Path, raster: Raster) -> list[tuple[Scene, Raster]]:
+    """The acquisitions in a file read whole, each with its bands (B04, B03, B02, B08, or B04,
+    B03, B02), found as the app's catalogue finds them (:func:`imagery.local.scenes_in_file`);
+    a band in none of them is left out, with a warning.
+
+    Raises:
+        EnhanceError: the file's bands cannot be told apart.
+    """
+    try:
+        scenes = scenes_in_file(path)
+    except (ValueError, RasterioError) as err:
+        raise EnhanceError(f"cannot tell the bands of {path.name}: {err}") from err
+    parts = []
+    for scene in scenes:
+        index = [b.index - 1 for b in scene.bands]
+        names = tuple(b.name for b in scene.bands)
+        parts.append((scene, Raster(raster.data[index], raster.crs, raster.transform, names)))
+    used = {b.index for s in scenes for b in s.bands}
+    left = [name for i, name in enumerate(raster.bands) if i + 1 not in used]
+    if left:
+        log.warning("warning: %s: the bands %s are left out", path.name, ", ".join(left))
+    return parts
+
+
+def stacked(rasters: list[Raster]) -> Raster:
+    """Rasters of one grid as one, their bands one after another."""
+    first = rasters[0]
+    bands = tuple(b for r in rasters for b in r.bands)
+    return Raster(np.concatenate([r.data for r in rasters]), first.crs, first.transform, bands)

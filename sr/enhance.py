@@ -19,8 +19,10 @@ import torch.nn.functional as F
 from affine import Affine
 
 import settings
+from imagery.local import scene_tags
 from imagery.memory import shortfall
 from imagery.raster import BANDS, Raster
+from imagery.scene import Scene
 from sr import dip as dip_module
 from sr.cache import ResultCache
 from sr.consistency import STEP, colour_bands, consistency_step
@@ -89,6 +91,22 @@ def result_name(
 def model_version(pipeline: str) -> str | None:
     """The version of the trained weights a pipeline uses (None when it uses none)."""
     return weights_hash(settings.decrappify_weights()) if PIPELINES[pipeline][1] else None
+
+
+def result_tags(
+    scene: Scene, pipeline: str, preset: str, source: str | None = None
+) -> dict[str, str]:
+    """The dataset tags of an enhanced file, the same from ``sr enhance`` and ``runs
+    enhance-region``: what stays true of the input's (its date and tile, as
+    :func:`imagery.local.scene_tags` writes them), and how the result was made: ``SR_PIPELINE``,
+    ``SR_PRESET`` (empty without Deep Image Prior), ``SR_MODEL_VERSION`` (empty without trained
+    weights) and ``SR_SOURCE`` (``source``, by default the scene's id)."""
+    return scene_tags(scene) | {
+        "SR_PIPELINE": pipeline,
+        "SR_PRESET": preset if uses_dip(pipeline) else "",
+        "SR_MODEL_VERSION": model_version(pipeline) or "",
+        "SR_SOURCE": source or scene.id,
+    }
 
 
 def check_scale(raster: Raster, scale: int) -> None:

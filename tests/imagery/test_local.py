@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import Point, shape
 
-from imagery.local import LocalCatalog, scenes_in_file
+from imagery.local import LocalCatalog, scene_tags, scenes_in_file
+from imagery.raster import BANDS
 from imagery.read import read_area
 from tests.conftest import write_tif
 
@@ -25,6 +26,19 @@ def test_austria_file_without_descriptions_is_two_acquisitions(austria: Path):
     assert [s.id for s in scenes] == [f"{austria.stem}#1", f"{austria.stem}#2"]
     assert [b.index for b in scenes[1].bands] == [5, 6, 7, 8]
     assert shape(scenes[0].footprint).contains(Point(13.14, 48.29))
+
+
+def test_bands_named_as_n_acquisitions_are_n_acquisitions_with_the_files_date(tmp_path: Path):
+    """As ``sr enhance`` writes a multi-date file: B04, B03, B02, B08 twice, dated and tiled."""
+    data = np.stack([np.full((8, 8), 100 * (i + 1), np.uint16) for i in range(8)])
+    tags = {"ACQUISITION_DATE": "2021-05-03", "TILE_ID": "T33UUP"}
+    path = write_tif(tmp_path / "two.tif", data, descriptions=BANDS * 2, tags=tags)
+    first, second = scenes_in_file(path)
+    assert (first.id, second.id) == ("two#1", "two#2")
+    assert [(b.name, b.index) for b in second.bands] == list(zip(BANDS, [5, 6, 7, 8], strict=True))
+    assert scene_tags(second) == tags  # what an enhanced file writes back
+    assert np.allclose(read_area(second, shape(second.footprint).bounds).data[0], 0.05)
+    assert scene_tags(scenes_in_file(write_tif(tmp_path / "bare.tif", data[:4]))[0]) == {}
 
 
 def test_search_filters_by_area_and_keeps_unknown_dates(tmp_path: Path, demo_scene: Path):

@@ -1,8 +1,10 @@
-"""A whole region in tiles: the COG and its STAC Item, the match with ``sr enhance``, resuming
-after a kill, Ray with 2 workers, a STAC Item's COGs as input, and bad requests."""
+"""A whole region in tiles: the COG and its STAC Item (loaded by band name with odc-stac), the
+match with ``sr enhance``, resuming after a kill, Ray with 2 workers, a STAC Item's COGs as input,
+and bad requests."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,18 +13,22 @@ import time
 from pathlib import Path
 
 import numpy as np
+import odc.stac
 import pystac
 import pytest
 import rasterio
 from affine import Affine
+from pystac.validation import JsonSchemaSTACValidator
 from rasterio.windows import Window
 
+from imagery.geotiff import TCI_SCALE
 from imagery.local import LocalCatalog, scenes_in_file
 from imagery.read import read_window
 from runs.cli import main
 from runs.region import RegionRequest, TileStore, only_run, plan, tiles_folder
 from runs.region_run import enhance_region
 from sr.cli import main as sr_main
+from sr.enhance import enhance
 from sr.errors import EnhanceError
 from tests.conftest import ROOT, write_tif
 from tests.imagery.stac_server import demo_catalogue
@@ -84,6 +90,34 @@ def test_the_mosaic_matches_sr_enhance_and_opens_as_a_cog_with_its_stac_item(sma
     assert not tiles_folder(out, "small").exists()  # the tiles are cleared once the COG is made
 
 
+def test_odc_stac_loads_the_items_bands_by_name_as_the_reflectance_written(small, tmp_path):
+    """A client of the ecosystem (odc-stac) finds the bands by ESA or common name, on the
+    COG's own grid, and value x scale + offset from ``raster:bands`` is the reflectance made."""
+    out = tmp_path / "out"
+    args = ["enhance-region", str(small), str(out), "--tile", "48", "--pipeline", "bicubic"]
+    assert main([*args, "--no-ray"]) == 0
+    written = json.loads((out / "small_x4.json").read_text())
+    JsonSchemaSTACValidator().validate_core(  # offline: the extensions' schemas are online only
+        written, pystac.STACObjectType.ITEM, written["stac_version"]
+    )
+    item = pystac.Item.from_file(str(out / "small_x4.json"))
+    [scene] = scenes_in_file(small)
+    raster = read_window(scene, Window(0, 0, 100, 90))
+    made = enhance(raster, "bicubic", 4).data  # B04, B03, B02, B08 reflectance
+    stored = item.assets["enhanced"].extra_fields["raster:bands"]
+    assert [b["data_type"] for b in stored] == ["uint16"] * 4
+    for names in (["B04", "B08"], ["red", "nir"]):
+        loaded = odc.stac.load([item], bands=names)
+        assert loaded.odc.crs.epsg == 32633 and loaded.odc.geobox.resolution.xy == (2.5, -2.5)
+        with rasterio.open(out / "small_x4.tif") as cog:
+            assert loaded.odc.geobox.transform == cog.transform
+            assert loaded.odc.geobox.shape == (cog.height, cog.width) == (360, 400)
+        for name, band in zip(names, (0, 3), strict=True):
+            values = loaded[name].values[0].astype(np.float64)
+            scale, offset = stored[band]["scale"], stored[band]["offset"]
+            assert np.abs(values * scale + offset - made[band]).max() <= scale / 2 + 1e-6
+
+
 def test_a_true_colour_file_gives_a_true_colour_mosaic(small, tmp_path):
     """An 8-bit TCI-style file (red, green, blue; 255 at reflectance 0.3; 0 nodata)."""
     with rasterio.open(small) as ds:
@@ -101,7 +135,22 @@ def test_a_true_colour_file_gives_a_true_colour_mosaic(small, tmp_path):
     valid = tci > 0
     assert np.abs(blocks - tci)[valid].mean() < 0.05 * tci[valid].mean()  # the same scale
     item = pystac.Item.from_file(str(out / "tci_x4.json"))
-    assert item.assets["enhanced"].title == "B04, B03, B02 x4, reflectance x 850"
+    asset = item.assets["enhanced"]
+    assert asset.title == "B04, B03, B02 x4, reflectance x 850"
+    assert [b["common_name"] for b in asset.extra_fields["eo:bands"]] == ["red", "green", "blue"]
+    [stored] = {repr(b) for b in asset.extra_fields["raster:bands"]}  # the same for all three
+    assert stored == repr(
+        {
+            "nodata": 0,
+            "data_type": "uint8",
+            "spatial_resolution": 2.5,
+            "unit": "1",
+            "scale": 1 / TCI_SCALE,
+            "offset": 0.0,
+        }
+    )
+    red = odc.stac.load([item], bands=["red"]).red.values[0]
+    assert np.array_equal(red, mosaic[0])  # uint8 values: x scale is reflectance
     [scene] = LocalCatalog([out]).search()
     assert [b.name for b in scene.bands] == ["B04", "B03", "B02"]
 

@@ -1,3 +1,4 @@
+import datetime as dt
 import errno
 import os
 import pickle
@@ -12,6 +13,8 @@ import pytest
 import rasterio
 from affine import Affine
 
+from imagery.local import scenes_in_file
+from imagery.raster import BANDS
 from sr.cli import main
 from sr.enhance import PIPELINES
 from tests.conftest import ROOT, write_tif
@@ -21,18 +24,52 @@ def test_cli_writes_a_georeferenced_uint16_geotiff(tmp_path: Path, austria: Path
     with rasterio.open(austria) as ds:
         data = ds.read(window=rasterio.windows.Window(100, 100, 64, 48))
         transform = ds.window_transform(rasterio.windows.Window(100, 100, 64, 48))
+    tags = {"ACQUISITION_DATE": "2021-05-03", "TILE_ID": "T33UUP"}
     src = write_tif(
-        tmp_path / "in.tif", data[:4], origin=(transform.c, transform.f), descriptions=None
+        tmp_path / "in.tif", data[:4], (transform.c, transform.f), descriptions=None, tags=tags
     )
     out = tmp_path / "out.tif"
     assert main(["enhance", str(src), str(out), "--pipeline", "bicubic", "--scale", "4"]) == 0
     with rasterio.open(src) as a, rasterio.open(out) as b:
         assert b.crs == a.crs and b.count == a.count and b.dtypes[0] == "uint16"
+        assert b.descriptions == BANDS and b.tags() | tags == b.tags()
         assert (b.width, b.height) == (4 * a.width, 4 * a.height)
         assert b.transform == a.transform @ Affine.scale(0.25)
         # Same value scale: block means of the output match the input digital numbers.
         blocks = b.read().reshape(4, 48, 4, 64, 4).mean(axis=(2, 4))
         assert np.abs(blocks - a.read()).mean() < 0.03 * a.read().mean()
+
+
+def test_a_two_date_file_is_enhanced_date_by_date_into_what_the_app_reads(tmp_path, austria):
+    """The Fields of The World layout (8 bands: two dates of B04, B03, B02, B08, no band
+    descriptions) with a date and tile: each date is enhanced on its own, every band described by
+    its name, the tags that stay true kept, and the app's catalogue (which the region command
+    reads with) finds two acquisitions with their bands, date and tile."""
+    window = rasterio.windows.Window(100, 100, 32, 24)
+    with rasterio.open(austria) as ds:
+        data = ds.read(window=window)
+        transform = ds.window_transform(window)
+    origin = (transform.c, transform.f)
+    tags = {"ACQUISITION_DATE": "2021-05-03", "TILE_ID": "T33UUP", "PIXEL_SIZE": "10 m"}
+    src = write_tif(tmp_path / "two.tif", data, origin, descriptions=None, tags=tags)
+    out = tmp_path / "out.tif"
+    argv = ["--pipeline", "decrappify", "--no-cache", "--device", "cpu"]
+    assert main(["enhance", str(src), str(out), *argv]) == 0
+
+    first, second = scenes_in_file(out)
+    assert (first.id, second.id) == ("out#1", "out#2")
+    assert [b.name for b in second.bands] == list(BANDS)
+    assert [b.index for b in second.bands] == [5, 6, 7, 8]
+    assert second.date == dt.date(2021, 5, 3) and second.tile == "T33UUP"
+    with rasterio.open(out) as ds:
+        assert ds.descriptions == BANDS * 2 and ds.count == 8
+        assert ds.tags()["SR_PIPELINE"] == "decrappify" and ds.tags()["SR_SOURCE"] == "two"
+        assert "PIXEL_SIZE" not in ds.tags()  # no longer true at 2.5 m
+        values = ds.read()
+    alone = write_tif(tmp_path / "second.tif", data[4:], origin, descriptions=None)
+    assert main(["enhance", str(alone), str(tmp_path / "alone.tif"), *argv]) == 0
+    with rasterio.open(tmp_path / "alone.tif") as ds:
+        assert np.abs(ds.read().astype(int) - values[4:]).max() <= 1  # the date on its own
 
 
 @pytest.mark.parametrize("pipeline", sorted(PIPELINES))
@@ -84,7 +121,13 @@ def test_cli_refuses_rasters_it_cannot_trust(tmp_path, capsys):
     u8 = write_tif(tmp_path / "u8.tif", np.ones((4, 16, 16), np.uint8))
     dn_float = write_tif(tmp_path / "f.tif", np.full((4, 16, 16), 1500, np.float32))
     two = write_tif(tmp_path / "two.tif", np.ones((2, 16, 16), np.uint16), descriptions=None)
-    for path, message in ((u8, "uint8 pixels"), (dn_float, "not reflectance"), (two, "2 band")):
+    five = write_tif(tmp_path / "five.tif", np.ones((5, 16, 16), np.uint16), descriptions=None)
+    for path, message in (
+        (u8, "uint8 pixels"),
+        (dn_float, "not reflectance"),
+        (two, "2 band"),
+        (five, "cannot tell the bands of five.tif: 5 bands without descriptions"),
+    ):
         assert main(["enhance", str(path), str(tmp_path / "o.tif")]) == 1
         assert message in capsys.readouterr().err
 
