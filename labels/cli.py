@@ -58,7 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument(
         "--image", choices=["enhanced", "original"], default="enhanced", help="grid of a .tif mask"
     )
-    im = sub.add_parser("import", help="add polygons from GeoJSON, GeoPackage or zipped Shapefile")
+    ex.add_argument(
+        "--like",
+        type=Path,
+        metavar="RASTER",
+        help="a .tif mask on this raster's grid (CRS, transform, size) instead, for any set",
+    )
+    im = sub.add_parser(
+        "import", help="add polygons from GeoJSON, GeoPackage, zipped Shapefile or GeoParquet"
+    )
     im.add_argument("input", type=Path)
     im.add_argument("set", type=Path)
     im.add_argument("--class-field", default="crop_class")
@@ -94,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.out.resolve() == args.set.resolve():
                 raise LabelError(f"{args.out} is the label set itself; choose another file")
             check_output(args.out)  # a device such as /dev/full is never replaced
-            export(session.load(), args.out, args.image)
+            export(session.load(), args.out, args.image, args.like)
             say(f"wrote {args.out}")
         else:
             report = session.import_file(args.input, args.class_field)

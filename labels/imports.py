@@ -1,5 +1,6 @@
-"""Importing polygons into a label set from GeoJSON, a GeoPackage or a zipped Shapefile, in any
-CRS (reprojected to WGS84), with one property giving the crop class.
+"""Importing polygons into a label set from GeoJSON, a GeoPackage, a zipped Shapefile or
+GeoParquet (fiboa's among them), in any CRS (reprojected to WGS84), with one property giving the
+crop class.
 
 The file is read by :mod:`labels.readers` (the format told by its content, one reader each,
 nothing followed outside the file); here what it holds is checked and made label features.
@@ -11,7 +12,8 @@ again, numbers taken as class names) is reported.
 
 Imported features are the importer's: ``annotator`` and ``imported_by`` name who imported them
 and ``created`` says when. A feature this tool wrote (an export of a set: its ``id`` is one of
-ours) keeps its id (so importing twice adds nothing), image and enhancement provenance and note;
+ours) keeps its id (so importing twice adds nothing), image and enhancement provenance, note and
+``source`` (``suggested`` for an outline suggested from the image);
 its annotator and creation time are kept as ``source_annotator`` and ``source_created``.
 """
 
@@ -37,7 +39,7 @@ from labels.setfile import OUR_ID
 from labels.store import LabelStore
 
 #: Properties of a feature this tool wrote that an import keeps as they are.
-PROVENANCE = ("scene_id", "image", "pipeline", "preset", "model_version", "note")
+PROVENANCE = ("scene_id", "image", "pipeline", "preset", "model_version", "note", "source")
 
 
 @dataclass

@@ -1,11 +1,14 @@
-"""Reading a file to import: GeoJSON, a GeoPackage or a zipped Shapefile, told by its content.
+"""Reading a file to import: GeoJSON, a GeoPackage, a zipped Shapefile or GeoParquet, told by its
+content.
 
 The format is told by the file's content, never by its name, and each is read by one reader
 only: GeoJSON is parsed here (no GDAL), a GeoPackage (SQLite with the GeoPackage application id)
-by GDAL's GPKG driver after its tables are checked, and a zip by taking out the Shapefiles'
+by GDAL's GPKG driver after its tables are checked, a zip by taking out the Shapefiles'
 parts (``.shp`` checked by its header, ``.shx``, ``.dbf``, ``.prj``, ``.cpg``) alone, under names
-of our own, for GDAL's Shapefile driver. Nothing else reaches GDAL, so no VRT, no SQL and no
-reference to another file or a URL is ever followed; anything else is refused.
+of our own, for GDAL's Shapefile driver, and GeoParquet (fiboa's, or any with WKB geometries) by
+pyarrow (:func:`labels.fiboa.read_parquet`, no GDAL) after its footer is checked. Nothing else
+reaches GDAL, so no VRT, no SQL and no reference to another file or a URL is ever followed;
+anything else is refused.
 :mod:`labels.imports` checks what is read and makes label features of it.
 """
 
@@ -35,8 +38,9 @@ from shapely.geometry.base import BaseGeometry
 
 from labels.export import SHAPEFILE_NAMES
 from labels.features import LabelError
+from labels.fiboa import read_parquet
 
-MAX_BYTES = 50 * 2**20  # uploads larger than 50 MB are refused
+MAX_BYTES = 50 * 2**20  # uploads larger than 50 MB are refused (and zips, Parquet, unpacked)
 MAX_FEATURES = 100_000
 MAX_MEMBERS = 100  # files in a zip (a Shapefile has 3 to 8)
 #: The parts of a Shapefile taken out of a zip; every other member is left in it.
@@ -55,7 +59,8 @@ CRS_NAME = re.compile(
     r"(?:EPSG:|urn:ogc:def:crs:EPSG:[\d.]*:|https?://www\.opengis\.net/def/crs/EPSG/0/)(\d{4,6})"
     r"|(?:urn:ogc:def:crs:OGC:1\.3:CRS84|OGC:CRS84)"
 )
-FORMATS = "GeoJSON, a GeoPackage or a zipped Shapefile"
+FORMATS = "GeoJSON, a GeoPackage, a zipped Shapefile or GeoParquet"
+PARQUET_MAGIC = b"PAR1"
 
 
 @dataclass
@@ -74,8 +79,9 @@ def read_layers(path: Path) -> list[Layer]:
 
     Raises:
         LabelError: larger than :data:`MAX_BYTES`, a format not allowed, unreadable, a
-            GeoPackage with a virtual table that is not a spatial index, a zip over the limits
-            or without a Shapefile, a layer without a CRS, or no layer of polygons.
+            GeoPackage with a virtual table that is not a spatial index, a zip or a Parquet
+            file over the limits, a zip without a Shapefile, a Parquet file without GeoParquet
+            metadata, a layer without a CRS, or no layer of polygons.
     """
     if path.stat().st_size > MAX_BYTES:
         raise LabelError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB")
@@ -85,12 +91,14 @@ def read_layers(path: Path) -> list[Layer]:
     if kind == "gpkg":
         _check_geopackage(path)
         return _gdal_layers(path.name, [("", path)])
+    if kind == "parquet":
+        return [Layer("", *read_parquet(path, MAX_FEATURES, MAX_BYTES))]
     with tempfile.TemporaryDirectory() as tmp:
         return _gdal_layers(path.name, _shapefiles(path, Path(tmp)))
 
 
 def _format(path: Path) -> str:
-    """``"geojson"``, ``"gpkg"`` or ``"zip"``, from the first bytes of the file."""
+    """``"geojson"``, ``"gpkg"``, ``"zip"`` or ``"parquet"``, from the first bytes of the file."""
     with open(path, "rb") as handle:
         head = handle.read(100)
     if head.startswith(b"SQLite format 3\x00"):
@@ -99,6 +107,8 @@ def _format(path: Path) -> str:
         raise LabelError(f"{path.name} is an SQLite database but not a GeoPackage")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return "geojson"
     raise LabelError(

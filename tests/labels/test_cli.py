@@ -3,6 +3,7 @@ import socket
 import stat
 
 import pytest
+import rasterio
 
 from labels.cli import main
 from labels.export import export
@@ -22,7 +23,10 @@ def test_bad_imports_change_nothing(label_set, tmp_path, capsys):
     assert "feature 1: only polygons" in capsys.readouterr().err
     (tmp_path / "junk.gpkg").write_bytes(b"junk")
     assert main(["import", str(tmp_path / "junk.gpkg"), str(label_set)]) == 1
-    assert "junk.gpkg is not GeoJSON, a GeoPackage or a zipped Shapefile" in capsys.readouterr().err
+    assert (
+        "junk.gpkg is not GeoJSON, a GeoPackage, a zipped Shapefile or GeoParquet"
+        in capsys.readouterr().err
+    )
     assert main(["import", str(label_set), str(label_set), "--class-field", "kind"]) == 1
     assert "no field 'kind'" in capsys.readouterr().err
     assert label_set.read_text() == before
@@ -79,3 +83,22 @@ def test_export_never_replaces_what_is_not_a_regular_file(label_set, tmp_path, c
         assert main(["export", str(label_set), str(path)]) == 1
     assert "x.geojson exists and is not a regular file" in capsys.readouterr().err
     assert stat.S_ISSOCK(path.stat().st_mode)
+
+
+def test_cli_parquet_round_trip_and_a_mask_like_the_set_image(label_set, tmp_path, capsys):
+    parquet = tmp_path / "fields.parquet"
+    assert main(["export", str(label_set), str(parquet)]) == 0
+    target = tmp_path / "imported.geojson"
+    assert main(["import", str(parquet), str(target)]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["imported"] == 2
+    assert main(["export", str(target), str(tmp_path / "m.tif")]) == 1  # no grid of its own
+    assert "--like RASTER" in capsys.readouterr().err
+    assert main(["export", str(label_set), str(tmp_path / "grid.tif"), "--image", "original"]) == 0
+    like = ["--like", str(tmp_path / "grid.tif")]
+    assert main(["export", str(target), str(tmp_path / "m.tif"), *like]) == 0
+    with rasterio.open(tmp_path / "m.tif") as ds, rasterio.open(tmp_path / "grid.tif") as ref:
+        assert ds.transform == ref.transform and (ds.read(1) == ref.read(1)).all()
+    capsys.readouterr()
+    assert main(["export", str(target), str(tmp_path / "m.tif"), "--like", str(parquet)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot open fields.parquet as a raster" in err[0]

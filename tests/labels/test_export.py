@@ -8,12 +8,17 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
+import rasterio.transform
+from pyproj import Transformer
 from shapely import wkt
-from shapely.geometry import shape
+from shapely.geometry import Polygon, box, shape
 
 from labels.export import class_ids, export, legend_path
 from labels.features import LabelError
-from labels.geometry import area_ha
+from labels.geometry import area_ha, rounded
+from labels.imports import read_polygons
+from labels.store import LabelStore
+from tests.conftest import write_tif
 from tests.labels.conftest import load
 
 
@@ -33,7 +38,39 @@ def test_zipped_shapefile_and_csv(label_set, tmp_path):
     frame = gpd.read_file(f"/vsizip/{out}")
     assert "model_ver" in frame.columns and frame.crs.to_epsg() == 32633
     rows = list(csv.DictReader(export(load(label_set), tmp_path / "x.csv").open()))
-    assert len(rows) == 2 and wkt.loads(rows[0]["wkt"]).geom_type == "Polygon"
+    assert len(rows) == 2 and wkt.loads(rows[0]["WKT"]).geom_type == "Polygon"
+
+
+def test_geopandas_reads_the_csv_geometries_crs_and_types_without_options(label_set, tmp_path):
+    data = load(label_set)
+    ring = [[12.591, 52.476], [12.594, 52.476], [12.594, 52.478], [12.591, 52.478]]
+    data["features"][0]["geometry"] = {  # an old set: 15 decimals
+        "type": "Polygon",
+        "coordinates": [[[x + 1.23e-13, y] for x, y in [*ring, ring[0]]]],
+    }
+    out = export(data, tmp_path / "x.csv")
+    assert {p.name for p in tmp_path.iterdir()} >= {"x.csv", "x.prj", "x.csvt"}
+    frame = gpd.read_file(out)  # GDAL's CSV driver (pyogrio), no options
+    assert frame.crs.to_epsg() == 4326
+    assert frame["rev"].dtype.kind == "i" and frame["area_ha"].dtype.kind == "f"
+    for row, f in zip(frame.itertuples(), data["features"], strict=True):
+        assert row.id == f["id"] and row.crop_class == f["properties"]["crop_class"]
+        assert row.geometry.equals_exact(shape(f["geometry"]), 1e-7)  # lon/lat, to 1 cm
+    text = out.read_text()
+    assert "12.591 52.476" in text and "12.5910000000001" not in text  # 7 decimals at most
+
+
+def test_rounding_never_makes_a_polygon_invalid(caplog):
+    # a notch 4 mm deep in metres: rounding to 1 cm would make its edges cross
+    notch = Polygon([(0, 0), (10, 0), (10, 10), (5.004, 10), (5.006, 0.004), (4.996, 10), (0, 10)])
+    assert notch.is_valid
+    plain = box(0.004, 0, 10.006, 10)
+    out = rounded(np.array([notch, plain], dtype=object), "EPSG:32633", ["notch", "plain"])
+    assert all(g.is_valid for g in out)
+    assert out[1].bounds == (0.0, 0.0, 10.01, 10.0)  # 2 decimals in metres
+    assert "feature notch: rounding to 2 decimals would make it invalid" in caplog.text
+    degrees = rounded(np.array([box(12.12345678, 52, 12.2, 52.1)]), "EPSG:4326", ["x"])
+    assert degrees[0].bounds[0] == 12.1234568  # 7 decimals in degrees
 
 
 @pytest.mark.parametrize(("image", "pixel"), [("enhanced", 2.5), ("original", 10.0)])
@@ -82,7 +119,7 @@ def test_a_shapefile_refuses_text_it_cannot_hold_and_keeps_the_old_file(label_se
     assert len(gpd.read_file(tmp_path / "x.gpkg")["crop_class"][0]) == 12000
 
 
-@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".zip", ".csv", ".tif"])
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".zip", ".csv", ".parquet", ".tif"])
 def test_a_failed_export_leaves_the_old_file_and_nothing_else(
     label_set, tmp_path, suffix, monkeypatch
 ):
@@ -112,3 +149,54 @@ def test_geojson_export_follows_rfc7946(label_set, tmp_path):
         exterior = shape(f["geometry"]).exterior
         assert exterior.is_ccw
         assert all(len(repr(c).partition(".")[2]) <= 7 for xy in exterior.coords for c in xy)
+
+
+@pytest.mark.parametrize(
+    ("crs", "origin", "res"),
+    [("EPSG:32633", (336300.0, 5817100.0), 5.0), ("EPSG:4326", (12.589, 52.48), 0.00005)],
+)
+def test_a_mask_on_any_rasters_grid_for_a_set_made_by_import(label_set, tmp_path, crs, origin, res):
+    imported = read_polygons(
+        export(load(label_set), tmp_path / "x.geojson"), "crop_class", "i", "s"
+    )
+    LabelStore(tmp_path / "sets").apply("imported", imported[0])
+    data = LabelStore(tmp_path / "sets").load("imported")
+    assert "grid" not in data["label_set"]  # no image grid recorded
+    like = write_tif(
+        tmp_path / "like.tif", np.zeros((1, 100, 200), np.uint16), origin, res, crs, ("B04",)
+    )
+    out = export(data, tmp_path / "mask.tif", like=like)
+    with rasterio.open(like) as ref, rasterio.open(out) as ds:
+        assert (ds.crs, ds.transform, ds.width, ds.height) == (
+            ref.crs,
+            ref.transform,
+            ref.width,
+            ref.height,
+        )
+        mask = ds.read(1)
+    ids = class_ids(data)  # the default list: winter wheat 1, maize 2
+    to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    for feature in data["features"]:
+        inside = shape(feature["geometry"]).representative_point()
+        row, col = rasterio.transform.rowcol(ds.transform, *to_grid.transform(inside.x, inside.y))
+        assert mask[row, col] == ids[feature["properties"]["crop_class"]]
+    assert mask[0, 0] == 0 and mask[-1, -1] == 0  # outside every polygon
+    assert set(np.unique(mask)) == {0, 1, 2}
+
+
+def test_a_raster_that_cannot_be_used_gets_one_line(label_set, tmp_path):
+    data = load(label_set)
+    junk = tmp_path / "junk.tif"
+    junk.write_text("not a raster")
+    far = write_tif(
+        tmp_path / "far.tif", np.zeros((1, 10, 10), np.uint16), (6e5, 5e6), descriptions=None
+    )
+    cases = [
+        (tmp_path / "mask.tif", junk, "cannot open junk.tif as a raster"),
+        (tmp_path / "mask.tif", far, "the label set does not overlap far.tif"),
+        (tmp_path / "x.gpkg", far, "like far.tif. is for a .tif mask"),
+    ]
+    for out, like, message in cases:
+        with pytest.raises(LabelError, match=message):
+            export(data, out, like=like)
+    assert not (tmp_path / "mask.tif").exists()

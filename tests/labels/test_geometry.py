@@ -2,13 +2,14 @@
 
 import math
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
-from shapely.geometry import box, mapping, shape
+from shapely.geometry import Polygon, box, mapping, shape
 
 from labels.features import clip_to_neighbours, polygon_geometry
-from labels.geometry import area_ha, utm_zone
+from labels.geometry import area_ha, rounded, utm_zone
 
 lon = st.floats(-179.0, 178.9)
 lat = st.floats(-79.0, 79.0)
@@ -59,3 +60,19 @@ def test_clipped_polygon_never_overlaps_its_neighbours(cx, cy):
     clipped = shape(clip_to_neighbours(new, [neighbour]))
     assert clipped.intersection(shape(neighbour)).area < 1e-12
     assert math.isclose(clipped.area + (cx / 2) * (cy / 2), (1 - cx / 2) * (1 - cy / 2))
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 2 * math.pi), st.floats(0.003, 0.5)), min_size=3, max_size=12)
+)
+@settings(max_examples=150, deadline=None)
+def test_rounding_for_export_never_makes_a_valid_polygon_invalid(spikes):
+    # star-shaped polygons of centimetres in metres: rounding to 1 cm often folds them
+    spikes = sorted(spikes)
+    ring = [(336400 + r * math.cos(a), 5816700 + r * math.sin(a)) for a, r in spikes]
+    polygon = Polygon(ring)
+    if not polygon.is_valid or polygon.area == 0:
+        return
+    [out] = rounded(np.array([polygon], dtype=object), "EPSG:32633", ["star"])
+    assert out.is_valid
+    assert out.hausdorff_distance(polygon) < 0.01

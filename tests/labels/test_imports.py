@@ -20,7 +20,7 @@ def polygons(path, *args):
     return read_polygons(path, *args)[0]
 
 
-@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".zip"])
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".zip", ".parquet"])
 def test_our_own_export_comes_back_with_its_ids_and_provenance(label_set, tmp_path, suffix):
     data = load(label_set)
     for f in data["features"]:  # made long ago

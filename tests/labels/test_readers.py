@@ -52,7 +52,9 @@ def test_files_that_point_elsewhere_are_refused_whatever_their_name(tmp_path):
     secret.write_text(f"secret\n{SECRET}\n")
     disguised = tmp_path / "fields.geojson"
     disguised.write_text(vrt(tmp_path, str(secret)))
-    with pytest.raises(LabelError, match="is not GeoJSON, a GeoPackage or a zipped Shapefile"):
+    with pytest.raises(
+        LabelError, match="is not GeoJSON, a GeoPackage, a zipped Shapefile or GeoParquet"
+    ):
         read_layers(disguised)
     zipped = tmp_path / "fields.zip"
     with zipfile.ZipFile(zipped, "w") as z:

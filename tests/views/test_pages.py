@@ -225,6 +225,7 @@ def test_sets_page_renames_deletes_and_offers_every_export(env, demo_scene):
     at = page("sets").run()
     assert not at.exception
     assert "Mask, original grid (GeoTIFF)" in str(at) and "Shapefile (UTM, zip)" in str(at)
+    assert "fiboa GeoParquet (WGS84)" in str(at)
     [new_name] = [t for t in at.text_input if t.label == "New name"]
     new_name.input("renamed").run()
     [rename] = [b for b in at.button if b.label == "Rename"]

@@ -34,6 +34,7 @@ EXPORTS = [
     ("GeoPackage (UTM)", ".gpkg", "enhanced", "application/geopackage+sqlite3"),
     ("Shapefile (UTM, zip)", ".zip", "enhanced", "application/zip"),
     ("CSV with WKT", ".csv", "enhanced", "text/csv"),
+    ("fiboa GeoParquet (WGS84)", ".parquet", "enhanced", "application/vnd.apache.parquet"),
     ("Mask, enhanced grid (GeoTIFF)", "_mask_2.5m.tif", "enhanced", "image/tiff"),
     ("Mask, original grid (GeoTIFF)", "_mask_10m.tif", "original", "image/tiff"),
 ]
@@ -114,8 +115,9 @@ if table:
 
 st.subheader("Import")
 upload = st.file_uploader(
-    f"GeoJSON, GeoPackage or zipped Shapefile (any CRS, at most {MAX_BYTES // 2**20} MB)",
-    type=["geojson", "json", "gpkg", "zip"],
+    f"GeoJSON, GeoPackage, zipped Shapefile or GeoParquet (any CRS, at most "
+    f"{MAX_BYTES // 2**20} MB)",
+    type=["geojson", "json", "gpkg", "zip", "parquet"],
 )
 field = st.text_input("Property that holds the crop class", "crop_class")
 if upload is not None and st.button("Import into this set"):
