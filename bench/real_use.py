@@ -60,8 +60,9 @@ from rasterio.crs import CRS
 from rasterio.windows import Window
 
 import settings
-from imagery.geotiff import TCI_SCALE, read_bands
+from imagery.geotiff import read_bands
 from imagery.local import scenes_in_file
+from imagery.pixels import TCI_SCALE
 from imagery.raster import Raster
 from imagery.read import read_window, scene_grid
 from sr.cache import ResultCache

@@ -2,7 +2,7 @@
 
 A file holds one or more acquisitions of bands B04, B03, B02, B08, or one true-colour image
 of B04, B03, B02 (red, green, blue; no near infrared), its bands named as
-:func:`imagery.geotiff.band_names` names them:
+:func:`imagery.pixels.band_names` names them:
 - with band descriptions (as written by ``python -m imagery build-demo``), the bands are found by
   name and the file is one scene; tags ``ACQUISITION_DATE`` and ``TILE_ID`` give date and tile
   (:func:`scene_tags` writes them back);
@@ -29,14 +29,8 @@ from rasterio.windows import Window
 from shapely.geometry import box, mapping
 
 from imagery.errors import ImageryError
-from imagery.geotiff import (
-    GEOGRAPHIC,
-    band_names,
-    check_pixel_type,
-    check_reflectance,
-    dn_scale,
-    tci_nodata,
-)
+from imagery.geotiff import GEOGRAPHIC
+from imagery.pixels import band_names, check_pixel_type, check_reflectance, dn_scale, tci_nodata
 from imagery.raster import BANDS, RGB
 from imagery.scene import BandSource, BBox, Scene, matches
 
@@ -76,7 +70,7 @@ def scenes_in_file(path: Path) -> list[Scene]:
 
     Raises:
         ValueError: the file has no CRS or its bands cannot be identified.
-        ImageryError: pixels that are not reflectance (:func:`imagery.geotiff.check_pixel_type`;
+        ImageryError: pixels that are not reflectance (:func:`imagery.pixels.check_pixel_type`;
             floats checked on a sample at the centre, every read checks its own).
         rasterio.errors.RasterioError: the file cannot be opened.
     """

@@ -17,7 +17,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from imagery.errors import AreaError, ImageryError, unreadable
-from imagery.geotiff import check_reflectance
+from imagery.pixels import check_reflectance
 from imagery.raster import Raster
 from imagery.scene import BBox, Scene
 

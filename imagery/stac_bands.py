@@ -19,7 +19,7 @@ import pystac
 from pystac.extensions.eo import Band, EOExtension
 from pystac.extensions.raster import DataType, NoDataStrings, RasterBand, RasterExtension
 
-from imagery.geotiff import dn_scale, file_nodata
+from imagery.pixels import dn_scale, file_nodata
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def describe_bands(
         asset: an asset already added to its Item (the extensions are declared there).
         names: ESA name of each band of the file, in order (a name without spectral facts in
             :data:`SPECTRAL` gets its name only).
-        dtype: the file's pixel type, one :func:`imagery.geotiff.check_pixel_type` accepts; its
+        dtype: the file's pixel type, one :func:`imagery.pixels.check_pixel_type` accepts; its
             scale and nodata are those :func:`imagery.geotiff.write_raster` writes.
         resolution: pixel size in metres.
     """

@@ -34,7 +34,7 @@ def _point(text: str) -> tuple[float, float]:
 
 def _suggest_raster(path: Path) -> Raster:
     """The raster's bands for :func:`labels.suggest.suggest`, named as
-    :func:`imagery.geotiff.band_names` names them (a 3-band file is B04, B03, B02), and a file of
+    :func:`imagery.pixels.band_names` names them (a 3-band file is B04, B03, B02), and a file of
     4 x N bands without names as N acquisitions of B04, B03, B02, B08 (the first is used)."""
     raster, _ = read_raster(path, SUGGEST_MAX_SIZE)
     if "B04" in raster.bands:

@@ -46,7 +46,8 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 from shapely.geometry import box, mapping
 
-from imagery.geotiff import dn_scale, to_dtype, write_cog
+from imagery.geotiff import to_dtype, write_cog
+from imagery.pixels import dn_scale
 from imagery.read import read_window, scene_grid
 from imagery.scene import Scene
 from imagery.stac_bands import describe_bands

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def pack(out: Path, paths: list[str]) -> None:
-    from imagery.geotiff import SCALE
+    from imagery.pixels import SCALE
     from sr.training.data import TRAIN_SCENES, VAL_SCENES, load_reflectance
 
     scenes = {}
@@ -58,7 +58,7 @@ def train(scenes_file: Path, settings: str) -> None:
         sys.modules.setdefault(name, module)
     import logging
 
-    from imagery.geotiff import SCALE
+    from imagery.pixels import SCALE
     from sr.training import train as training
 
     scenes = np.load(scenes_file)

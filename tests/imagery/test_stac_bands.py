@@ -10,7 +10,7 @@ import pytest
 from pystac.extensions.eo import EOExtension
 from pystac.extensions.raster import RasterExtension
 
-from imagery.geotiff import TCI_SCALE
+from imagery.pixels import TCI_SCALE
 from imagery.stac_bands import describe_bands
 
 

@@ -183,4 +183,3 @@ def test_a_proposal_cut_by_a_labelled_polygon_is_the_piece_at_the_click_never_sl
     with pytest.raises(LabelError) as err:  # what is left at the click is a 15 m strip
         proposal(raster, *lonlat(raster, 36.7, 55), [labelled(raster, 37.5, 90, 31, 80)], RULES)
     assert str(err.value) == NARROW
-

@@ -21,8 +21,8 @@ from affine import Affine
 from pystac.validation import JsonSchemaSTACValidator
 from rasterio.windows import Window
 
-from imagery.geotiff import TCI_SCALE
 from imagery.local import LocalCatalog, scenes_in_file
+from imagery.pixels import TCI_SCALE
 from imagery.read import read_window
 from runs.cli import main
 from runs.region import RegionRequest, TileStore, only_run, plan, tiles_folder
