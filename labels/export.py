@@ -258,6 +258,11 @@ def raster_grid(path: Path) -> tuple[CRS, Affine, int, int]:
         raise LabelError(f"cannot open {path.name} as a raster: {err}") from err
     if crs is None:
         raise LabelError(f"{path.name} has no coordinate reference system; a mask needs one")
+    if not (crs.is_geographic or crs.is_projected):
+        raise LabelError(
+            f"{path.name} is not on a map (its coordinate reference system is neither "
+            "geographic nor projected); a mask needs one"
+        )
     if transform == Affine.identity():
         raise LabelError(f"{path.name} has no georeferencing (geotransform); a mask needs one")
     short = shortfall(width * height * 2)  # the mask and its copy when written

@@ -37,6 +37,7 @@ from urllib.parse import quote
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import shapely
 from pyproj import CRS, Transformer
@@ -80,8 +81,11 @@ def write_parquet(collection: dict[str, Any], out: Path, classes: list[str]) -> 
         "perimeter": pa.array(shapely.length(local), pa.float32()),
         "determination_method": pa.array([_method(f["properties"]) for f in features]),
         "determination_datetime": pa.array(
-            [
-                observed if f["properties"].get("scene_id") == meta.get("scene_id") else None
+            [  # the scene's date, for what was seen on the scene (not imported outlines)
+                observed
+                if f["properties"].get("scene_id") == meta.get("scene_id")
+                and _method(f["properties"]) != "unknown"
+                else None
                 for f in features
             ],
             pa.timestamp("ms", tz="UTC"),
@@ -209,7 +213,13 @@ def read_parquet(
             parquet = pq.ParquetFile(handle)
             _check_size(name, parquet.metadata, max_rows, max_bytes)
             column, crs = _geometry_column(name, parquet.schema_arrow.metadata or {})
-            table = parquet.read()
+            text = [
+                f.name
+                for f in parquet.schema_arrow
+                if f.name != column and (pa.types.is_string(f.type) or pa.types.is_binary(f.type))
+            ]
+        with open(path, "rb") as handle:  # text kept dictionary-encoded until measured
+            table = _read_bounded(name, pq.ParquetFile(handle, read_dictionary=text), max_bytes)
     except (pa.ArrowException, OSError) as err:
         raise LabelError(f"{name} is not a readable Parquet file: {err}") from err
     if column not in table.column_names:
@@ -220,6 +230,32 @@ def read_parquet(
         raise LabelError(f"{name}: the column {column!r} does not hold WKB: {err}") from err
     rows = [_properties(row) for row in table.drop_columns([column]).to_pylist()]
     return crs, list(zip(geoms, rows, strict=True))
+
+
+def _read_bounded(name: str, parquet: pq.ParquetFile, max_bytes: int) -> pa.Table:
+    """The file's table, read a row group at a time while what it decodes to stays under
+    ``max_bytes``: a dictionary-encoded text counted once per row, not once (the footer's sizes
+    count a repeated string once, and they are the writer's word)."""
+    parts, used = [], 0
+    for i in range(parquet.num_row_groups):
+        part = parquet.read_row_group(i)
+        used += _decoded_bytes(part)
+        if used > max_bytes:
+            raise LabelError(f"{name} unpacks to more than the limit of {max_bytes // 2**20} MB")
+        parts.append(part)
+    return pa.concat_tables(parts) if parts else parquet.schema_arrow.empty_table()
+
+
+def _decoded_bytes(table: pa.Table) -> int:
+    """Bytes ``table`` takes once every dictionary-encoded value is written out row by row."""
+    total = 0
+    for chunk in (c for column in table.columns for c in column.chunks):
+        if pa.types.is_dictionary(chunk.type):
+            lengths = pc.binary_length(chunk.dictionary)
+            total += int(pc.sum(pc.take(lengths, chunk.indices)).as_py() or 0)
+        else:
+            total += chunk.nbytes
+    return total
 
 
 def _check_size(name: str, meta: pq.FileMetaData, max_rows: int, max_bytes: int) -> None:

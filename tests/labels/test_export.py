@@ -191,8 +191,16 @@ def test_a_raster_that_cannot_be_used_gets_one_line(label_set, tmp_path):
     far = write_tif(
         tmp_path / "far.tif", np.zeros((1, 10, 10), np.uint16), (6e5, 5e6), descriptions=None
     )
+    local = tmp_path / "local.tif"  # a CRS of no place on Earth (an engineering grid)
+    with rasterio.open(
+        local, "w", driver="GTiff", width=10, height=10, count=1, dtype="uint8",
+        crs=rasterio.crs.CRS.from_wkt('LOCAL_CS["grid",UNIT["metre",1]]'),
+        transform=rasterio.transform.from_origin(0, 10, 1, 1),
+    ) as ds:  # fmt: skip
+        ds.write(np.zeros((1, 10, 10), np.uint8))
     cases = [
         (tmp_path / "mask.tif", junk, "cannot open junk.tif as a raster"),
+        (tmp_path / "mask.tif", local, "local.tif is not on a map"),
         (tmp_path / "mask.tif", far, "the label set does not overlap far.tif"),
         (tmp_path / "x.gpkg", far, "like far.tif. is for a .tif mask"),
     ]

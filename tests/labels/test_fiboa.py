@@ -31,7 +31,9 @@ def utm(geometry):
 
 
 CORE = {"id", "geometry", "area", "perimeter", "determination_method", "determination_datetime"}
-METHODS = {"manual", "driven", "surveyed", "administrative", "auto-operation", "auto-imagery"}
+METHODS = {
+    "manual", "driven", "surveyed", "administrative", "auto-operation", "auto-imagery", "unknown"
+}  # fmt: skip
 
 
 def suggested_set(label_set):
@@ -85,6 +87,19 @@ def test_the_export_follows_fiboa_core_0_2_and_the_crop_extension(label_set, tmp
         lines = code_list.read().decode().splitlines()
     assert lines[0] == "original_code,original_name,translated_name"
     assert "maize,maize," in lines and "winter wheat,winter wheat," in lines
+
+
+def test_an_outline_imported_from_another_tool_has_no_date_of_determination(label_set, tmp_path):
+    """It was not seen on the set's scene: fiboa's method ``unknown`` and no datetime."""
+    data = suggested_set(label_set)
+    maize = next(f for f in data["features"] if f["properties"]["crop_class"] == "maize")
+    maize["properties"]["imported_by"] = "importer"
+    frame = gpd.read_parquet(export(data, tmp_path / "fields.parquet"))
+    rows = {r["crop:name"]: r for r in frame.to_dict("records")}
+    assert rows["maize"]["determination_method"] == "unknown"
+    assert gpd.pd.isna(rows["maize"]["determination_datetime"])
+    assert str(rows["winter wheat"]["determination_datetime"]) == "2017-02-16 00:00:00+00:00"
+    assert pq.read_schema(tmp_path / "fields.parquet").field("perimeter").type == pa.float32()
 
 
 def test_an_export_comes_back_with_its_ids_classes_and_source(label_set, tmp_path):
@@ -168,6 +183,30 @@ def test_a_small_parquet_file_that_unpacks_to_too_much_is_refused_before_reading
     pq.write_table(pa.table({"note": column}), bomb, compression="zstd", use_dictionary=False)
     assert bomb.stat().st_size < 2**20
     with pytest.raises(LabelError, match="unpacks to 60 MB; the limit is 50 MB"):
+        read_layers(bomb)
+
+
+def test_a_string_repeated_on_every_row_counts_once_per_row(tmp_path):
+    """Dictionary-encoded, 200 rows sharing one 1 MB note say 1 MB in the footer and decode to
+    200 MB: refused while it is read, before it is written out row by row."""
+    bomb = tmp_path / "repeated.parquet"
+    frame = gpd.GeoDataFrame(
+        {"crop_class": ["maize"] * 200, "note": ["x" * 2**20] * 200},
+        geometry=[box(i, 0, i + 0.5, 0.5) for i in range(200)],
+        crs=4326,
+    )
+    frame.to_parquet(bomb, compression="zstd")
+    assert bomb.stat().st_size < 2**20
+    assert (
+        sum(  # what the footer says
+            g.column(j).total_uncompressed_size
+            for meta in [pq.read_metadata(bomb)]
+            for g in (meta.row_group(i) for i in range(meta.num_row_groups))
+            for j in range(g.num_columns)
+        )
+        < 50 * 2**20
+    )
+    with pytest.raises(LabelError, match="repeated.parquet unpacks to more than the limit of 50"):
         read_layers(bomb)
 
 

@@ -33,7 +33,7 @@ EXPORTS = [
     ("GeoJSON (WGS84)", ".geojson", "enhanced", "application/geo+json"),
     ("GeoPackage (UTM)", ".gpkg", "enhanced", "application/geopackage+sqlite3"),
     ("Shapefile (UTM, zip)", ".zip", "enhanced", "application/zip"),
-    ("CSV with WKT", ".csv", "enhanced", "text/csv"),
+    ("CSV with WKT (WGS84 longitude, latitude)", ".csv", "enhanced", "text/csv"),
     ("fiboa GeoParquet (WGS84)", ".parquet", "enhanced", "application/vnd.apache.parquet"),
     ("Mask, enhanced grid (GeoTIFF)", "_mask_2.5m.tif", "enhanced", "image/tiff"),
     ("Mask, original grid (GeoTIFF)", "_mask_10m.tif", "original", "image/tiff"),
