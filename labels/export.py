@@ -2,14 +2,14 @@
 GeoParquet (:mod:`labels.fiboa`), and a class-id raster mask aligned to the image grid or to any
 raster's grid, for training segmentation models.
 
-Coordinates written as text are rounded to about 1 cm (:func:`labels.geometry.rounded`): GeoJSON
-and CSV (WGS84) to 7 decimals. Binary formats keep the double: the GeoPackage's and Shapefile's
-UTM coordinates are those of the set's (its 7-decimal grid reprojected), which rounding to 1 cm
-would not shorten and would move off that grid, so a file imported again would no longer match
-the set's outlines; GeoParquet holds the set's own WGS84 coordinates. The saved set keeps its
-coordinates as they are (neighbours share vertices exactly). The CSV is GDAL's GeoCSV: a ``WKT``
-column that GDAL (and so geopandas, QGIS) takes as the geometry unasked, with a ``.prj`` (the
-CRS) and a ``.csvt`` (the column types) beside it.
+Coordinates written as text are rounded to about 1 cm (:func:`labels.features.on_grid`): GeoJSON
+and CSV (WGS84) to 7 decimals, with validity kept. Binary formats keep the double: the
+GeoPackage's and Shapefile's UTM coordinates are those of the set's (its 7-decimal grid
+reprojected), which rounding to 1 cm would not shorten and would move off that grid, so a file
+imported again would no longer match the set's outlines; GeoParquet holds the set's own WGS84
+coordinates. The saved set keeps its coordinates as they are (neighbours share vertices
+exactly). The CSV is GDAL's GeoCSV: a ``WKT`` column that GDAL (and so geopandas, QGIS) takes as
+the geometry unasked, with a ``.prj`` (the CRS) and a ``.csvt`` (the column types) beside it.
 
 Every export is written in a hidden folder beside its target and moved into place when whole
 (with a mask's legend), like a save: a full disk or a kill leaves the file that was there, never
@@ -41,9 +41,9 @@ from imagery.errors import ImageryError
 from imagery.geotiff import write_geotiff
 from imagery.memory import shortfall
 from labels.classes import safe_colour, set_classes
-from labels.features import LabelError, as_geojson
+from labels.features import LabelError, as_geojson, on_grid
 from labels.fiboa import write_parquet
-from labels.geometry import rounded, set_crs
+from labels.geometry import set_crs
 
 FORMATS = (".geojson", ".gpkg", ".zip", ".csv", ".parquet", ".tif")
 #: Shapefile field names are at most 10 characters.
@@ -129,7 +129,7 @@ def _write(
     elif suffix == ".zip":
         _write_shapefile_zip(frame.to_crs(set_crs(collection)), out)
     elif suffix == ".csv":
-        geoms = rounded(frame.geometry.array, frame.crs, list(frame["id"]))
+        geoms = on_grid(np.asarray(frame.geometry.array, dtype=object))
         frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
         frame.to_file(out, driver="CSV", layer_options={"GEOMETRY": "AS_WKT", "CREATE_CSVT": "YES"})
     else:

@@ -79,13 +79,19 @@ def polygon_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def on_grid(geom: Any) -> Any:
+    """WGS84 shapely geometries (one or an array) with coordinates on the grid of
+    :data:`DECIMALS` places (about 1 cm), snapped with validity kept (GEOS's precision model),
+    and rounded so that they print as the shortest decimal text."""
+    snapped = shapely.set_precision(geom, 10.0**-DECIMALS)
+    return shapely.transform(snapped, lambda xy: np.round(xy, DECIMALS))
+
+
 def as_geojson(geom: BaseGeometry) -> dict[str, Any]:
     """A shapely geometry as a GeoJSON geometry dict (plain lists) as RFC 7946 asks: exterior
-    rings counter-clockwise and holes clockwise (the right-hand rule), coordinates to
-    :data:`DECIMALS` places (snapped to that grid with validity kept)."""
-    geom = shapely.orient_polygons(shapely.set_precision(geom, 10.0**-DECIMALS))
-    geom = shapely.transform(geom, lambda xy: np.round(xy, DECIMALS))  # shortest decimal text
-    result: dict[str, Any] = json.loads(shapely.to_geojson(geom))
+    rings counter-clockwise and holes clockwise (the right-hand rule), coordinates
+    :func:`on_grid`."""
+    result: dict[str, Any] = json.loads(shapely.to_geojson(shapely.orient_polygons(on_grid(geom))))
     return result
 
 

@@ -1,30 +1,18 @@
 """The CRS and area rules of label sets: polygons are stored in WGS84 and measured in the
-scene's UTM zone (metres), never in degrees; coordinates exported as text are rounded to about
-1 cm."""
+scene's UTM zone (metres), never in degrees."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import transform
 
-from labels.features import DECIMALS
-
 #: Outlines closer than this (degrees, about 1 cm) are the same outline.
 SAME_OUTLINE = 1e-7
-#: Decimal places of coordinates in metres exported as text: 1 cm (degrees: ``DECIMALS``, 7).
-METRE_DECIMALS = 2
-#: The most decimal places added to a polygon that rounding would make invalid.
-MORE_DECIMALS = 6
-
-log = logging.getLogger(__name__)
 
 
 def utm_zone(lon: float, lat: float) -> str:
@@ -62,33 +50,3 @@ def outline_key(geometry: dict[str, Any]) -> bytes:
     their vertex order, orientation or starting point."""
     geom = shapely.set_precision(shape(geometry), SAME_OUTLINE)
     return bytes(shapely.to_wkb(shapely.normalize(geom)))
-
-
-def export_decimals(crs: CRS | str) -> int:
-    """Decimal places that keep about 1 cm: 7 for degrees, 2 for metres."""
-    return DECIMALS if CRS.from_user_input(crs).is_geographic else METRE_DECIMALS
-
-
-def rounded(geoms: np.ndarray, crs: CRS | str, ids: Sequence[str]) -> np.ndarray:
-    """Shapely geometries in ``crs`` with coordinates rounded to :func:`export_decimals` places.
-
-    Rounding never makes a valid polygon invalid: one it would (a vertex moved across a nearby
-    edge) keeps the fewest more places that leave it valid, or its coordinates as they were,
-    and a warning names it (by its id in ``ids``).
-    """
-    places = export_decimals(crs)
-    before = np.asarray(geoms, dtype=object)
-    after: np.ndarray = shapely.transform(before, lambda xy: np.round(xy, places))
-    for i in map(int, np.flatnonzero(shapely.is_valid(before) & ~shapely.is_valid(after))):
-        after[i] = before[i]
-        for more in range(places + 1, places + MORE_DECIMALS + 1):
-            candidate = shapely.transform(before[i], lambda xy, n=more: np.round(xy, n))
-            if candidate.is_valid:
-                after[i] = candidate
-                break
-        log.warning(
-            "feature %s: rounding to %d decimals would make it invalid; written with more",
-            ids[i],
-            places,
-        )
-    return after
