@@ -6,10 +6,15 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pytest
+from shapely.geometry import box, mapping
 from streamlit.testing.v1 import AppTest
 
 from imagery.local import scenes_in_file
 from imagery.read import read_area
+from labels.features import new_feature
+from labels.stats import areas
 from runs.jobs import EnhanceRequest
 from runs.service import manager
 from sr.enhance import enhance
@@ -201,7 +206,7 @@ def saved_set(env, demo_scene):
 
 
 def test_statistics_page_shows_area_per_crop_and_annotator(env, demo_scene):
-    saved_set(env, demo_scene)
+    store = saved_set(env, demo_scene)
     at = page("stats").run()
     assert not at.exception
     tables = [t.value for t in at.dataframe]
@@ -211,13 +216,25 @@ def test_statistics_page_shows_area_per_crop_and_annotator(env, demo_scene):
     assert per_class.loc["maize", "hectares"] > 10 * per_class.loc["barley", "hectares"] / 3
     assert set(tables[1]["annotator"]) == {"ana", "ben"}
     assert [m.label for m in at.metric] == ["Fields", "Labelled area", "Median field"]
-    by_class, sizes = [json.loads(e.proto.spec) for e in at.main if e.type == "vega_lite_chart"]
+    charts = [e for e in at.main if e.type == "vega_lite_chart"]
+    by_class, sizes = [json.loads(e.proto.spec) for e in charts]
+    bars = pa.ipc.open_stream(charts[0].proto.data.data).read_all().to_pylist()  # what is drawn
+    assert {b["crop class"]: b["hectares"] for b in bars} == pytest.approx(
+        dict(per_class["hectares"]), abs=0.01
+    )
     scale = by_class["encoding"]["color"]["scale"]  # bars in the map's class colours
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
         "barley": "#d95f02",
         "maize": "#1b9e77",
     }
     assert sizes["encoding"]["x"]["sort"] is None  # bins in size order, not sorted as text
+
+    fourth = mapping(box(12.599, 52.476, 12.600, 52.477))  # an even count: the median is a mean
+    store.apply("trial", [new_feature(fourth, "barley", "ben", "d", "original")])
+    at = page("stats").run()
+    ha = sorted(areas(store.load(store.names()[0])))
+    [median] = [m.value for m in at.metric if m.label == "Median field"]
+    assert median == f"{(ha[1] + ha[2]) / 2:.2f} ha" != f"{ha[2]:.2f} ha"
 
 
 def test_sets_page_renames_deletes_and_offers_every_export(env, demo_scene):

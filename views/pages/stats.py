@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import streamlit as st
 
 from labels.classes import safe_colour, set_classes
@@ -24,7 +26,7 @@ sizes = areas(data)
 c1, c2, c3 = st.columns(3)
 c1.metric("Fields", len(sizes))
 c2.metric("Labelled area", f"{sum(sizes):.2f} ha")
-c3.metric("Median field", f"{sorted(sizes)[len(sizes) // 2]:.2f} ha")
+c3.metric("Median field", f"{statistics.median(sizes):.2f} ha")
 
 st.subheader("Area per crop class")
 classes = area_by_class(data)
@@ -40,7 +42,8 @@ table = [
 st.dataframe(table, hide_index=True)
 colours = set_classes(data)
 st.vega_lite_chart(  # each class in its map colour, in the table's order
-    {"values": [{"crop class": c, "hectares": r["hectares"]} for c, r in classes.items()]},
+    # rows, not {"values": ...}: a dict is read as a table of one column "values" (no bars)
+    [{"crop class": c, "hectares": r["hectares"]} for c, r in classes.items()],
     {
         "mark": "bar",
         "encoding": {
