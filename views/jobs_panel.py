@@ -64,7 +64,8 @@ def collect(state: Any) -> None:
     elif job.state == "failed":
         st.error(f"The enhancement failed: {plain(job.error)}")
     else:
-        st.warning(f"The enhancement was {plain(job.state)}: {plain(job.message)}.")
+        why = f": {plain(job.message)}" if job.message and job.message != job.state else ""
+        st.warning(f"The enhancement was {plain(job.state)}{why}.")
 
 
 def panel() -> None:

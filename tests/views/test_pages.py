@@ -320,7 +320,9 @@ def test_cancel_in_the_panel_stops_the_job(env, demo_scene, monkeypatch):
     job = manager().wait(key)
     assert job is not None and job.state == "cancelled"
     at.run()
-    assert any("cancelled" in w.value for w in at.warning)
+    assert [w.value for w in at.warning if "cancelled" in w.value] == [
+        "The enhancement was cancelled."  # once, not "cancelled: cancelled"
+    ]
     assert at.session_state["enhanced"] is None
 
 
