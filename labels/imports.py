@@ -33,6 +33,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from labels.classes import set_classes
 from labels.features import IMAGES, Feature, LabelError, as_geojson, new_feature
 from labels.readers import MAX_FEATURES, Layer, read_layers
 from labels.setfile import OUR_ID
@@ -75,8 +76,10 @@ def import_file(
     Raises:
         LabelError: see :func:`read_polygons`, and a save the disk refused.
     """
-    scene = store.load(name).get("label_set", {}).get("scene_id") or "import"
+    current = store.load(name)
+    scene = current.get("label_set", {}).get("scene_id") or "import"
     features, notes = read_polygons(path, class_field, importer, scene)
+    notes += match_classes(features, list(set_classes(current)))
     saved = store.apply(name, features, info=imported_area(features), who=importer, new_only=True)
     return Report(saved.applied, saved.present, len(saved.data["features"]), notes)
 
@@ -123,6 +126,36 @@ def read_polygons(
             f"{again} features had the id of an earlier one in the file: each was given a new id"
         )
     return features, notes
+
+
+def match_classes(features: list[Feature], known: list[str]) -> list[str]:
+    """Give each feature's class the set's spelling when it differs only in case or surrounding
+    spaces ("Maize " is the set's "maize"; classes spelled apart are counted apart), the same
+    for classes the set does not have (the first spelling met); notes on what was changed and
+    on classes not in ``known``, which are imported as they are."""
+    spelling = {c.strip().casefold(): c for c in known}
+    respelled: dict[str, str] = {}
+    unknown: dict[str, int] = {}
+    for feature in features:
+        props = feature["properties"]
+        cls = props["crop_class"]
+        canonical = spelling.setdefault(cls.strip().casefold(), cls.strip())
+        if canonical != cls:
+            respelled[cls] = canonical
+            props["crop_class"] = canonical
+        if canonical not in known:
+            unknown[canonical] = unknown.get(canonical, 0) + 1
+    notes = []
+    if respelled:
+        pairs = ", ".join(f"{a!r} -> {b!r}" for a, b in sorted(respelled.items()))
+        notes.append(f"classes spelled differently were given one spelling: {pairs}")
+    if unknown:
+        names = ", ".join(f"{c!r} ({n})" for c, n in sorted(unknown.items()))
+        notes.append(
+            f"classes not in this set's list were imported as they are: {names}; add them to "
+            "the set's classes to give them a colour and a key"
+        )
+    return notes
 
 
 def imported_area(features: list[Feature]) -> dict[str, Any]:

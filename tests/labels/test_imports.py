@@ -207,9 +207,9 @@ def test_two_features_sharing_an_id_are_both_kept(tmp_path):
     path.write_text(json.dumps(collection))
     report = import_file(LabelStore(tmp_path), "s", path, "crop_class", "ana")
     assert (report.imported, report.present) == (2, 0)
-    assert report.notes == [
+    assert report.notes[0] == (
         "1 features had the id of an earlier one in the file: each was given a new id"
-    ]
+    )
     ids = [f["id"] for f in load(tmp_path / "s.geojson")["features"]]
     assert ids[0] == fid and ids[1] != fid
 
@@ -255,3 +255,23 @@ def test_a_refused_feature_is_numbered_within_its_layer(tmp_path):
         frame.to_file(path, layer=layer, driver="GPKG")
     with pytest.raises(LabelError, match="two.gpkg, layer 'south': feature 1: .*control character"):
         read_polygons(path, "crop_class", "ana", "S2")
+
+
+def test_classes_spelled_apart_by_case_are_one_and_unknown_ones_are_named(tmp_path):
+    path = tmp_path / "other_tool.gpkg"
+    names = ["Maize", "maize ", "sunflower", "Sunflower", "maize"]
+    frame = gpd.GeoDataFrame(
+        {"crop": names},
+        geometry=[box(13.1 + i / 100, 48.3, 13.105 + i / 100, 48.305) for i in range(len(names))],
+        crs="EPSG:4326",
+    )
+    frame.to_file(path, driver="GPKG")
+    store = LabelStore(tmp_path / "labels")
+    store.apply("set", [])
+    report = import_file(store, "set", path, "crop", "ana")
+    saved = [f["properties"]["crop_class"] for f in store.load("set")["features"]]
+    assert sorted(saved) == ["maize", "maize", "maize", "sunflower", "sunflower"]
+    message = report.message()
+    assert "'Maize' -> 'maize'" in message
+    assert "'Sunflower' -> 'sunflower'" in message
+    assert "not in this set's list were imported as they are: 'sunflower' (2)" in message
