@@ -3,7 +3,8 @@
 Pure: no Streamlit and no I/O; :mod:`views.workspace` reads and writes the address with it. The
 parameters are ``scene`` (and ``source`` when not local) with ``area`` (west, south, east, north
 in degrees), the enhancement (``pipeline``, ``preset``, ``consistent=0`` without data consistency),
-the label ``set``, the labelling map's ``view`` (``lat,lon,zoom``) and the ``annotator``. A part
+the label ``set``, the labelling map's ``view`` (``lat,lon,zoom``), the ``annotator``, the class
+new polygons get (``class``) and ``suggest=1`` while click-a-field is on. A part
 that is not usable is left out with the reason, said to the user; an enhancement the app does not
 know is left out silently (the area opens without it).
 """
@@ -25,8 +26,8 @@ AREA_RULE = (
     "four numbers west, south, east, north in degrees (west < east within -180..180, "
     "south < north within -90..90)"
 )
-#: Annotator names are cut to this many characters.
-MAX_ANNOTATOR = 80
+#: Annotator and class names are cut to this many characters.
+MAX_ANNOTATOR = MAX_CLASS = 80
 
 Area = tuple[float, float, float, float]
 #: ``(centre [lat, lon], zoom)`` of the labelling map.
@@ -55,6 +56,8 @@ class Address:
     label_set: str | None = None
     view: MapView | None = None
     annotator: str | None = None
+    crop_class: str | None = None
+    suggest: bool = False
 
 
 def encode(address: Address) -> dict[str, str]:
@@ -79,6 +82,10 @@ def encode(address: Address) -> dict[str, str]:
         params["view"] = f"{lat:.{DECIMALS}f},{lon:.{DECIMALS}f},{zoom}"
     if address.annotator:
         params["annotator"] = address.annotator
+    if address.crop_class:
+        params["class"] = address.crop_class
+    if address.suggest:
+        params["suggest"] = "1"
     return params
 
 
@@ -119,6 +126,8 @@ def decode(
         label_set=label_set,
         view=view,
         annotator=params.get("annotator", "")[:MAX_ANNOTATOR] or None,
+        crop_class=params.get("class", "")[:MAX_CLASS] or None,
+        suggest=params.get("suggest") == "1",
     )
     return address, left_out
 

@@ -45,6 +45,9 @@ def init_state() -> None:
     for key, value in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = value
+    for key in (workspace.CROP_KEY, workspace.SUGGEST_KEY):  # widget state Streamlit would drop
+        if key in st.session_state:  # on pages without the widget (the Label page's choices)
+            st.session_state[key] = st.session_state[key]
     user = access.signed_in()
     if access.users() and not user:  # a page reached without signing in (app.py hides them)
         access.sign_in_page()

@@ -27,6 +27,9 @@ from sr.enhance import DEFAULT_PRESET, PIPELINES, PRESETS, model_version, uses_d
 from sr.errors import NotCached
 from views.address import AREA_RULE, Address, Made, MapView, decode, encode, usable_area
 
+#: Session keys of the Label page's class choice and click-a-field toggle, kept in the address.
+CROP_KEY, SUGGEST_KEY = "crop_class", "suggesting"
+
 
 def to_url(state: Any, signed_in: bool) -> None:
     """Write the session's working state to the address (only what changed)."""
@@ -50,6 +53,8 @@ def to_url(state: Any, signed_in: bool) -> None:
             label_set=state.get("label_set"),
             view=view if isinstance(view, tuple) else None,  # not the bounds of a table click
             annotator=None if signed_in else state.get("annotator"),
+            crop_class=state.get(CROP_KEY),
+            suggest=bool(state.get(SUGGEST_KEY)),
         )
     )
     params = st.query_params
@@ -108,6 +113,9 @@ def from_url(state: Any, catalog: Any, max_size: int) -> str:
     address, left_out = decode(st.query_params, PIPELINES, PRESETS)
     if address.annotator and not state.get("annotator"):
         state["annotator"] = address.annotator
+    if address.crop_class:  # the Label page keeps it only if the set has that class
+        state[CROP_KEY] = address.crop_class
+    state[SUGGEST_KEY] = address.suggest
     notes = [
         set_from_url(state, address.label_set, left_out.get("set", "")),
         view_from_url(state, address.view, left_out.get("view", "")),

@@ -19,6 +19,8 @@ def test_the_working_state_comes_back_from_its_address():
         label_set="été fields",
         view=([52.4775, 12.595], 15),
         annotator="ana",
+        crop_class="sugar beet",
+        suggest=True,
     )
     params = encode(address)
     assert params == {
@@ -31,6 +33,8 @@ def test_the_working_state_comes_back_from_its_address():
         "set": "été fields",
         "view": "52.477500,12.595000,15",
         "annotator": "ana",
+        "class": "sugar beet",
+        "suggest": "1",
     }
     assert decode(params, PIPELINES, PRESETS) == (address, {})
 

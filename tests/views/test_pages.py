@@ -132,6 +132,29 @@ def test_label_page_needs_a_name_and_keeps_a_damaged_set(env, demo_scene: Path):
     assert (labels / "bad.geojson").read_text() == "{oops"
 
 
+def test_a_reload_keeps_the_class_and_the_suggest_mode(env, demo_scene: Path):
+    """The class being drawn and click-a-field come back from the address (issue 26, bug 5),
+    and stay in it while another page is open."""
+    at = page("label")
+    area = ",".join(map(str, AREA))
+    at.query_params.update(
+        scene=demo_scene.stem, area=area, set="field work", annotator="ana", **{"class": "maize"}
+    )
+    at.query_params["suggest"] = "1"
+    at.run()
+    assert not at.exception
+    [crop] = [r for r in at.radio if r.label == CLASS_LABEL]
+    [suggest] = [t for t in at.toggle if t.label.startswith("Suggest outlines")]
+    assert crop.value == "maize" and suggest.value is True
+    crop.set_value("barley").run()
+    assert at.query_params["class"] == "barley" and at.query_params["suggest"] == "1"
+    at.switch_page("views/pages/stats.py").run()
+    assert at.query_params["class"] == "barley" and at.query_params["suggest"] == "1"
+    at.switch_page("views/pages/label.py").run()
+    [crop] = [r for r in at.radio if r.label == CLASS_LABEL]
+    assert crop.value == "barley"
+
+
 def enhance_page_with_small_dip(monkeypatch, demo_scene: Path, **config: int) -> AppTest:
     """The Enhance page on the demo area, the ``fast`` preset made small (and ``config``)."""
     import sr.dip

@@ -24,6 +24,7 @@ from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from views.label_state import page_state
 from views.markdown import plain
 from views.suggesting import ACCEPT, REJECT, SUGGEST, SUGGEST_HELP, propose
+from views.workspace import CROP_KEY, SUGGEST_KEY
 from webmap.maps import label_map, label_update
 
 UNDO, REDO = "↶ Undo", "↷ Redo"
@@ -90,7 +91,7 @@ images = ["enhanced", "original"] if st.session_state["enhanced"] is not None el
 image = side.radio("Draw on", images, format_func=str.capitalize) or images[0]
 clip = side.checkbox("Clip new polygons so they do not overlap their neighbours", value=True)
 min_m2 = side.number_input("Smallest polygon (m²)", min_value=0, value=100, step=50)
-suggesting = side.toggle(SUGGEST, help=SUGGEST_HELP)
+suggesting = side.toggle(SUGGEST, help=SUGGEST_HELP, key=SUGGEST_KEY)
 state.suggest(suggesting)
 
 # The map is built from a snapshot of the set, taken again only after a save or when the set or
@@ -103,11 +104,14 @@ except LabelError as err:
 classes = set_classes(snapshot)
 bar, b1, b2, keys = st.columns([7, 1, 1, 1.3], vertical_alignment="bottom")
 names = list(classes)
+if st.session_state.get(CROP_KEY) not in names:  # from the address, or another set's class
+    st.session_state.pop(CROP_KEY, None)
 crop = (
     bar.radio(
         CLASS_LABEL,
         names,
         horizontal=True,
+        key=CROP_KEY,
         format_func=lambda c: (f"{names.index(c) + 1} " if names.index(c) < 9 else "") + plain(c),
     )
     or names[0]
