@@ -48,11 +48,13 @@ _SCRIPT = """
         (a) => a.style.display === "block");
     } catch (err) { return false; }
   });
+  // Keys typed into a text field are the field's; a checkbox, toggle or radio keeps the focus
+  // after a click, and the shortcuts still work there.
+  const CHOICES = ["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"];
+  const typing = (t) => !!t && (t.tagName === "TEXTAREA" || t.isContentEditable ||
+    (t.tagName === "INPUT" && !CHOICES.includes((t.type || "").toLowerCase())));
   const onKey = (e) => {
-    const t = e.target;
-    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) {
-      return;
-    }
+    if (typing(e.target)) { return; }
     const key = e.key.toLowerCase(), ctrl = e.ctrlKey || e.metaKey;
     if (ctrl && key === "z") { e.preventDefault(); press(e.shiftKey ? REDO : UNDO); }
     else if (ctrl && key === "y") { e.preventDefault(); press(REDO); }

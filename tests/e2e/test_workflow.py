@@ -102,7 +102,9 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     page.get_by_role("link", name="Label fields").first.click()
     maize = page.get_by_role("radio", name="2 maize")  # the default list: winter wheat, maize
     maize.wait_for()
-    press_until(page, "2", lambda: maize.is_checked())  # the class key
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_text("Enhanced", exact=True).click()  # the focus stays on a sidebar radio:
+    press_until(page, "2", lambda: maize.is_checked())  # the class key works all the same
     frame = map_frame(page)
     m = map_box(frame)
     cx, cy = m["x"] + m["width"] / 2, m["y"] + m["height"] / 2
