@@ -13,6 +13,7 @@ encoded and decoded by :mod:`views.address`; this module reads and writes them a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,8 +91,29 @@ def open_area(state: Any, catalog: Any, scene_id: str, area: Sequence[Any], max_
     return ""
 
 
+def default_set_name(scene: Any) -> str:
+    """The label set a scene opens with when none was chosen: its id, made a file name."""
+    return re.sub(r"[^\w.-]+", "_", scene.id).strip("._") or "labels"
+
+
 def replace_area(state: Any, scene: Any, area: tuple[float, ...], raster: Any) -> None:
-    """A new area replaces the old one and everything computed from it."""
+    """A new area replaces the old one and everything computed from it. When it replaces one
+    (not the first of a session, which may come with a set and a view from the address), the
+    labelling map opens on the new image, and the old scene's default set is not carried over
+    to another scene."""
+    if state.get("original") is not None:
+        old = state.get("scene")
+        if (
+            old is not None
+            and old.id != scene.id
+            and state.get("label_set") == default_set_name(old)
+        ):
+            state["label_set"] = None
+        state["map_view"] = None
+        page = state.get("label_page")
+        if page is not None:
+            page.view = None
+            page.remount()
     state.update(
         scene=scene,
         area=area,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -24,7 +23,7 @@ from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from views.label_state import page_state
 from views.markdown import plain
 from views.suggesting import ACCEPT, REJECT, SUGGEST, SUGGEST_HELP, propose
-from views.workspace import CROP_KEY, SUGGEST_KEY
+from views.workspace import CROP_KEY, SUGGEST_KEY, default_set_name
 from webmap.maps import label_map, label_update
 
 UNDO, REDO = "↶ Undo", "↷ Redo"
@@ -65,7 +64,7 @@ state = page_state()
 
 store: LabelStore = label_store()
 if not st.session_state["label_set"]:  # apart from the widget, which forgets on page change
-    st.session_state["label_set"] = re.sub(r"[^\w.-]+", "_", scene.id).strip("._") or "labels"
+    st.session_state["label_set"] = default_set_name(scene)
 side = st.sidebar
 side.subheader("Labelling")
 set_name = side.text_input(
