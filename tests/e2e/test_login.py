@@ -98,8 +98,7 @@ def test_uploads_and_downloads_are_for_signed_in_browsers_only(
     # The page's own upload and download work in the signed-in browser.
     page.get_by_role("link", name="4 · Label sets").click()
     page.get_by_role("textbox", name="Name of the new set").fill("fields")
-    page.keyboard.press("Enter")  # the button is enabled once the name reaches the script
-    page.get_by_role("button", name="Create").click()
+    page.get_by_role("button", name="Create").click()  # at once: the name goes with the click
     page.get_by_role("button", name="GeoJSON (WGS84)").wait_for(timeout=30_000)
     (tmp_path / "fields.geojson").write_text(json.dumps(FIELD))
     page.locator("input[type='file']").set_input_files(tmp_path / "fields.geojson")

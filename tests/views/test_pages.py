@@ -296,7 +296,7 @@ def test_sets_page_on_a_full_disk_says_so_and_keeps_the_set(env, demo_scene, mon
     assert not at.exception
     assert any("No space left on device" in e.value for e in at.error)
     [new] = [t for t in at.text_input if t.label == "Name of the new set"]
-    new.input("second").run()
+    new.input("second")  # in a form: the name goes with the click on Create
     [create] = [b for b in at.button if b.label == "Create"]
     create.click().run()
     assert not at.exception

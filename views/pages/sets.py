@@ -45,13 +45,16 @@ store = label_store()
 names = store.names()
 annotator = st.session_state["annotator"]
 
-with st.expander("New label set", expanded=not names):
-    new = st.text_input("Name of the new set")
-    if st.button("Create", disabled=not new.strip()):
-        if new.strip() in names:
-            st.error(f"a label set {plain(repr(new.strip()))} exists already")
-        elif attempt(lambda: LabelSession(store, new.strip(), annotator).create()) is not None:
-            st.session_state["label_set"] = new.strip()
+# a form: Create sends the name as typed, without waiting for the field to lose the focus
+with st.expander("New label set", expanded=not names), st.form("new_set", border=False):
+    new = st.text_input("Name of the new set").strip()
+    if st.form_submit_button("Create"):
+        if not new:
+            st.error("Type a name for the new set first.")
+        elif new in names:
+            st.error(f"a label set {plain(repr(new))} exists already")
+        elif attempt(lambda: LabelSession(store, new, annotator).create()) is not None:
+            st.session_state["label_set"] = new
             st.rerun()
 if not names:
     st.stop()
