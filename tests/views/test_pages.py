@@ -17,6 +17,7 @@ from labels.features import new_feature
 from labels.stats import areas
 from runs.jobs import EnhanceRequest
 from runs.service import manager
+from sr.consistency import consistency
 from sr.enhance import enhance
 from tests.conftest import write_tif
 from views.keys import CLASS_LABEL
@@ -105,6 +106,32 @@ def test_enhance_page_runs_bicubic_and_caches_it(env, demo_scene: Path):
         == at.session_state["original"].data.shape[1:]
     )
     assert len(list((env / "cache").glob("*.npz"))) == 1
+
+
+def test_the_enhance_page_shows_how_the_result_on_screen_was_made(env, demo_scene: Path):
+    """Issue 26, bug 5: with a DIP + Decrappify result on screen (after a reload, say), the
+    boxes say so, so pressing Enhance x4 does not run another method."""
+    [scene] = scenes_in_file(demo_scene)
+    at = page("enhance")
+    original = read_area(scene, AREA)
+    shown = enhance(original)  # the pixels do not matter here
+    for key, value in {
+        "scene": scene,
+        "original": original,
+        "enhanced": shown,
+        "consistency": consistency(original, shown),
+        "pipeline": "dip+decrappify",
+        "preset": "quality",
+        "consistent": False,
+    }.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception
+    assert at.selectbox[0].value == "dip+decrappify"
+    [preset] = [r for r in at.radio if r.label == "Preset"]
+    assert preset.value == "quality"
+    [consistent] = [c for c in at.checkbox if c.label.startswith("Faithful")]
+    assert consistent.value is False
 
 
 def test_label_page_needs_a_name_and_keeps_a_damaged_set(env, demo_scene: Path):

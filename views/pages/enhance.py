@@ -77,18 +77,24 @@ if original is None:
     st.page_link("views/pages/area.py", label="← Area")
     st.stop()
 
+# The boxes show how the result on screen was made (after a reload too), so that Enhance x4
+# never runs another method than the one shown; with none, Decrappify: DIP takes minutes on a CPU.
+result = st.session_state["enhanced"] is not None
+made_pipeline, made_preset = st.session_state["pipeline"], st.session_state["preset"]
+shown_pipeline = str(made_pipeline) if result and made_pipeline in PIPELINES else "decrappify"
+shown_preset = str(made_preset) if result and made_preset in PRESETS else DEFAULT_PRESET
 c1, c2, c3 = st.columns([2, 1, 1])
 pipeline = c1.selectbox(
     "Pipeline",
     list(PIPELINES),
     format_func=lambda p: PIPELINE_NAMES.get(p, p),
-    index=list(PIPELINES).index("decrappify"),  # DIP takes minutes on a CPU: chosen, not default
+    index=list(PIPELINES).index(shown_pipeline),
     help=PIPELINE_HELP,
 )
 preset = c2.radio(
     "Preset",
     PRESETS,
-    index=PRESETS.index(DEFAULT_PRESET),
+    index=PRESETS.index(shown_preset),
     horizontal=True,
     help=PRESET_HELP,
     disabled=not uses_dip(pipeline),
@@ -105,7 +111,7 @@ composite = c3.radio(
 )
 consistent = st.checkbox(
     "Faithful to the 10 m measurement (data consistency)",
-    value=True,
+    value=bool(st.session_state["consistent"]) if result else True,
     help="End with a correction so that the enhanced image, blurred and sampled the way the "
     "satellite sees, reproduces the measured 10 m image (all but its pixel-sized noise), with "
     "the measured colour and the enhancement's sharper brightness: no coloured dots; detail no "
