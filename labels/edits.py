@@ -80,7 +80,8 @@ class NewPolygonRules:
         annotator: who draws (saved with each polygon).
         scene_id: the scene the polygons are drawn on.
         image: ``"original"`` or ``"enhanced"``.
-        made_by: the enhancement's pipeline, preset and model version (None on the original).
+        made_by: the enhancement's pipeline, preset, model version and whether it ended with the
+            data-consistency step (None on the original).
         crs: CRS in which areas are measured (the scene's UTM zone), e.g. ``"EPSG:32633"``.
         clip: cut new polygons so that they do not overlap the polygons already saved.
         min_m2: new polygons smaller than this (square metres, after clipping) are refused.
@@ -94,7 +95,7 @@ class NewPolygonRules:
     annotator: str
     scene_id: str
     image: str
-    made_by: tuple[str | None, str | None, str | None] = (None, None, None)
+    made_by: tuple[str | None, str | None, str | None, bool | None] = (None, None, None, None)
     crs: str = "EPSG:32633"
     clip: bool = True
     min_m2: float = 100.0

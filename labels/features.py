@@ -3,9 +3,10 @@
 Properties of every feature:
     id: unique id (UUID4 hex); crop_class; annotator; created and updated (UTC, ISO 8601);
     scene_id; image: ``"original"`` or ``"enhanced"``; for an enhanced image the enhancement's
-    pipeline, preset (Deep Image Prior settings) and model_version (hash of the trained weights),
-    else None; rev: revision number, raised by each saved change; area_ha (set when saved, in
-    the scene's UTM zone); note: free text, optional.
+    pipeline, preset (Deep Image Prior settings), model_version (hash of the trained weights)
+    and consistent (whether it ended with the data-consistency step), else None; rev: revision
+    number, raised by each saved change; area_ha (set when saved, in the scene's UTM zone);
+    note: free text, optional.
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def new_feature(
     pipeline: str | None = None,
     preset: str | None = None,
     model_version: str | None = None,
+    consistent: bool | None = None,
 ) -> Feature:
     """A new label feature with a fresh id and timestamps.
 
@@ -191,6 +193,7 @@ def new_feature(
             "pipeline": pipeline if image == "enhanced" else None,
             "preset": preset if image == "enhanced" else None,
             "model_version": model_version if image == "enhanced" else None,
+            "consistent": consistent if image == "enhanced" else None,
             "rev": 1,
             "note": "",
         },

@@ -239,13 +239,23 @@ def _keep_provenance(feature: Feature, row: dict[str, Any], importer: str) -> Fe
     if props["image"] not in IMAGES:
         props["image"] = "original"
     if props["image"] == "original":
-        props.update(pipeline=None, preset=None, model_version=None)
+        props.update(pipeline=None, preset=None, model_version=None, consistent=None)
+    else:
+        props["consistent"] = _flag(row.get("consistent"))
     for key in ("annotator", "created"):  # who drew it and when, where it came from
         origin = text.get(f"source_{key}") or text.get(key)
         if origin:
             props[f"source_{key}"] = origin
     feature["id"] = props["id"] = fid
     return feature
+
+
+def _flag(value: Any) -> bool | None:
+    """A yes/no property as this tool wrote it: a boolean, or its text in formats without one
+    (GeoPackage and Shapefile columns mixing it with None hold ``"True"``/``"False"``)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    return {"true": True, "false": False}.get(str(value).strip().lower())
 
 
 def _text(value: Any) -> str | None:

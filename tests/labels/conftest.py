@@ -28,6 +28,7 @@ def label_set(tmp_path: Path, demo_scene: Path) -> Path:
             "decrappify",
             None,
             "abc",
+            False,  # without the data-consistency step
         ),
         new_feature(
             mapping(box(12.595, 52.476, 12.5985, 52.4785)),

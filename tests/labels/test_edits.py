@@ -76,7 +76,7 @@ RULES = NewPolygonRules(
     annotator="ana",
     scene_id="S2_demo",
     image="enhanced",
-    made_by=("decrappify", None, "abc123"),
+    made_by=("decrappify", None, "abc123", False),
     crs="EPSG:32633",
     clip=True,
     min_m2=100,
@@ -90,6 +90,7 @@ def test_a_new_polygon_becomes_a_feature_with_class_and_provenance():
     props = feature["properties"]
     assert (props["crop_class"], props["annotator"], props["image"]) == ("wheat", "ana", "enhanced")
     assert (props["pipeline"], props["model_version"]) == ("decrappify", "abc123")
+    assert props["consistent"] is False  # drawn on an image enhanced without the step
     assert shape(feature["geometry"]).equals(shape(A))
     assert "source" not in props  # drawn by hand
 

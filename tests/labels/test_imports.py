@@ -32,7 +32,7 @@ def test_our_own_export_comes_back_with_its_ids_and_provenance(label_set, tmp_pa
     for f in features:
         old, props = before[f["id"]], f["properties"]
         assert shape(f["geometry"]).symmetric_difference(shape(old["geometry"])).area < 1e-10
-        for key in ("scene_id", "image", "pipeline", "model_version"):
+        for key in ("scene_id", "image", "pipeline", "model_version", "consistent"):
             assert props[key] == old["properties"][key], key
         # the polygon is the importer's; who drew it, and when, is where it came from
         assert props["annotator"] == props["imported_by"] == "importer"

@@ -136,6 +136,7 @@ rules = NewPolygonRules(
         st.session_state["pipeline"],
         st.session_state["preset"],
         st.session_state["model_version"],
+        bool(st.session_state["consistent"]),
     ),
     crs=original.crs.to_string(),
     clip=clip,
