@@ -40,14 +40,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely.errors import GEOSException
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from labels.features import Feature, LabelError
-from labels.geometry import set_crs
+from labels.geometry import project_to, set_crs
 
 FIBOA_VERSION = "0.2.0"
 CROP_EXTENSION = "https://fiboa.github.io/crop-extension/v0.1.0/schema.yaml"
@@ -69,8 +69,7 @@ def write_parquet(collection: dict[str, Any], out: Path, classes: list[str]) -> 
     """
     features = collection["features"]
     geoms = np.array([shape(f["geometry"]) for f in features], dtype=object)
-    to_metres = Transformer.from_crs("EPSG:4326", set_crs(collection), always_xy=True)
-    local = shapely.transform(geoms, lambda xy: np.column_stack(to_metres.transform(*xy.T)))
+    local = project_to(geoms, set_crs(collection))
     meta = collection.get("label_set") or {}
     observed = _observed(meta.get("scene_date"))
     code_list = _code_list(classes)

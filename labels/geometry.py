@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 #: Outlines closer than this (degrees, about 1 cm) are the same outline.
 SAME_OUTLINE = 1e-7
@@ -34,10 +33,10 @@ def set_crs(collection: dict[str, Any]) -> str:
     return utm_zone(c.x, c.y)
 
 
-def project_to(geom: BaseGeometry, crs: str) -> BaseGeometry:
-    """A WGS84 shapely geometry in ``crs`` (a UTM zone: metres)."""
-    project = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True).transform
-    return transform(project, geom)
+def project_to(geom: Any, crs: str) -> Any:
+    """WGS84 shapely geometries (one, or an array of them) in ``crs`` (a UTM zone: metres)."""
+    to_crs = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True)
+    return shapely.transform(geom, lambda xy: np.column_stack(to_crs.transform(*xy.T)))
 
 
 def area_ha(geometry: dict[str, Any], crs: str) -> float:
