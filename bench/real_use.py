@@ -67,7 +67,7 @@ from imagery.raster import Raster
 from imagery.read import read_window, scene_grid
 from sr.cache import ResultCache
 from sr.consistency import consistency_step, make_consistent
-from sr.enhance import DEFAULT_PRESET, enhance, uses_dip
+from sr.enhance import DEFAULT_PRESET, enhance, fill_nodata, uses_dip
 from sr.errors import EnhanceError
 from sr.training.evaluate import centre_crop
 from sr.training.metrics import (
@@ -149,8 +149,8 @@ def enhanced(
     ).data
     if (run.pipeline == "bicubic" and run.consistent) or run.textbook:
         with torch.inference_mode():
-            means = np.nanmean(lr.data, axis=(1, 2), keepdims=True)  # enhance's nodata fill
-            lr_t = torch.from_numpy(np.where(np.isfinite(lr.data), lr.data, means))[None]
+            valid = np.isfinite(lr.data).all(axis=0)
+            lr_t = torch.from_numpy(fill_nodata(lr.data, valid))[None]  # as enhance fills it
             x = torch.from_numpy(np.nan_to_num(out))[None]
             if run.textbook:
                 fixed = make_consistent(x, lr_t, SCALE, sigma=0)

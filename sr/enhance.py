@@ -205,7 +205,7 @@ def enhance(
             cache.put(key, result)
         return result
 
-    filled = torch.from_numpy(_fill_nodata(raster.data, valid)).unsqueeze(0).to(dev)
+    filled = torch.from_numpy(fill_nodata(raster.data, valid)).unsqueeze(0).to(dev)
     up = staged(
         upsampler,
         result_name(upsampler, preset, scale),
@@ -304,7 +304,7 @@ def _upsample(
     return tiled(fit_tile, x, scale, cfg.tile, DIP_OVERLAP, on_tile)
 
 
-def _fill_nodata(data: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def fill_nodata(data: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Nodata pixels set to each band's mean over valid pixels, so filters do not spread NaN."""
     means = np.array([band[valid].mean() for band in data], dtype=np.float32)
     return np.where(valid, data, means[:, None, None]).astype(np.float32)
