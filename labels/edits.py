@@ -13,22 +13,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import shapely
 from shapely.geometry import shape
 
 from labels.features import (
     INSIDE,
     Feature,
     LabelError,
+    as_geojson,
     clip_to_neighbours,
     new_feature,
     polygon_geometry,
     snap_to_neighbours,
     within_image,
 )
-from labels.geometry import area_ha
+from labels.geometry import area_ha, project_to
 
 #: Two geometries closer than this (degrees, about 0.2 m) are the same: Leaflet rounds to 1e-6.
 TOLERANCE = 2e-6
+#: Parts of a new outline joined only by a strip narrower than this (metres) are two fields:
+#: a drawing whose closing click was lost and that went on into the next field.
+NECK_M = 10.0
 
 
 @dataclass
@@ -151,7 +156,40 @@ def new_polygon(
         raise LabelError(INSIDE)
     if m2 < rules.min_m2:
         raise LabelError(f"{m2:.0f} m² is smaller than the minimum of {rules.min_m2:g} m²")
-    return geom
+    return one_field(geom, rules.crs, rules.min_m2)
+
+
+def one_field(geometry: dict[str, Any], crs: str, min_m2: float) -> dict[str, Any]:
+    """A new outline as one field (WGS84 GeoJSON), never saved as a MultiPolygon of pieces.
+
+    Pieces under ``min_m2`` (or 1 % of the largest) are dropped: a small loop where the outline
+    crossed itself, a sliver left by clipping. Measured in ``crs`` (a UTM zone).
+
+    Raises:
+        LabelError: two pieces or more are left (the outline crosses itself, or runs across a
+            neighbour that cuts it in two), or it is areas joined only by strips narrower than
+            :data:`NECK_M` (a drawing continued into the next field).
+    """
+    geom = shape(geometry)
+    parts = list(getattr(geom, "geoms", [geom]))
+    metric = project_to(parts, crs)
+    areas = shapely.area(metric)
+    least = max(min_m2, 0.01 * float(areas.max()))
+    kept = [i for i, a in enumerate(areas) if a >= least]
+    if len(kept) > 1:
+        raise LabelError(
+            f"it would be saved as {len(kept)} separate pieces (it crosses itself or runs across "
+            "another polygon): draw each field on its own"
+        )
+    opened = metric[kept[0]].buffer(-NECK_M / 2).buffer(NECK_M / 2)
+    blobs = [p for p in getattr(opened, "geoms", [opened]) if p.area >= least]
+    if len(blobs) > 1:
+        raise LabelError(
+            f"it is {len(blobs)} areas joined by a strip narrower than {NECK_M:g} m (was a "
+            "drawing left open and continued into the next field?): draw each field on its own; "
+            "Enter, or a click on the first point, closes a polygon"
+        )
+    return geometry if len(parts) == 1 else as_geojson(parts[kept[0]])
 
 
 def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -> Edits:

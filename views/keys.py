@@ -19,6 +19,7 @@ SHORTCUTS = [
     ("1 … 9", "class of new polygons"),
     ("Enter", "finish the polygon being drawn; accept the suggested outline"),
     ("Esc", "cancel the polygon being drawn; reject the suggested outline"),
+    ("Backspace", "remove the last point of the polygon being drawn"),
     ("Ctrl+Z", "undo"),
     ("Ctrl+Shift+Z, Ctrl+Y", "redo"),
     ("H", "hide or show the polygons, to see the image"),

@@ -153,7 +153,8 @@ class FitWhenSized(MacroElement):
 
 class DrawingAids(MacroElement):
     """New polygons snap to the vertices and edges of the polygons in ``group`` (Leaflet.Snap,
-    within ``pixels`` on screen); Enter finishes the polygon being drawn, Esc cancels it;
+    within ``pixels`` on screen); Enter finishes the polygon being drawn, Backspace removes its
+    last point, Esc cancels it, and a note at the map's foot shows while one is open;
     ``toggleLabels()`` (the page's H key) hides or shows the polygons."""
 
     _template = Template(
@@ -198,9 +199,34 @@ class DrawingAids(MacroElement):
                 if (!mode) { return; }
                 if (e.key === "Enter" && mode.handler.completeShape) {
                     mode.handler.completeShape();
+                } else if (e.key === "Backspace" && mode.handler.deleteLastVertex) {
+                    mode.handler.deleteLastVertex();
                 } else if (e.key === "Escape") {
                     mode.handler.disable();
                 }
+            });
+            // While a polygon is open, a line at the map's foot says so and how to close it: a
+            // closing click lost on the toolbar's Finish bar otherwise leaves the drawing open,
+            // and the next field's points go on into it.
+            var note = L.control({position: "bottomleft"});
+            note.onAdd = function () {
+                var div = L.DomUtil.create("div", "leaflet-bar drawing-note");
+                div.style.cssText = "display: none; background: #fff8c4; padding: 3px 8px; " +
+                    "font: 12px sans-serif";
+                return div;
+            };
+            note.addTo(map);
+            function tell() {
+                var mode = draw._toolbars.draw._activeMode, n = 0;
+                if (mode && mode.handler._markers) { n = mode.handler._markers.length; }
+                var div = note.getContainer();
+                div.style.display = mode ? "block" : "none";
+                div.textContent = "Drawing a polygon: " + n + (n === 1 ? " point" : " points") +
+                    ". Enter or a click on the first point closes it; Backspace removes the " +
+                    "last point; Esc cancels.";
+            }
+            map.on("draw:drawstart draw:drawvertex draw:drawstop draw:created", function () {
+                setTimeout(tell, 0);
             });
         })();
         {% endmacro %}

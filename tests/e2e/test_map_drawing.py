@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e.mapping import drawn_vertices, fitted, wait_vertices
 from tests.webmap.test_maps import html, image
@@ -111,6 +111,23 @@ def test_enter_finishes_a_polygon_and_esc_cancels_one(show):
     page.keyboard.press("Escape")
     assert len(page.evaluate(DRAWN)) == 2
     assert page.locator(".leaflet-draw-tooltip:visible").count() == 0  # no longer drawing
+
+
+def test_an_open_drawing_says_so_and_backspace_removes_its_last_point(show):
+    # Issue 26, bug 3: a closing click lost on the Finish bar left the drawing open unseen.
+    img, labels, (lon, lat) = field_on_the_left_half()
+    page = show("label", label_map(img, labels, {"maize": "#1b9e77"}))
+    note = page.locator(".drawing-note")
+    assert not note.is_visible()
+    cx, cy = screen(page, lon, lat)
+    click_vertices(page, [(cx + 60, cy + 40), (cx + 160, cy + 50), (cx + 120, cy + 170)])
+    expect(note).to_contain_text("Drawing a polygon: 3 points")
+    page.keyboard.press("Backspace")
+    wait_vertices(page, 2)
+    expect(note).to_contain_text("2 points")
+    page.keyboard.press("Escape")
+    expect(note).to_be_hidden()
+    assert len(page.evaluate(DRAWN)) == 1  # nothing was added
 
 
 def test_the_compare_map_swipes_between_original_and_enhanced(show):

@@ -136,16 +136,66 @@ def test_a_polygon_inside_a_neighbour_is_refused_when_clipping():
     assert edits.upserts == [] and "inside its neighbours" in edits.refused[0].reason
 
 
-def test_a_self_intersecting_outline_is_repaired_not_refused():
+def test_a_small_loop_where_an_outline_crosses_itself_is_dropped_not_refused():
+    wiggle = {  # a square whose last edge crosses the first, leaving a loop of about 2 m2
+        "type": "Polygon",
+        "coordinates": [
+            [[12.6, 52.47], [12.61, 52.47], [12.61, 52.48], [12.6, 52.48], [12.60002, 52.46998],
+             [12.6, 52.47]]
+        ],
+    }
+    (feature,) = plan_edits(Changes(new=[wiggle]), [], RULES).upserts
+    geom = shape(feature["geometry"])
+    assert geom.geom_type == "Polygon" and geom.is_valid
+    assert geom.area == pytest.approx(0.0001, rel=2e-3)
+
+
+def test_an_outline_that_crosses_itself_into_two_fields_is_refused():
     bowtie = {
         "type": "Polygon",
         "coordinates": [
             [[12.6, 52.47], [12.61, 52.48], [12.61, 52.47], [12.6, 52.48], [12.6, 52.47]]
         ],
     }
-    (feature,) = plan_edits(Changes(new=[bowtie]), [], RULES).upserts
-    geom = shape(feature["geometry"])
-    assert geom.is_valid and geom.area == pytest.approx(0.0001 / 2)
+    edits = plan_edits(Changes(new=[bowtie]), [], RULES)
+    assert edits.upserts == [] and "2 separate pieces" in edits.refused[0].reason
+
+
+def test_a_drawing_continued_into_the_next_field_is_refused_not_saved_as_a_spike():
+    # Issue 26, bug 3: the first field's closing click was lost, the second field was drawn on:
+    # one outline of two fields joined by a strip about 3 m wide.
+    first = [[12.603, 52.471], [12.603, 52.47], [12.6, 52.47], [12.6, 52.472], [12.603, 52.472]]
+    second = [[12.606, 52.472], [12.609, 52.472], [12.609, 52.47], [12.606, 52.47]]
+    ring = [*first, [12.603, 52.47103], [12.606, 52.47103], *second, [12.606, 52.471]]
+    spike = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    assert shape(spike).is_valid  # not crossing itself: Leaflet.draw lets it through
+    edits = plan_edits(Changes(new=[spike]), [], RULES)
+    assert edits.upserts == []
+    assert "joined by a strip narrower than 10 m" in edits.refused[0].reason
+
+
+def test_a_field_with_a_narrow_tail_is_saved():
+    tail = [[12.6, 52.47], [12.603, 52.47], [12.603, 52.472], [12.60152, 52.472],
+            [12.60152, 52.4735], [12.60148, 52.4735], [12.60148, 52.472], [12.6, 52.472]]
+    (feature,) = plan_edits(
+        Changes(new=[{"type": "Polygon", "coordinates": [[*tail, tail[0]]]}]), [], RULES
+    ).upserts
+    assert shape(feature["geometry"]).geom_type == "Polygon"
+
+
+def test_a_new_polygon_across_a_neighbour_is_refused_rather_than_saved_in_pieces():
+    old = new_feature(square(12.604, 52.46, 0.002), "maize", "bo", "s", "original")
+    across = square(12.6, 52.47, 0.01)  # old runs across it from south to north
+    old["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [[[12.604, 52.46], [12.606, 52.46], [12.606, 52.49], [12.604, 52.49],
+                         [12.604, 52.46]]],
+    }
+    edits = plan_edits(Changes(new=[across]), [old], RULES)
+    assert edits.upserts == [] and "2 separate pieces" in edits.refused[0].reason
+    tip = square(12.6055, 52.47, 0.002)  # overlaps old's east half: one piece is left
+    [kept] = plan_edits(Changes(new=[tip]), [old], RULES).upserts
+    assert shape(kept["geometry"]).geom_type == "Polygon"
 
 
 def test_an_edit_that_is_not_a_polygon_is_refused_and_the_rest_saved():
