@@ -2,8 +2,9 @@
 
 Pure: no Streamlit and no I/O; :mod:`views.workspace` reads and writes the address with it. The
 parameters are ``scene`` (and ``source`` when not local) with ``area`` (west, south, east, north
-in degrees), the enhancement (``pipeline``, ``preset``, ``consistent=0`` without data consistency),
-the label ``set``, the labelling map's ``view`` (``lat,lon,zoom``), the ``annotator``, the class
+in degrees), the enhancement (``pipeline``, ``preset``, ``consistent=0`` without data consistency;
+the one on screen, else the one on its way), the enhancement on its way while another is on screen
+(``next``: pipeline, preset and 1 or 0 for the consistency step, comma-separated), the label ``set``, the labelling map's ``view`` (``lat,lon,zoom``), the ``annotator``, the class
 new polygons get (``class``) and ``suggest=1`` while click-a-field is on. A part
 that is not usable is left out with the reason, said to the user; an enhancement the app does not
 know is left out silently (the area opens without it).
@@ -53,6 +54,7 @@ class Address:
     source: str = "local"
     area: Area | None = None
     made: Made | None = None
+    coming: Made | None = None  # on its way while ``made`` is on screen
     label_set: str | None = None
     view: MapView | None = None
     annotator: str | None = None
@@ -75,6 +77,9 @@ def encode(address: Address) -> dict[str, str]:
                 params["preset"] = made.preset
             if not made.consistent:
                 params["consistent"] = "0"
+        if made is not None and address.coming is not None:
+            c = address.coming
+            params["next"] = f"{c.pipeline},{c.preset or ''},{int(c.consistent)}"
     if address.label_set:
         params["set"] = address.label_set
     if address.view is not None:
@@ -105,6 +110,11 @@ def decode(
     made = None
     if pipeline in pipelines and (preset is None or preset in presets):
         made = Made(str(pipeline), preset, params.get("consistent") != "0")
+    coming = None
+    parts = params.get("next", "").split(",")
+    if made is not None and len(parts) == 3 and parts[0] in pipelines:
+        if parts[1] in ("", *presets) and parts[2] in ("0", "1"):
+            coming = Made(parts[0], parts[1] or None, parts[2] == "1")
     label_set = params.get("set") or None
     if label_set:
         try:
@@ -123,6 +133,7 @@ def decode(
         source=params.get("source") or "local",
         area=area,
         made=made,
+        coming=coming,
         label_set=label_set,
         view=view,
         annotator=params.get("annotator", "")[:MAX_ANNOTATOR] or None,

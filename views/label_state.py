@@ -52,8 +52,10 @@ class LabelPageState:
         built_view: ``(map_rev, view)``: the view the current generation was built with.
         undo: journal batches that Undo reverts, newest last.
         redo: batches that Redo reverts (the reverts of undone batches), newest last.
-        status: the last save's status line, for ``status_for``.
+        status: the last save's status line, for ``status_for``: the newest message only.
         status_for: the set the status line belongs to.
+        alert: the status line says something was not saved.
+        before_refused: the status line before refused drawings' reasons were added to it.
         conflicts: ids of polygons whose save lost to another session's change.
         zoomed: table rows the map was last zoomed to.
         refused: drawings that were not saved, shown on the map in red until dismissed.
@@ -72,6 +74,8 @@ class LabelPageState:
     redo: list[str] = field(default_factory=list)
     status: str = ""
     status_for: str = ""
+    alert: bool = False
+    before_refused: str = ""
     conflicts: list[str] = field(default_factory=list)
     zoomed: tuple[int, ...] = ()
     refused: list[Refused] = field(default_factory=list)
@@ -136,7 +140,7 @@ class LabelPageState:
     def after_save(self, saved: Saved, name: str, what: str, undoable: bool) -> None:
         """A save or revert reached the file: new snapshot (the map on screen shows it), status
         and undo stack."""
-        self.snapshot = saved.data
+        self.snapshot, self.alert = saved.data, False
         stamp = dt.datetime.now().strftime("%H:%M:%S")
         status = f"Saved at {stamp}: {what}."
         if saved.conflicts:
@@ -155,7 +159,7 @@ class LabelPageState:
         """The map's ``edits`` were saved (``saved``), or held only refused drawings (``None``):
         the status says which, and the refused drawings stay on the map in red."""
         if saved is None:
-            self.status = ""
+            self.status, self.alert = "", False
         else:
             self.after_save(saved, name, edits.summary(), undoable=True)
         self.refuse(name, edits.refused)
@@ -176,12 +180,19 @@ class LabelPageState:
         self.refused += refused
         reasons = "; ".join(r.reason for r in refused)
         saved = self.status if self.status_for == name else ""
+        self.before_refused = saved
         self.status = f"{saved} Not saved (red on the map): {reasons}.".strip()
-        self.status_for = name
+        self.status_for, self.alert = name, True
 
     def dismiss(self) -> None:
-        """The refused drawings leave the map."""
-        self.refused = []
+        """The refused drawings leave the map, and their reasons the status line."""
+        if self.refused:
+            self.status, self.alert, self.refused = self.before_refused, False, []
+
+    def fail(self, name: str, message: str) -> None:
+        """A save or revert of set ``name`` was refused (``message`` says why): the status line
+        says so, in place of what it said before."""
+        self.status, self.status_for, self.alert = f"Nothing was saved: {message}", name, True
 
     def click(self, clicked: dict[str, Any]) -> bool:
         """The map reported a click in suggest mode; whether it is a new one."""
@@ -192,7 +203,7 @@ class LabelPageState:
     def propose(self, name: str, proposal: dict[str, Any] | None, status: str) -> None:
         """The outline suggested for the last click (``None`` when there is none, ``status``
         says why)."""
-        self.proposal, self.status, self.status_for = proposal, status, name
+        self.proposal, self.status, self.status_for, self.alert = proposal, status, name, False
 
     def accept(self) -> None:
         """The proposed outline is being saved: no longer proposed."""
@@ -200,7 +211,7 @@ class LabelPageState:
 
     def reject(self) -> None:
         """The proposed outline is dropped, with its status."""
-        self.proposal, self.status = None, ""
+        self.proposal, self.status, self.alert = None, "", False
 
     def zoom(self, rows: tuple[int, ...], bounds: View | None) -> None:
         """The table rows chosen: the map is drawn anew at their ``bounds``, or, without rows,

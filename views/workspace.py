@@ -34,15 +34,15 @@ CROP_KEY, SUGGEST_KEY = "crop_class", "suggesting"
 
 def to_url(state: Any, signed_in: bool) -> None:
     """Write the session's working state to the address (only what changed)."""
-    scene, area, made = state.get("scene"), state.get("area"), None
+    scene, area, made, coming = state.get("scene"), state.get("area"), None, None
     if scene is not None and area:
         job = manager().get(state["job"]) if state.get("job") else None
-        if job is not None:  # shown, or on its way
-            made = Made(
-                job.pipeline, job.preset if uses_dip(job.pipeline) else None, job.consistent
-            )
-        elif state.get("enhanced") is not None and state.get("pipeline"):
+        if job is not None:  # on its way
+            preset = job.preset if uses_dip(job.pipeline) else None
+            coming = Made(job.pipeline, preset, job.consistent)
+        if state.get("enhanced") is not None and state.get("pipeline"):  # on screen
             made = Made(state["pipeline"], state.get("preset"), state.get("consistent", True))
+        made, coming = (made or coming), (coming if made and coming != made else None)
     # where the labelling map was, or, before the Label page is opened, the view it will take
     view = getattr(state.get("label_page"), "view", None) or state.get("map_view")
     wanted = encode(
@@ -51,6 +51,7 @@ def to_url(state: Any, signed_in: bool) -> None:
             source="local" if scene is None else scene.source,
             area=tuple(area) if area else None,
             made=made,
+            coming=coming,
             label_set=state.get("label_set"),
             view=view if isinstance(view, tuple) else None,  # not the bounds of a table click
             annotator=None if signed_in else state.get("annotator"),
@@ -179,12 +180,16 @@ def area_from_url(state: Any, catalog: Any, max_size: int, address: Address, lef
     if note:
         return note
     raster = state["original"]
-    if address.made is None:  # none, or one this app does not know
-        return ""
-    pipeline, consistent = address.made.pipeline, address.made.consistent
-    preset = address.made.preset or DEFAULT_PRESET
+    notes = [follow_made(state, raster, made) for made in (address.made, address.coming) if made]
+    return " ".join(n for n in notes if n)
+
+
+def follow_made(state: Any, raster: Any, made: Made) -> str:
+    """Take the enhancement ``made`` of ``raster`` from the cache (it becomes the one shown), or
+    wait for its job while it runs; returns why it could not be, or ``""``."""
+    preset = made.preset or DEFAULT_PRESET
     try:
-        job = manager().from_cache(EnhanceRequest(raster, pipeline, preset, consistent))
+        job = manager().from_cache(EnhanceRequest(raster, made.pipeline, preset, made.consistent))
     except NotCached:
         return "The Deep Image Prior result of this area is not in the cache: enhance it again."
     except UserError as err:

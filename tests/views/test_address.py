@@ -16,6 +16,7 @@ def test_the_working_state_comes_back_from_its_address():
         source="stac",
         area=AREA,
         made=Made("dip", "quality", consistent=False),
+        coming=Made("bicubic"),
         label_set="été fields",
         view=([52.4775, 12.595], 15),
         annotator="ana",
@@ -30,6 +31,7 @@ def test_the_working_state_comes_back_from_its_address():
         "pipeline": "dip",
         "preset": "quality",
         "consistent": "0",
+        "next": "bicubic,,1",
         "set": "été fields",
         "view": "52.477500,12.595000,15",
         "annotator": "ana",
@@ -37,6 +39,13 @@ def test_the_working_state_comes_back_from_its_address():
         "suggest": "1",
     }
     assert decode(params, PIPELINES, PRESETS) == (address, {})
+
+
+def test_an_enhancement_on_its_way_that_the_app_does_not_know_is_left_out():
+    params = encode(Address(scene="demo", area=AREA, made=Made("dip"), coming=Made("dip")))
+    for bad in ("esrgan,,1", "dip,slow,1", "dip", "dip,fast,1,x"):
+        address, left_out = decode({**params, "next": bad}, PIPELINES, PRESETS)
+        assert address.coming is None and address.made == Made("dip") and not left_out
 
 
 def test_a_local_scene_and_a_consistent_enhancement_are_the_defaults_and_left_unwritten():

@@ -73,6 +73,17 @@ def test_refused_drawings_stay_until_dismissed_and_the_status_says_why():
     assert state.status == "Not saved (red on the map): a new polygon: too small."
     state.dismiss()
     assert state.refused == []
+    assert "Not saved" not in state.status and not state.alert  # not left behind (bug 6)
+
+
+def test_a_refused_save_replaces_the_status_line_and_the_next_save_replaces_it():
+    # Issue 26, bug 6: a stale "Saved at" stayed under the error that followed it.
+    state = LabelPageState()
+    state.after_save(saved("b"), "trial", "1 new", True)
+    state.fail("trial", "the disk is full")
+    assert state.status == "Nothing was saved: the disk is full" and state.alert
+    state.after_save(saved("c"), "trial", "1 new", True)
+    assert state.status.startswith("Saved at") and not state.alert
 
 
 def test_a_click_is_proposed_once_and_suggest_mode_off_drops_the_proposal():

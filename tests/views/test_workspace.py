@@ -150,6 +150,40 @@ def test_a_reload_while_the_job_runs_waits_for_it(env, demo_scene, monkeypatch):
     manager().wait(key)
 
 
+def test_a_result_on_screen_stays_while_another_enhancement_runs_and_after_a_reload(
+    env, demo_scene, monkeypatch
+):
+    # Issue 26, bug 5: a finished Decrappify result left "Draw on" and Compare while DIP ran.
+    import sr.dip
+    from runs.service import manager
+
+    endless = sr.dip.DipConfig(channels=8, scales=2, skip_channels=2, input_channels=8)
+    monkeypatch.setitem(sr.dip.PRESETS, "fast", endless)
+    at = area_loaded_and_enhanced("decrappify")
+    shown = at.session_state["enhanced"].data
+    at.selectbox[0].select("dip").run()
+    at.radio[0].set_value("fast").run()
+    [go] = [b for b in at.button if b.label == "Enhance x4"]
+    go.click().run()
+    key = at.session_state["job"]
+    assert np.array_equal(at.session_state["enhanced"].data, shown, True)
+    address = {k: v[0] if isinstance(v, list) else v for k, v in dict(at.query_params).items()}
+    assert address["pipeline"] == "decrappify" and address["next"] == "dip,fast,1"
+
+    reopened = page("label")  # a reload while DIP runs
+    reopened.query_params.update(address)
+    reopened.run()
+    assert not reopened.exception
+    assert [w.value for w in reopened.warning if "Annotator" not in w.value] == []
+    assert reopened.session_state["job"] == key  # still waited for
+    assert reopened.session_state["pipeline"] == "decrappify"
+    assert np.array_equal(reopened.session_state["enhanced"].data, shown, True)
+    [draw_on] = [r for r in reopened.sidebar.radio if r.label == "Draw on"]
+    assert draw_on.options == ["Enhanced", "Original"]
+    manager().cancel(key)
+    manager().wait(key)
+
+
 AREA_RULE_SAID = "The address holds an area that is not four numbers west, south, east, north"
 VIEW_SAID = "The address holds a map view that is not latitude, longitude and zoom"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -154,7 +153,7 @@ def save(changes: Changes, rules: NewPolygonRules) -> None:
         try:
             saved = session.save(edits, snapshot, set_info())
         except LabelError as err:
-            st.error(f"Nothing was saved: {plain(err)}")
+            state.fail(set_name, str(err))
             return
     state.after_edits(saved, set_name, edits)
     st.rerun()
@@ -199,8 +198,11 @@ if suggesting:  # the row is there while the mode is on, so the map never moves 
 for column, label, undo, batches in ((b1, UNDO, True, state.undo), (b2, REDO, False, state.redo)):
     if column.button(label, disabled=not batches):
         # reverting a batch is itself a batch: reverting that one redoes the change
-        reverted = attempt(partial(session.revert, batches[-1]))
-        if reverted is not None:
+        try:
+            reverted = session.revert(batches[-1])
+        except LabelError as err:
+            state.fail(set_name, str(err))
+        else:
             state.after_revert(reverted, set_name, undo)
             st.rerun()
 with keys:
@@ -208,7 +210,10 @@ with keys:
 keyboard_shortcuts(UNDO, REDO, ACCEPT, REJECT)
 status = state.status if state.status_for == set_name else ""
 s1, s2 = st.columns([8, 2])
-s1.caption(plain(status) if status else "Every change is saved as soon as it is made.")
+if status and state.alert:  # the newest message only: an older one would contradict it
+    s1.warning(plain(status))
+else:
+    s1.caption(plain(status) if status else "Every change is saved as soon as it is made.")
 if state.refused and s2.button("Dismiss the red outlines"):
     state.dismiss()
     st.rerun()
