@@ -2,12 +2,13 @@
 
 Pure: no Streamlit and no I/O; :mod:`views.workspace` reads and writes the address with it. The
 parameters are ``scene`` (and ``source`` when not local) with ``area`` (west, south, east, north
-in degrees), the enhancement (``pipeline``, ``preset``, ``consistent=0`` without data consistency;
-the one on screen, else the one on its way), the enhancement on its way while another is on screen
-(``next``: pipeline, preset and 1 or 0 for the consistency step, comma-separated), the label ``set``, the labelling map's ``view`` (``lat,lon,zoom``), the ``annotator``, the class
-new polygons get (``class``) and ``suggest=1`` while click-a-field is on. A part
-that is not usable is left out with the reason, said to the user; an enhancement the app does not
-know is left out silently (the area opens without it).
+in degrees), the enhancement (``pipeline``, ``preset``, ``consistent=0`` without data
+consistency; the one on screen, else the one on its way), the enhancement on its way while
+another is on screen (``next``: pipeline, preset and 1 or 0 for the consistency step,
+comma-separated), the label ``set``, the labelling map's ``view`` (``lat,lon,zoom``), the
+``annotator``, the class new polygons get (``class``) and ``suggest=1`` while click-a-field is
+on. A part that is not usable is left out with the reason, said to the user; an enhancement the
+app does not know is left out silently (the area opens without it).
 """
 
 from __future__ import annotations
@@ -112,9 +113,9 @@ def decode(
         made = Made(str(pipeline), preset, params.get("consistent") != "0")
     coming = None
     parts = params.get("next", "").split(",")
-    if made is not None and len(parts) == 3 and parts[0] in pipelines:
-        if parts[1] in ("", *presets) and parts[2] in ("0", "1"):
-            coming = Made(parts[0], parts[1] or None, parts[2] == "1")
+    known = len(parts) == 3 and parts[0] in pipelines and parts[1] in ("", *presets)
+    if made is not None and known and parts[2] in ("0", "1"):
+        coming = Made(parts[0], parts[1] or None, parts[2] == "1")
     label_set = params.get("set") or None
     if label_set:
         try:
