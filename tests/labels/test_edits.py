@@ -140,8 +140,14 @@ def test_a_small_loop_where_an_outline_crosses_itself_is_dropped_not_refused():
     wiggle = {  # a square whose last edge crosses the first, leaving a loop of about 2 m2
         "type": "Polygon",
         "coordinates": [
-            [[12.6, 52.47], [12.61, 52.47], [12.61, 52.48], [12.6, 52.48], [12.60002, 52.46998],
-             [12.6, 52.47]]
+            [
+                [12.6, 52.47],
+                [12.61, 52.47],
+                [12.61, 52.48],
+                [12.6, 52.48],
+                [12.60002, 52.46998],
+                [12.6, 52.47],
+            ]
         ],
     }
     (feature,) = plan_edits(Changes(new=[wiggle]), [], RULES).upserts
@@ -175,8 +181,16 @@ def test_a_drawing_continued_into_the_next_field_is_refused_not_saved_as_a_spike
 
 
 def test_a_field_with_a_narrow_tail_is_saved():
-    tail = [[12.6, 52.47], [12.603, 52.47], [12.603, 52.472], [12.60152, 52.472],
-            [12.60152, 52.4735], [12.60148, 52.4735], [12.60148, 52.472], [12.6, 52.472]]
+    tail = [
+        [12.6, 52.47],
+        [12.603, 52.47],
+        [12.603, 52.472],
+        [12.60152, 52.472],
+        [12.60152, 52.4735],
+        [12.60148, 52.4735],
+        [12.60148, 52.472],
+        [12.6, 52.472],
+    ]
     (feature,) = plan_edits(
         Changes(new=[{"type": "Polygon", "coordinates": [[*tail, tail[0]]]}]), [], RULES
     ).upserts
@@ -188,8 +202,9 @@ def test_a_new_polygon_across_a_neighbour_is_refused_rather_than_saved_in_pieces
     across = square(12.6, 52.47, 0.01)  # old runs across it from south to north
     old["geometry"] = {
         "type": "Polygon",
-        "coordinates": [[[12.604, 52.46], [12.606, 52.46], [12.606, 52.49], [12.604, 52.49],
-                         [12.604, 52.46]]],
+        "coordinates": [
+            [[12.604, 52.46], [12.606, 52.46], [12.606, 52.49], [12.604, 52.49], [12.604, 52.46]]
+        ],
     }
     edits = plan_edits(Changes(new=[across]), [old], RULES)
     assert edits.upserts == [] and "2 separate pieces" in edits.refused[0].reason
