@@ -1,5 +1,5 @@
-"""``python -m labels stats|export|import|suggest``: label sets and field outlines, from the
-shell."""
+"""``python -m labels stats|export|import|suggest|agreement``: label sets and field outlines,
+from the shell."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from pathlib import Path
 from imagery.errors import ImageryError
 from imagery.geotiff import check_output, read_raster
 from imagery.raster import BANDS, Raster
+from labels.agreement import agreement, of_annotator
 from labels.export import FORMATS, export
 from labels.features import LabelError
+from labels.imports import read_labels
 from labels.session import LabelSession
 from labels.stats import area_by_class
 from labels.suggest import suggest
@@ -47,6 +49,26 @@ def _suggest_raster(path: Path) -> Raster:
     return Raster(raster.data[: len(BANDS)], raster.crs, raster.transform, BANDS)
 
 
+def _agreement(args: argparse.Namespace) -> str:
+    """The agreement of files ``args.a`` and ``args.b`` (or of two annotators), as JSON."""
+    if args.b is None and not args.annotators:
+        raise LabelError(
+            "give a second file B, or --annotators NAME_A NAME_B to compare two annotators of A"
+        )
+    paths = (args.a, args.b or args.a)
+    for path in paths:
+        if not path.is_file():
+            raise LabelError(f"there is no file {path}")
+    sets = [read_labels(path, args.class_field) for path in dict.fromkeys(paths)]  # A once
+    a, b = sets[0], sets[-1]
+    if args.annotators:
+        a, b = (
+            of_annotator(s, name, path.name)
+            for s, name, path in zip((a, b), args.annotators, paths, strict=True)
+        )
+    return json.dumps(agreement(a, b))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labels", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -78,8 +100,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     sg.add_argument("raster", type=Path, help="GeoTIFF with bands B04, B03, B02 (and B08)")
     sg.add_argument("points", type=_point, nargs="+", metavar="LON,LAT")
+    ag = sub.add_parser(
+        "agreement",
+        help="how far two label files agree: polygons matched one to one at IoU >= 0.5, as JSON",
+    )
+    ag.add_argument(
+        "a",
+        type=Path,
+        metavar="A",
+        help="GeoJSON, GeoPackage, zipped Shapefile or GeoParquet, as import reads them",
+    )
+    ag.add_argument("b", type=Path, nargs="?", metavar="B", help="the other file (default: A)")
+    ag.add_argument("--class-field", default="crop_class")
+    ag.add_argument(
+        "--annotators",
+        nargs=2,
+        metavar=("NAME_A", "NAME_B"),
+        help="compare NAME_A's polygons in A with NAME_B's in B (or in A when B is not given)",
+    )
     args = parser.parse_args(argv)
     try:
+        if args.command == "agreement":
+            say(_agreement(args))
+            return 0
         if args.command == "suggest":
             raster = _suggest_raster(args.raster)
             found = [suggest(raster, lon, lat).feature() for lon, lat in args.points]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,14 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from labels.classes import set_classes
-from labels.features import IMAGES, Feature, LabelError, as_geojson, new_feature
+from labels.features import (
+    IMAGES,
+    Feature,
+    LabelError,
+    as_geojson,
+    new_feature,
+    polygon_geometry,
+)
 from labels.readers import MAX_FEATURES, Layer, read_layers
 from labels.setfile import OUR_ID
 from labels.store import LabelStore
@@ -97,24 +105,19 @@ def read_polygons(
     """
     layers = read_layers(path)
     notes: list[str] = []
-    polygons = [layer for layer in layers if layer.rows]
     if len(layers) > 1:
         counts = ", ".join(f"{layer.name!r} ({len(layer.rows)})" for layer in layers)
         notes.append(f"{path.name} holds {len(layers)} layers of polygons, all imported: {counts}")
-    if sum(len(layer.rows) for layer in polygons) > MAX_FEATURES:
-        raise LabelError(f"{path.name} has more than {MAX_FEATURES} features")
     features: list[Feature] = []
     numbers = []
-    for layer in polygons:
-        where = f"{path.name}" + (f", layer {layer.name!r}" if len(layers) > 1 else "")
-        for i, (geom, row, cls) in enumerate(_checked(where, layer, class_field), start=1):
-            try:
-                feature = new_feature(as_geojson(geom), cls, importer, scene_id, "original")
-            except LabelError as err:  # numbered within its layer, as _checked numbers them
-                raise LabelError(f"{where}: feature {i}: {err}") from err
-            features.append(_keep_provenance(feature, row, importer))
-            if not isinstance(row[class_field], str):
-                numbers.append(cls)
+    for where, geom, row, cls in _rows(path.name, layers, class_field):
+        try:
+            feature = new_feature(as_geojson(geom), cls, importer, scene_id, "original")
+        except LabelError as err:
+            raise LabelError(f"{where}: {err}") from err
+        features.append(_keep_provenance(feature, row, importer))
+        if not isinstance(row[class_field], str):
+            numbers.append(cls)
     if numbers:
         notes.append(
             f"the field {class_field!r} holds numbers: {len(numbers)} became class names "
@@ -126,6 +129,33 @@ def read_polygons(
             f"{again} features had the id of an earlier one in the file: each was given a new id"
         )
     return features, notes
+
+
+def read_labels(path: Path, class_field: str = "crop_class") -> dict[str, Any]:
+    """The polygons of ``path`` as a FeatureCollection in WGS84, read, checked and repaired as
+    an import reads them (:func:`read_polygons`: the same formats, limits and refusals) but
+    added to no set, each with two properties: ``crop_class`` (from ``class_field``) and
+    ``annotator`` (the file's own, empty when it has none). For comparing files
+    (:mod:`labels.agreement`).
+
+    Raises:
+        LabelError: as :func:`read_polygons`.
+    """
+    features: list[Feature] = []
+    for where, geom, row, cls in _rows(path.name, read_layers(path), class_field):
+        try:
+            geometry = polygon_geometry(as_geojson(geom))
+        except LabelError as err:
+            raise LabelError(f"{where}: {err}") from err
+        annotator = _text(row.get("annotator")) or ""
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {"crop_class": cls, "annotator": annotator},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def match_classes(features: list[Feature], known: list[str]) -> list[str]:
@@ -165,6 +195,21 @@ def imported_area(features: list[Feature]) -> dict[str, Any]:
         return {}
     west, south, east, north = shapely.total_bounds([shape(f["geometry"]) for f in features])
     return {"area_bbox": [round(float(v), 6) for v in (west, south, east, north)]}
+
+
+def _rows(
+    name: str, layers: list[Layer], class_field: str
+) -> Iterator[tuple[str, BaseGeometry, dict[str, Any], str]]:
+    """Each feature of the ``layers`` of file ``name`` in WGS84, with its row and class name,
+    once every one of its layer is usable, and where it is for messages (the file, the layer
+    when there are several, its number within the layer)."""
+    polygons = [layer for layer in layers if layer.rows]
+    if sum(len(layer.rows) for layer in polygons) > MAX_FEATURES:
+        raise LabelError(f"{name} has more than {MAX_FEATURES} features")
+    for layer in polygons:
+        where = name + (f", layer {layer.name!r}" if len(layers) > 1 else "")
+        for i, (geom, row, cls) in enumerate(_checked(where, layer, class_field), start=1):
+            yield f"{where}: feature {i}", geom, row, cls
 
 
 def _checked(

@@ -16,10 +16,16 @@ def areas(collection: dict[str, Any]) -> list[float]:
     return [area_ha(f["geometry"], crs) for f in collection["features"]]
 
 
+def name_in(feature: dict[str, Any], key: str) -> str:
+    """A feature's ``crop_class`` or ``annotator`` as the summaries group it: ``"?"`` when it
+    has none."""
+    return str(feature["properties"].get(key) or "?")
+
+
 def _group(collection: dict[str, Any], key: str) -> dict[str, dict[str, float]]:
     totals: dict[str, dict[str, float]] = {}
     for feature, ha in zip(collection["features"], areas(collection), strict=True):
-        name = str(feature["properties"].get(key) or "?")
+        name = name_in(feature, key)
         row = totals.setdefault(name, {"fields": 0, "hectares": 0.0})
         row["fields"] += 1
         row["hectares"] += ha

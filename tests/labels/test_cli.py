@@ -102,3 +102,56 @@ def test_cli_parquet_round_trip_and_a_mask_like_the_set_image(label_set, tmp_pat
     assert main(["export", str(target), str(tmp_path / "m.tif"), "--like", str(parquet)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot open fields.parquet as a raster" in err[0]
+
+
+def test_agreement_of_a_set_with_its_geopackage_and_with_a_moved_copy(label_set, tmp_path, capsys):
+    gpkg = tmp_path / "same.gpkg"  # the same polygons in another format and CRS (UTM)
+    assert main(["export", str(label_set), str(gpkg)]) == 0
+    capsys.readouterr()
+    assert main(["agreement", str(label_set), str(gpkg)]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out)
+    assert list(result) == ["matched", "only_a", "only_b", "mean_iou", "class_agreement"]
+    assert result["matched"] == 2 and result["only_a"] == result["only_b"] == 0
+    assert result["mean_iou"] == pytest.approx(1.0, abs=1e-6)
+    assert result["class_agreement"] == 1.0
+
+    data = load(label_set)  # another annotator's set: the maize field drawn as barley, a
+    maize, wheat = data["features"]  # sixth of its width to the east; the wheat field missed
+    maize["properties"]["crop_class"] = "barley"
+    [ring] = maize["geometry"]["coordinates"]
+    maize["geometry"]["coordinates"] = [[[x + 0.0005, y] for x, y in ring]]  # 0.003 degrees wide
+    other = tmp_path / "other.geojson"
+    other.write_text(json.dumps({"type": "FeatureCollection", "features": [maize]}))
+    assert main(["agreement", str(label_set), str(other)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["matched"], result["only_a"], result["only_b"]) == (1, 1, 0)
+    assert result["mean_iou"] == pytest.approx(5 / 7, abs=0.01)  # 5 sixths over 7 sixths
+    assert result["class_agreement"] == 0.0
+
+
+def test_agreement_of_two_annotators_of_one_set(label_set, capsys):
+    assert main(["agreement", str(label_set), "--annotators", "ana", "ben"]) == 0
+    out = capsys.readouterr().out  # ana's maize and ben's wheat field do not meet
+    assert out.strip() == (
+        '{"matched": 0, "only_a": 1, "only_b": 1, "mean_iou": null, "class_agreement": null}'
+    )
+
+
+def test_agreement_refuses_with_one_line(label_set, tmp_path, capsys):
+    (tmp_path / "junk.gpkg").write_bytes(b"junk")
+    cases = [
+        (["agreement", str(label_set), str(tmp_path / "missing.geojson")], "there is no file"),
+        (["agreement", str(label_set), str(tmp_path / "junk.gpkg")], "junk.gpkg is not GeoJSON"),
+        (["agreement", str(label_set)], "give a second file B, or --annotators"),
+        (
+            ["agreement", str(label_set), "--annotators", "ana", "eve"],
+            "no polygon of annotator 'eve' in trial.geojson; its annotators: 'ana', 'ben'",
+        ),
+        (["agreement", str(label_set), str(label_set), "--class-field", "kind"], "no field 'kind'"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 1
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert len(err.strip().splitlines()) == 1 and message in err, err

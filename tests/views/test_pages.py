@@ -265,7 +265,7 @@ def test_statistics_page_shows_area_per_crop_and_annotator(env, demo_scene):
     assert per_class.loc["maize", "fields"] == 2
     assert per_class.loc["maize", "hectares"] > 10 * per_class.loc["barley", "hectares"] / 3
     assert set(tables[1]["annotator"]) == {"ana", "ben"}
-    assert [m.label for m in at.metric] == ["Fields", "Labelled area", "Median field"]
+    assert [m.label for m in at.metric][:3] == ["Fields", "Labelled area", "Median field"]
     charts = [e for e in at.main if e.type == "vega_lite_chart"]
     by_class, sizes = [json.loads(e.proto.spec) for e in charts]
     bars = pa.ipc.open_stream(charts[0].proto.data.data).read_all().to_pylist()  # what is drawn

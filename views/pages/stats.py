@@ -1,14 +1,17 @@
-"""Page 5: what a label set says: area under each crop, field sizes, progress per annotator."""
+"""Page 5: what a label set says: area under each crop, field sizes, progress per annotator,
+and how far two annotators (or this set and another) agree."""
 
 from __future__ import annotations
 
 import statistics
+from typing import Any
 
 import streamlit as st
 
+from labels.agreement import MIN_IOU, Agreement, agreement, of_annotator
 from labels.classes import safe_colour, set_classes
 from labels.stats import area_by_class, areas, by_annotator, size_histogram
-from views.common import init_state, label_store, pick_label_set
+from views.common import attempt, init_state, label_store, pick_label_set
 
 init_state()
 st.title("Statistics")
@@ -79,3 +82,38 @@ st.dataframe(
     ],
     hide_index=True,
 )
+
+st.subheader("Agreement")
+st.caption(
+    "Polygons of A and B matched one to one where their intersection over union (IoU, in "
+    f"metres) is at least {MIN_IOU}; class agreement is the share of matched pairs given the "
+    "same crop class."
+)
+ANNOTATORS, SETS = "Two annotators of this set", "This set (A) and another (B)"
+pair: tuple[dict[str, Any], dict[str, Any]] | None = None
+if st.radio("Compare", [ANNOTATORS, SETS], horizontal=True) == ANNOTATORS:
+    if len(people) < 2:
+        st.info("Only one annotator has labelled this set.")
+    else:
+        left, right = st.columns(2)
+        who_a = left.selectbox("Annotator A", list(people), index=0)
+        who_b = right.selectbox("Annotator B", list(people), index=1)
+        pair = (of_annotator(data, who_a), of_annotator(data, who_b))
+elif len(names) < 2:
+    st.info("There is no other label set.")
+else:
+    other = st.selectbox("Set B", [n for n in names if n != name])
+    loaded = attempt(lambda: store.load(other))
+    pair = (data, loaded) if loaded is not None else None
+result: Agreement | None = None
+if pair is not None:
+    set_a, set_b = pair
+    result = attempt(lambda: agreement(set_a, set_b))
+if result is not None:
+    cells = st.columns(5)
+    cells[0].metric("Matched", result["matched"])
+    cells[1].metric("Only in A", result["only_a"])
+    cells[2].metric("Only in B", result["only_b"])
+    mean_iou, same_class = result["mean_iou"], result["class_agreement"]
+    cells[3].metric("Mean IoU", "–" if mean_iou is None else f"{mean_iou:.2f}")
+    cells[4].metric("Class agreement", "–" if same_class is None else f"{same_class:.0%}")
