@@ -1,4 +1,5 @@
-"""Page 5: what a label set says: area under each crop, field sizes, progress per annotator."""
+"""Page 5: what a label set says: area under each crop, field sizes, progress per annotator and
+of the review."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import statistics
 import streamlit as st
 
 from labels.classes import safe_colour, set_classes
+from labels.review import counts
 from labels.stats import area_by_class, areas, by_annotator, size_histogram
 from views.common import init_state, label_store, pick_label_set
 
@@ -78,4 +80,9 @@ st.dataframe(
         for a, r in people.items()
     ],
     hide_index=True,
+)
+
+st.subheader("Review")
+st.dataframe(
+    [{"status": s, "fields": n} for s, n in counts(data["features"]).items()], hide_index=True
 )
