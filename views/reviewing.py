@@ -98,9 +98,9 @@ def describe(chosen: list[Feature]) -> str:
     props, verdict = chosen[0]["properties"], status(chosen[0])
     if verdict == DRAFT:
         return "Review: draft, not reviewed yet."
-    by = f"{verdict} by {plain(props.get('reviewed_by') or '?')}, {plain(props.get('reviewed_at'))}"
+    who, when = (plain(props.get(k) or "?") for k in ("reviewed_by", "reviewed_at"))
     reason = f": {plain(props.get('review_reason'))}" if verdict == REJECTED else ""
-    return f"Review: {by}{reason}."
+    return f"Review: {verdict} by {who}, {when}{reason}."
 
 
 def _review(
