@@ -6,12 +6,18 @@ Off unless Streamlit's secrets (``.streamlit/secrets.toml`` beside ``app.py``, o
     [login.users]
     "ana" = "scrypt$16384$8$1$<salt>$<hash>"
 
-``python -m access NAME`` asks for a password and prints that line. With login on, every page but
-the sign-in form is hidden until a user signs in, and the annotator saved with each polygon is the
-signed-in user (it cannot be typed). Passwords are never stored: scrypt hashes with a random salt,
-compared in constant time; a wrong password costs a second, an unknown name costs the same scrypt as
-a known one, and after ``MAX_FAILURES`` failures within ``FAILURE_WINDOW`` (per name, whether or not
-it exists, and per session) further attempts are refused until the oldest failure is that old.
+``python -m access NAME`` asks for a password and prints that line. An optional ``reviewers``
+list under ``[login]`` names the users who may accept or reject polygons (:func:`may_review`):
+
+    [login]
+    reviewers = ["ana"]
+
+With login on, every page but the sign-in form is hidden until a user signs in, and the annotator
+saved with each polygon is the signed-in user (it cannot be typed). Passwords are never stored:
+scrypt hashes with a random salt, compared in constant time; a wrong password costs a second, an
+unknown name costs the same scrypt as a known one, and after ``MAX_FAILURES`` failures within
+``FAILURE_WINDOW`` (per name, whether or not it exists, and per session) further attempts are
+refused until the oldest failure is that old.
 
 Uploads (``/_stcore/upload_file/<session>/...``) and downloads (``/media/...``: download buttons,
 images) answer 403 unless the request carries the cookie of a signed-in session; an upload must
@@ -197,6 +203,24 @@ def users() -> dict[str, str]:
     except StreamlitSecretNotFoundError:
         return {}
     return {str(k): str(v) for k, v in dict(table).items()}
+
+
+def reviewers() -> set[str]:
+    """The names in ``[login] reviewers`` (a list, or one name), empty when there is none."""
+    try:
+        listed: Any = st.secrets.get("login", {}).get("reviewers", [])
+    except StreamlitSecretNotFoundError:
+        return set()
+    return {str(listed)} if isinstance(listed, str) else {str(name) for name in listed}
+
+
+def may_review() -> bool:
+    """Whether this session may accept or reject polygons: anyone with login off (one person
+    on their own machine), else only a signed-in user named in ``[login] reviewers``."""
+    if not users():
+        return True
+    user = signed_in()
+    return user is not None and user in reviewers()
 
 
 def signed_in() -> str | None:

@@ -53,6 +53,9 @@ SHAPEFILE_NAMES = {
     "imported_by": "import_by",
     "source_annotator": "src_annot",
     "source_created": "src_create",
+    "review_reason": "rej_reason",
+    "reviewed_by": "review_by",
+    "reviewed_at": "review_at",
 }
 #: The most bytes of text a Shapefile (dBase) field holds.
 SHAPEFILE_TEXT = 254

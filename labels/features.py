@@ -6,7 +6,8 @@ Properties of every feature:
     pipeline, preset (Deep Image Prior settings), model_version (hash of the trained weights)
     and consistent (whether it ended with the data-consistency step), else None; rev: revision
     number, raised by each saved change; area_ha (set when saved, in the scene's UTM zone);
-    note: free text, optional.
+    note: free text, optional; review, review_reason, reviewed_by, reviewed_at: the review
+    (:mod:`labels.review`), a draft at first.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,10 @@ DECIMALS = 7
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 #: Why a new polygon drawn inside saved ones is refused when clipping is on.
 INSIDE = "the polygon lies inside its neighbours: nothing is left after clipping"
+#: The review properties of a polygon nobody has reviewed (:mod:`labels.review`).
+UNREVIEWED: Mapping[str, str | None] = MappingProxyType(
+    {"review": "draft", "review_reason": None, "reviewed_by": None, "reviewed_at": None}
+)
 
 
 class LabelError(ValueError):
@@ -196,5 +203,6 @@ def new_feature(
             "consistent": consistent if image == "enhanced" else None,
             "rev": 1,
             "note": "",
+            **UNREVIEWED,
         },
     }

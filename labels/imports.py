@@ -13,8 +13,9 @@ again, numbers taken as class names) is reported.
 Imported features are the importer's: ``annotator`` and ``imported_by`` name who imported them
 and ``created`` says when. A feature this tool wrote (an export of a set: its ``id`` is one of
 ours) keeps its id (so importing twice adds nothing), image and enhancement provenance, note and
-``source`` (``suggested`` for an outline suggested from the image);
-its annotator and creation time are kept as ``source_annotator`` and ``source_created``.
+``source`` (``suggested`` for an outline suggested from the image) and review
+(:func:`labels.review.kept`); its annotator and creation time are kept as ``source_annotator``
+and ``source_created``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from labels.features import (
     polygon_geometry,
 )
 from labels.readers import MAX_FEATURES, Layer, read_layers
+from labels.review import FIELDS, kept
 from labels.setfile import OUR_ID
 from labels.store import LabelStore
 
@@ -287,6 +289,7 @@ def _keep_provenance(feature: Feature, row: dict[str, Any], importer: str) -> Fe
         props.update(pipeline=None, preset=None, model_version=None, consistent=None)
     else:
         props["consistent"] = _flag(row.get("consistent"))
+    props.update(kept({k: text.get(k) for k in FIELDS}))
     for key in ("annotator", "created"):  # who drew it and when, where it came from
         origin = text.get(f"source_{key}") or text.get(key)
         if origin:

@@ -2,7 +2,7 @@
 
 What the Label and Label sets pages and ``python -m labels`` do to a set goes through it, so each
 change is written once: save the map's edits, undo and redo, reclassify, delete, note, restore,
-import a file. A change to features the user was shown carries the revisions they saw
+review, import a file. A change to features the user was shown carries the revisions they saw
 (``shown``), so a feature changed meanwhile by someone else is a conflict, not overwritten
 (:meth:`labels.store.LabelStore.apply`).
 """
@@ -18,6 +18,7 @@ from labels.edits import Edits
 from labels.features import Feature, LabelError
 from labels.imports import Report, import_file
 from labels.journal import undo_stacks
+from labels.review import reviewed
 from labels.store import SUFFIX, LabelStore, Saved
 
 #: Who imported, when the session has no annotator.
@@ -86,6 +87,18 @@ class LabelSession:
         """Set the note of ``feature`` (of ``shown``) to ``text``."""
         edit = {**feature, "properties": {**feature["properties"], "note": text}}
         return self.store.apply(self.name, [edit], expected=revs(shown), who=self.annotator)
+
+    def review(
+        self, features: list[Feature], verdict: str, shown: dict[str, Any], reason: str = ""
+    ) -> Saved:
+        """Accept or reject ``features`` (of ``shown``) as the session's annotator, with the
+        ``reason`` a rejection needs (:func:`labels.review.reviewed`).
+
+        Raises:
+            LabelError: the review is refused (nothing is saved), or the save failed.
+        """
+        changed = [reviewed(f, verdict, self.annotator, reason) for f in features]
+        return self.store.apply(self.name, changed, expected=revs(shown), who=self.annotator)
 
     def revert(self, batch: str) -> Saved:
         """Undo one batch of changes; reverting the revert redoes it."""

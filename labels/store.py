@@ -34,6 +34,7 @@ from labels.features import Feature, LabelError, now
 from labels.geometry import area_ha, outline_key, set_crs
 from labels.journal import Journal
 from labels.lock import locked, refused
+from labels.review import revised
 
 SUFFIX = ".geojson"
 NAME = re.compile(r"\w[\w .-]{0,79}")
@@ -139,8 +140,9 @@ class LabelStore:
         Args:
             name: the set.
             upserts: features to add, or to replace where the id exists (``created`` is kept,
-                ``updated`` set to now, ``rev`` raised by one); ``area_ha`` is set, in the
-                set's UTM zone.
+                ``updated`` set to now, ``rev`` raised by one, a reviewed polygon whose outline
+                or class changed is a draft again: :func:`labels.review.revised`); ``area_ha``
+                is set, in the set's UTM zone.
             deletes: ids of features to remove (ids not present are ignored).
             info: set-level facts (scene, area, creator) stored under ``label_set``, for keys
                 not already there.
@@ -209,6 +211,8 @@ class LabelStore:
                 continue
             old = current.feature(feature["id"]) if feature["id"] in current.lines else None
             feature = copy.deepcopy(feature)
+            if old is not None and author[1] is None:  # an undo or redo restores a review too
+                feature = revised(old, feature)
             props = feature["properties"]
             props["area_ha"] = round(area_ha(feature["geometry"], crs), 4)
             if old is not None:

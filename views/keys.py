@@ -2,7 +2,8 @@
 
 A script in an invisible component listens to keys on the page and on the map: Ctrl+Z undoes,
 Ctrl+Shift+Z or Ctrl+Y redoes, 1-9 choose the class of new polygons, H hides or shows the
-polygons, Enter and Esc accept and reject a suggested outline. While a polygon is being drawn,
+polygons, Enter and Esc accept and reject a suggested outline, N selects the next unreviewed
+polygon (``views.reviewing``). While a polygon is being drawn,
 Enter and Esc finish and cancel it: they belong to the map then (``webmap.controls``).
 Keys typed into a text field are left alone.
 """
@@ -14,6 +15,8 @@ import json
 import streamlit as st
 import streamlit.components.v1 as components
 
+from views.reviewing import NEXT_UNREVIEWED
+
 #: The shortcuts, as the help lists them.
 SHORTCUTS = [
     ("1 … 9", "class of new polygons"),
@@ -23,6 +26,7 @@ SHORTCUTS = [
     ("Ctrl+Z", "undo"),
     ("Ctrl+Shift+Z, Ctrl+Y", "redo"),
     ("H", "hide or show the polygons, to see the image"),
+    ("N", "select the next unreviewed polygon (the map zooms to it)"),
 ]
 CLASS_LABEL = "Class of new polygons"
 
@@ -62,6 +66,7 @@ _SCRIPT = """
     else if (!ctrl && e.key === "Enter" && !drawing()) { press(ACCEPT); }
     else if (!ctrl && e.key === "Escape" && !drawing()) { press(REJECT); }
     else if (!ctrl && !e.altKey && /^[1-9]$/.test(e.key)) { chooseClass(Number(e.key) - 1); }
+    else if (!ctrl && !e.altKey && key === "n") { press(NEXT_POLYGON); }
     else if (!ctrl && !e.altKey && key === "h") {
       doc.querySelectorAll("iframe").forEach((f) => {
         try { f.contentWindow.toggleLabels && f.contentWindow.toggleLabels(); } catch (err) {}
@@ -85,15 +90,18 @@ _SCRIPT = """
 """
 
 
-def keyboard_shortcuts(undo: str, redo: str, accept: str, reject: str) -> None:
-    """Listen to the keys (on this page and its maps); ``undo``, ``redo``, ``accept`` and
-    ``reject`` are the labels of the buttons the keys press."""
+def keyboard_shortcuts(
+    undo: str, redo: str, accept: str, reject: str, next_polygon: str = NEXT_UNREVIEWED
+) -> None:
+    """Listen to the keys (on this page and its maps); ``undo``, ``redo``, ``accept``,
+    ``reject`` and ``next_polygon`` are the labels of the buttons the keys press."""
     script = (
         _SCRIPT.replace("CLASS_LABEL", json.dumps(CLASS_LABEL))
         .replace("UNDO", json.dumps(undo))
         .replace("REDO", json.dumps(redo))
         .replace("ACCEPT", json.dumps(accept))
         .replace("REJECT", json.dumps(reject))
+        .replace("NEXT_POLYGON", json.dumps(next_polygon))
     )
     components.html(script, height=0)
 

@@ -21,6 +21,7 @@ from views.common import attempt, image_overlay, init_state, label_store
 from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from views.label_state import page_state
 from views.markdown import plain
+from views.reviewing import review_columns, review_panel, table_key
 from views.suggesting import ACCEPT, REJECT, SUGGEST, SUGGEST_HELP, propose
 from views.workspace import CROP_KEY, SUGGEST_KEY, default_set_name
 from webmap.maps import label_map, label_update
@@ -254,6 +255,7 @@ conflicts = set(state.conflicts)
 rows = [
     {
         "class": f["properties"]["crop_class"],
+        **review_columns(f),
         "hectares": round(area_ha(f["geometry"], set_crs(snapshot)), 3),
         "annotator": f["properties"]["annotator"],
         "image": f["properties"]["image"],
@@ -270,7 +272,7 @@ picked = st.dataframe(
     hide_index=True,
     on_select="rerun",
     selection_mode="multi-row",
-    key=f"label_table_{set_name}_{len(features)}",  # a new table when polygons come or go
+    key=table_key(set_name, len(features)),
 )
 selected = tuple(i for i in picked.selection.rows if i < len(features))
 chosen = [features[i] for i in selected]
@@ -282,6 +284,7 @@ elif selected != state.zoomed:  # a click on a row zooms to it, drawn bold
     ).bounds
     state.zoom(selected, [[south, west], [north, east]])
     st.rerun()
+review_panel(session, state, snapshot, chosen)
 if chosen:
     a2, a3, a4 = st.columns(3)
     new_class = a2.selectbox("New class", list(classes), label_visibility="collapsed")

@@ -1,5 +1,5 @@
-"""Page 5: what a label set says: area under each crop, field sizes, progress per annotator,
-and how far two annotators (or this set and another) agree."""
+"""Page 5: what a label set says: area under each crop, field sizes, progress per annotator and
+of the review, and how far two annotators (or this set and another) agree."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import streamlit as st
 
 from labels.agreement import MIN_IOU, Agreement, agreement, of_annotator
 from labels.classes import safe_colour, set_classes
+from labels.review import counts
 from labels.stats import area_by_class, areas, by_annotator, size_histogram
 from views.common import attempt, init_state, label_store, pick_label_set
 
@@ -81,6 +82,11 @@ st.dataframe(
         for a, r in people.items()
     ],
     hide_index=True,
+)
+
+st.subheader("Review")
+st.dataframe(
+    [{"status": s, "fields": n} for s, n in counts(data["features"]).items()], hide_index=True
 )
 
 st.subheader("Agreement")
