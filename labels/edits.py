@@ -156,7 +156,7 @@ def new_polygon(
         raise LabelError(INSIDE)
     if m2 < rules.min_m2:
         raise LabelError(f"{m2:.0f} m² is smaller than the minimum of {rules.min_m2:g} m²")
-    return one_field(geom, rules.crs, rules.min_m2)
+    return geom
 
 
 def one_field(geometry: dict[str, Any], crs: str, min_m2: float) -> dict[str, Any]:
@@ -195,7 +195,8 @@ def one_field(geometry: dict[str, Any], crs: str, min_m2: float) -> dict[str, An
 def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -> Edits:
     """Turn the map's changes into the upserts and deletes of one save.
 
-    New polygons are made by :func:`new_polygon` and given the class and provenance of
+    New polygons are made by :func:`new_polygon`, kept whole by :func:`one_field`, and given
+    the class and provenance of
     ``rules``; edited ones are repaired and keep their id, class and provenance. A refused
     drawing is left out with its reason.
     """
@@ -204,7 +205,7 @@ def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -
     for geometry in changes.new:
         try:
             feature = new_feature(
-                new_polygon(geometry, others, rules),
+                one_field(new_polygon(geometry, others, rules), rules.crs, rules.min_m2),
                 rules.crop_class,
                 rules.annotator,
                 rules.scene_id,
