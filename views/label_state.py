@@ -10,7 +10,7 @@ this is its state and its transitions:
   ``feature_group_to_add``): no rebuild, the view kept;
 - **undo / redo** revert a batch of the journal: the same as a save;
 - **drawings refused** stay on the map in red (the same in-place update) until dismissed;
-- **a click on a table row** zooms the map to the polygons: remounted with their bounds;
+- **a click on a table row** zooms the map to the polygons: moved in place (the same update);
 - **suggest mode**: a click on the map proposes an outline, accepted (saved) or rejected.
 
 Each transition is a method of :class:`LabelPageState`; the page calls them and never sets the
@@ -213,12 +213,10 @@ class LabelPageState:
         """The proposed outline is dropped, with its status."""
         self.proposal, self.status, self.alert = None, "", False
 
-    def zoom(self, rows: tuple[int, ...], bounds: View | None) -> None:
-        """The table rows chosen: the map is drawn anew at their ``bounds``, or, without rows,
-        shows them plain from its next build."""
+    def zoom(self, rows: tuple[int, ...]) -> None:
+        """The table rows chosen: the map on screen is moved to them in place and draws them
+        bold (``webmap.controls.LabelUpdate``), never rebuilt for it."""
         self.zoomed = rows
-        if rows:
-            self.remount(view=bounds)
 
 
 def page_state() -> LabelPageState:

@@ -64,9 +64,10 @@ class EditableFeatures(MacroElement):
 class LabelUpdate(MacroElement):
     """Replace the polygons of a label map already on screen (its ``window.labelGroup``, from
     :class:`DrawingAids`) with ``data``, in place: no rebuild, the view kept, unsaved drawings
-    cleared; the polygons whose ids are in ``selected`` drawn bold. Sent with streamlit-folium's
-    ``feature_group_to_add``, which runs it whenever it changes; the drawings the map reports are
-    reset to what it now holds."""
+    cleared; the polygons whose ids are in ``selected`` drawn bold, and the map moved to fit them
+    when the selection is new (a table click: moving the map rebuilt it, which scrolled the page
+    to its top). Sent with streamlit-folium's ``feature_group_to_add``, which runs it whenever it
+    changes; the drawings the map reports are reset to what it now holds."""
 
     _template = Template(
         """
@@ -81,6 +82,18 @@ class LabelUpdate(MacroElement):
                {{ this.selected|tojson }});
             if (window.__GLOBAL_DATA__) {
                 window.__GLOBAL_DATA__.all_drawings = group.toGeoJSON().features;
+            }
+            var chosen = {{ this.selected|tojson }}, key = JSON.stringify(chosen);
+            if (key !== window.labelFitted) {
+                window.labelFitted = key;
+                var fit = null;
+                group.eachLayer(function (layer) {
+                    if (layer.feature && chosen.indexOf(layer.feature.id) >= 0) {
+                        fit = fit ? fit.extend(layer.getBounds()) : L.latLngBounds(
+                            layer.getBounds().getSouthWest(), layer.getBounds().getNorthEast());
+                    }
+                });
+                if (fit && group._map) { group._map.fitBounds(fit); }
             }
         })();
         {% endmacro %}

@@ -197,8 +197,10 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     page.mouse.click(*row_box)
     page.get_by_role("button", name="Set class").wait_for()
     west, south, east, north = shape(edited["geometry"]).bounds
-    frame = settled(page)  # the map is built anew around the polygon ...
-    fitted(frame, [[south, west], [north, east]])  # ... and fits it a moment after it is drawn
+    frame = settled(page)  # the map on screen moves to the polygon ...
+    fitted(frame, [[south, west], [north, east]])
+    at_rest = poll(page, lambda: still_box(page, table), "the table never came to rest")
+    assert abs(at_rest["y"] - grid["y"]) < 2, "the page scrolled"  # ... and the page stays put
     zoomed = frame.locator("path.leaflet-interactive").first
     expect(zoomed).to_be_visible()
     after = zoomed.bounding_box()

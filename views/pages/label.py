@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 from rasterio.warp import transform_geom
-from shapely.geometry import box, mapping, shape
+from shapely.geometry import box, mapping
 from streamlit_folium import st_folium
 
 from labels.classes import CROP_CLASSES, safe_colour, set_classes
@@ -277,12 +277,9 @@ picked = st.dataframe(
 selected = tuple(i for i in picked.selection.rows if i < len(features))
 chosen = [features[i] for i in selected]
 if not selected:  # drawn plain again from the next run (a rerun now could cut into an edit)
-    state.zoom((), None)
-elif selected != state.zoomed:  # a click on a row zooms to it, drawn bold
-    west, south, east, north = shape(
-        {"type": "GeometryCollection", "geometries": [f["geometry"] for f in chosen]}
-    ).bounds
-    state.zoom(selected, [[south, west], [north, east]])
+    state.zoom(())
+elif selected != state.zoomed:  # a click on a row: the map moves to it in place, drawn bold
+    state.zoom(selected)
     st.rerun()
 review_panel(session, state, snapshot, chosen)
 if chosen:
