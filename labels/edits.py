@@ -196,8 +196,8 @@ def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -
     """Turn the map's changes into the upserts and deletes of one save.
 
     New polygons are made by :func:`new_polygon`, kept whole by :func:`one_field`, and given
-    the class and provenance of ``rules``; edited ones are repaired and keep their id, class and provenance. A refused
-    drawing is left out with its reason.
+    the class and provenance of ``rules``; edited ones are repaired and keep their id, class and
+    provenance. A refused drawing is left out with its reason.
     """
     edits = Edits(deletes=list(changes.deleted))
     others = [f["geometry"] for f in shown]
