@@ -152,19 +152,17 @@ class FitWhenSized(MacroElement):
 
 
 class DrawingAids(MacroElement):
-    """New polygons snap to the vertices and edges of the polygons in ``group`` (Leaflet.Snap,
-    within ``pixels`` on screen); Enter finishes the polygon being drawn, Esc cancels it;
-    ``toggleLabels()`` (the page's H key) hides or shows the polygons."""
+    """New polygons and lines snap to the vertices and edges of the polygons in ``group``
+    (Leaflet.Snap, within ``pixels`` on screen); Enter finishes the polygon or line being drawn,
+    Esc cancels it; ``toggleLabels()`` (the page's H key) hides or shows the polygons."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function () {
             var draw = {{ this.draw.get_name() }}, group = {{ this.group.get_name() }};
-            draw.setDrawingOptions({
-                polygon: {allowIntersection: false, guideLayers: [group],
-                          snapDistance: {{ this.pixels }}, snapVertices: true}
-            });
+            var snap = {guideLayers: [group], snapDistance: {{ this.pixels }}, snapVertices: true};
+            draw.setDrawingOptions({polygon: snap, polyline: snap});
             var map = {{ this.draw._parent.get_name() }};
             // Leaflet.Snap hooks the mouse marker when the tool is enabled, before Leaflet.draw
             // 1.0 has settled it: watch the marker of each drawing afresh, a moment later.
