@@ -107,8 +107,7 @@ def merge(features: list[Feature]) -> Reshaped:
     union = shapely.union_all([shape(f["geometry"]) for f in features], grid_size=1e-7)
     if union.geom_type != "Polygon":
         raise LabelError(
-            "the polygons do not all share an edge with the others: a label is one piece, so "
-            "nothing was merged"
+            "the polygons do not all share an edge with the others (a label is one piece)"
         )
     first = features[0]
     merged = {**first, "geometry": polygon_geometry(as_geojson(union))}
@@ -155,7 +154,8 @@ def plan(
     """
     target = selected[0] if len(selected) == 1 else None
     lines = [g for g in changes.new if g.get("type") == "LineString"]
-    holes, drawn = [], []
+    holes: list[dict[str, Any]] = []
+    drawn: list[dict[str, Any]] = []
     for geometry in changes.new:
         if geometry.get("type") != "LineString":
             hole = _hole(geometry, target)

@@ -154,7 +154,8 @@ class FitWhenSized(MacroElement):
 class DrawingAids(MacroElement):
     """New polygons and lines snap to the vertices and edges of the polygons in ``group``
     (Leaflet.Snap, within ``pixels`` on screen); Enter finishes the polygon or line being drawn,
-    Esc cancels it; ``toggleLabels()`` (the page's H key) hides or shows the polygons."""
+    Esc cancels it; ``toggleLabels()`` (the page's H key) hides or shows the polygons; a click
+    on the same pixel as the last one is reported again."""
 
     _template = Template(
         """
@@ -186,6 +187,15 @@ class DrawingAids(MacroElement):
                         properties: {event: e.type, stamp: Date.now()}
                     };
                 }
+            });
+            // A second click on the same pixel (to unselect what the first one selected) must
+            // reach the page too, but streamlit-folium sends only a value that differs from the
+            // last one sent: every other click is moved by 1e-9 degrees (0.1 mm). This runs
+            // before streamlit-folium's own click handler, which reads the same event.
+            var nudge = 0;
+            map.on("click", function (e) {
+                nudge = 1 - nudge;
+                e.latlng = L.latLng(e.latlng.lat, e.latlng.lng + nudge * 1e-9);
             });
             window.labelGroup = group;  // for LabelUpdate, which replaces what it holds
             window.toggleLabels = function () {

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from playwright.sync_api import Frame, Page, expect
+from shapely.geometry import shape
 
 from tests.e2e.mapping import (
     SHAPES,
@@ -67,9 +68,19 @@ def select_mode(page: Page, shapes: int) -> Frame:
     return settled(page, shapes)
 
 
-def pick(page: Page, frame: Frame, x: float, y: float, selected: str) -> None:
-    """Click the map at (x, y) in select mode and wait for the page to say ``selected``
-    (e.g. ``"2 selected"``)."""
+def on_screen(frame: Frame, lon: float, lat: float) -> tuple[float, float]:
+    """Where a WGS84 point of the map is on the page, the map scrolled into view first."""
+    frame.locator(".leaflet-container").evaluate("e => e.scrollIntoView({block: 'center'})")
+    m = map_box(frame)
+    x, y = frame.evaluate(SCREEN, [lon, lat])
+    return m["x"] + x, m["y"] + y
+
+
+def pick(page: Page, frame: Frame, feature: dict, selected: str) -> None:
+    """Click inside ``feature``'s polygon on the map in select mode and wait for the page to
+    say ``selected`` (e.g. ``"2 selected"``)."""
+    point = shape(feature["geometry"]).representative_point()
+    x, y = on_screen(frame, point.x, point.y)
     page.mouse.move(x - 2, y - 2)
     page.mouse.click(x, y)
     expect(page.get_by_text(selected)).to_be_visible(timeout=30_000)

@@ -18,6 +18,7 @@ from tests.e2e.selecting import (
     draw_field,
     draw_line,
     on_disk,
+    on_screen,
     open_label_page,
     pick,
     select_mode,
@@ -37,11 +38,15 @@ def test_a_line_across_the_selected_field_splits_it_and_one_undo_joins_it(
     [field] = on_disk(tmp_path, "split")
 
     frame = select_mode(page, shapes=1)
-    pick(page, frame, cx - 60, cy, "1 selected")
+    pick(page, frame, field, "1 selected")
     expect(frame.locator(BOLD)).to_have_count(1)  # shown selected
+    west, south, east, north = shape(field["geometry"]).bounds
+    left, top = on_screen(frame, west, north)
+    right, bottom = on_screen(frame, east, south)
+    mid, height = (left + right) / 2, bottom - top
 
     # A line that stops inside the field cuts nothing: one message, the file unchanged.
-    draw_line(page, frame, [(cx - 30, cy - 100), (cx - 30, cy + 10)])
+    draw_line(page, frame, [(mid - 30, top - 40), (mid - 30, top + height / 2)])
     expect(page.get_by_text("does not cross the polygon from one side to the other")).to_be_visible(
         timeout=30_000
     )
@@ -50,7 +55,7 @@ def test_a_line_across_the_selected_field_splits_it_and_one_undo_joins_it(
     page.get_by_role("button", name="Dismiss the red outlines").click()
     frame = settled(page, shapes=1)
 
-    draw_line(page, frame, [(cx + 10, cy - 100), (cx - 10, cy + 100)])
+    draw_line(page, frame, [(mid + 10, top - 40), (mid - 10, bottom + 40)])
     expect(page.get_by_text("split into 2 polygons")).to_be_visible(timeout=30_000)
     frame = settled(page, shapes=2)
     pieces = on_disk(tmp_path, "split")
