@@ -164,6 +164,8 @@ class DrawingAids(MacroElement):
             var draw = {{ this.draw.get_name() }}, group = {{ this.group.get_name() }};
             var snap = {guideLayers: [group], snapDistance: {{ this.pixels }}, snapVertices: true};
             draw.setDrawingOptions({polygon: snap, polyline: snap});
+            var line = draw._toolbars.draw._modes.polyline;
+            if (line) { line.button.title = "Draw a line across the selected polygon to split it"; }
             var map = {{ this.draw._parent.get_name() }};
             // Leaflet.Snap hooks the mouse marker when the tool is enabled, before Leaflet.draw
             // 1.0 has settled it: watch the marker of each drawing afresh, a moment later.
