@@ -114,7 +114,9 @@ class Refused:
 @dataclass
 class Edits:
     """One save: features to write (``added`` of them new), ids to delete, the drawings
-    refused with their reason, and the shape edits in it (:mod:`labels.shapes`), said in words."""
+    refused with their reason, and the shape edits in it (:mod:`labels.shapes`), said in words:
+    a save that holds one is applied whole or not at all (:meth:`labels.store.LabelStore.apply`).
+    """
 
     upserts: list[Feature] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)

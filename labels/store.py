@@ -133,6 +133,7 @@ class LabelStore:
         who: str = "",
         reverts: str | None = None,
         new_only: bool = False,
+        whole: bool = False,
     ) -> Saved:
         """Merge changes into the set on disk, save it atomically and journal them.
 
@@ -152,6 +153,8 @@ class LabelStore:
             new_only: leave out the upserts the set already holds (the same id, or the same
                 outline within about a centimetre), decided under the lock, so imports of one
                 file at the same time add it once; counted in ``present``.
+            whole: apply all the changes or, when one is a conflict, none (a split's pieces
+                without the delete of the polygon they were cut from would overlap it).
 
         A set that does not exist yet is created, even with no change (so a new set can be
         started empty). The time taken grows with the changes, not with the set, but for
@@ -170,7 +173,7 @@ class LabelStore:
                 if new_only:
                     upserts = _absent(setfile.read(path, name), upserts, saved)
                 self._apply(
-                    path, name, upserts, deletes, info or {}, expected, (who, reverts), saved
+                    path, name, upserts, deletes, info or {}, expected, (who, reverts), saved, whole
                 )
         return saved
 
@@ -184,6 +187,7 @@ class LabelStore:
         expected: dict[str, int],
         author: tuple[str, str | None],
         saved: Saved,
+        whole: bool = False,
     ) -> None:
         new_file = not path.exists()
         current = setfile.read(path, name)
@@ -221,6 +225,8 @@ class LabelStore:
         for fid in deletes:
             if fid in current.lines and not conflict(fid):
                 entries.append(("delete", fid, current.feature(fid), None))
+        if whole and saved.conflicts:
+            entries = []
         if not entries and not new_file:
             saved.text = current.text()
             return

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from shapely.geometry import Polygon, box, mapping, shape
 
-from labels.edits import Changes, NewPolygonRules, new_polygon
+from labels.edits import Changes, Edits, NewPolygonRules, new_polygon
 from labels.features import LabelError, new_feature
 from labels.geometry import area_ha
 from labels.session import LabelSession
@@ -168,3 +168,20 @@ def test_under_finds_the_polygon_holding_a_point():
     a, b = field(12.591, 52.476, 12.593, 52.478), field(12.593, 52.476, 12.595, 52.478)
     assert under([a, b], 12.594, 52.477) is b
     assert under([a, b], 12.6, 52.477) is None
+
+
+def test_a_split_or_merge_of_a_polygon_changed_meanwhile_changes_nothing(tmp_path: Path):
+    mine, theirs = (LabelSession(LabelStore(tmp_path), "shapes", who) for who in ("ben", "eve"))
+    a, b = field(12.591, 52.476, 12.593, 52.478), field(12.593, 52.476, 12.595, 52.478)
+    mine.store.apply("shapes", [a, b])
+    shown = mine.load()
+    theirs.reclassify([theirs.load()["features"][0]], "barley", theirs.load())
+    before = mine.load()
+    cut = line((12.592, 52.475), (12.592, 52.479))
+    saved = mine.save(plan(Changes(new=[cut]), shown["features"], RULES, [a]), shown, {})
+    assert saved.conflicts == [a["id"]] and saved.applied == 0
+    done = merge(shown["features"])
+    edits = Edits(done.upserts, done.deletes, notes=[done.what])
+    saved = mine.save(edits, shown, {})
+    assert saved.conflicts == [a["id"]] and saved.applied == 0
+    assert mine.load()["features"] == before["features"]  # no piece added, b not deleted
