@@ -270,7 +270,9 @@ class LabelStore:
 
     def revert(self, name: str, batch: str, who: str = "") -> Saved:
         """Undo one batch of changes (redo: revert the revert). Features changed since by
-        someone else are left alone and returned as conflicts."""
+        someone else are left alone and returned as conflicts; a batch that deleted polygons and
+        added or changed others (a split, a merge: :mod:`labels.shapes`) is undone whole or,
+        with a conflict, not at all, so no undo leaves a polygon over its pieces."""
         entries = self.journal(name).batch(batch)
         upserts, deletes, expected = [], [], {}
         for e in reversed(entries):
@@ -282,7 +284,11 @@ class LabelStore:
             else:
                 upserts.append(e["before"])
                 expected[e["id"]] = e["after"]["properties"]["rev"]
-        return self.apply(name, upserts, deletes, expected=expected, who=who, reverts=batch)
+        ops = {e["op"] for e in entries}
+        whole = "delete" in ops and len(ops) > 1
+        return self.apply(
+            name, upserts, deletes, expected=expected, who=who, reverts=batch, whole=whole
+        )
 
     def deleted(self, name: str) -> list[Feature]:
         """Features deleted from the set and not restored, most recent first."""

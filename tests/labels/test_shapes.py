@@ -185,3 +185,18 @@ def test_a_split_or_merge_of_a_polygon_changed_meanwhile_changes_nothing(tmp_pat
     saved = mine.save(edits, shown, {})
     assert saved.conflicts == [a["id"]] and saved.applied == 0
     assert mine.load()["features"] == before["features"]  # no piece added, b not deleted
+
+
+def test_undoing_a_split_after_someone_changed_a_piece_changes_nothing(tmp_path: Path):
+    mine, theirs = (LabelSession(LabelStore(tmp_path), "shapes", who) for who in ("ben", "eve"))
+    a = field(12.591, 52.476, 12.593, 52.478)
+    mine.store.apply("shapes", [a])
+    shown = mine.load()
+    cut = line((12.592, 52.475), (12.592, 52.479))
+    split_batch = mine.save(plan(Changes(new=[cut]), [a], RULES, [a]), shown, {}).batch
+    pieces = theirs.load()
+    theirs.reclassify(pieces["features"][:1], "barley", pieces)
+    before = mine.load()
+    undone = mine.revert(split_batch)
+    assert undone.conflicts and undone.applied == 0
+    assert mine.load()["features"] == before["features"]  # the original not back over them
