@@ -1,6 +1,6 @@
 """Split in the app: a field selected on the map, a line drawn across it with the line tool,
 saved as two fields of its class; a line that stops inside it splits nothing and says why; one
-undo brings the field back."""
+undo brings the field back; the toolbar's delete still works in select mode."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from shapely.geometry import shape
 
 from labels.geometry import area_ha
-from tests.e2e.mapping import settled, wait_idle
+from tests.e2e.mapping import delete_with_toolbar, settled, wait_idle
 from tests.e2e.selecting import (
     BOLD,
     centre,
@@ -72,6 +72,11 @@ def test_a_line_across_the_selected_field_splits_it_and_one_undo_joins_it(
 
     page.get_by_role("button", name="↶ Undo").click()
     expect(page.get_by_text("undone")).to_be_visible(timeout=30_000)
-    settled(page, shapes=1)
+    frame = settled(page, shapes=1)
     [back] = on_disk(tmp_path, "split")
     assert back["id"] == field["id"] and back["geometry"] == field["geometry"]
+
+    # The toolbar's delete still works in select mode: its click selects nothing.
+    delete_with_toolbar(page, frame)
+    settled(page, shapes=0)
+    assert on_disk(tmp_path, "split") == []
