@@ -38,8 +38,8 @@ _KEY = "label_picks"
 @dataclass
 class Picks:
     """The polygons picked on the map: of set ``name``, their ``ids`` in the order picked, the
-    last click read (as JSON: the map reports it again with every rerun), and whether the map on
-    screen was built to report clicks for picking."""
+    last click read (the map's key and the click as JSON: the map reports it again with every
+    rerun), and whether the map on screen was built to report clicks for picking."""
 
     name: str = ""
     ids: list[str] = field(default_factory=list)
@@ -74,7 +74,7 @@ def selection(
     features, picks = shown["features"], _picks()
     if picks.name != name:
         picks.name, picks.ids = name, []
-    text = json.dumps(clicked, sort_keys=True)
+    text = state.map_key + json.dumps(clicked, sort_keys=True)  # a map built anew: a new click
     if clicked and text != picks.clicked:
         picks.clicked = text
         hit = under(features, clicked["lng"], clicked["lat"])
