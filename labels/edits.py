@@ -118,13 +118,16 @@ class Refused:
 
 @dataclass
 class Edits:
-    """One save: features to write (``added`` of them new), ids to delete, and the drawings
-    refused with their reason."""
+    """One save: features to write (``added`` of them new), ids to delete, the drawings
+    refused with their reason, and the shape edits in it (:mod:`labels.shapes`), said in words:
+    a save that holds one is applied whole or not at all (:meth:`labels.store.LabelStore.apply`).
+    """
 
     upserts: list[Feature] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
     added: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.upserts or self.deletes)
@@ -132,7 +135,8 @@ class Edits:
     def summary(self) -> str:
         """What this save holds (refused drawings are not in it)."""
         edited = len(self.upserts) - self.added
-        return f"{self.added} new, {edited} edited, {len(self.deletes)} deleted"
+        counts = f"{self.added} new, {edited} edited, {len(self.deletes)} deleted"
+        return f"{counts}: {'; '.join(self.notes)}" if self.notes else counts
 
 
 def new_polygon(

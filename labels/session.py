@@ -66,9 +66,17 @@ class LabelSession:
 
     def save(self, edits: Edits, shown: dict[str, Any], info: dict[str, Any]) -> Saved:
         """Save the map's ``edits`` (:func:`labels.edits.plan_edits`) of the features in
-        ``shown``; ``info`` is what a new set records about where it was made."""
+        ``shown``; ``info`` is what a new set records about where it was made. Edits holding a
+        shape edit (``edits.notes``) are saved whole or, when a polygon they change was changed
+        meanwhile by someone else, not at all."""
         return self.store.apply(
-            self.name, edits.upserts, edits.deletes, info, revs(shown), self.annotator
+            self.name,
+            edits.upserts,
+            edits.deletes,
+            info,
+            revs(shown),
+            self.annotator,
+            whole=bool(edits.notes),
         )
 
     def reclassify(self, features: list[Feature], crop_class: str, shown: dict[str, Any]) -> Saved:

@@ -134,6 +134,7 @@ class LabelStore:
         who: str = "",
         reverts: str | None = None,
         new_only: bool = False,
+        whole: bool = False,
     ) -> Saved:
         """Merge changes into the set on disk, save it atomically and journal them.
 
@@ -154,6 +155,8 @@ class LabelStore:
             new_only: leave out the upserts the set already holds (the same id, or the same
                 outline within about a centimetre), decided under the lock, so imports of one
                 file at the same time add it once; counted in ``present``.
+            whole: apply all the changes or, when one is a conflict, none (a split's pieces
+                without the delete of the polygon they were cut from would overlap it).
 
         A set that does not exist yet is created, even with no change (so a new set can be
         started empty). The time taken grows with the changes, not with the set, but for
@@ -172,7 +175,7 @@ class LabelStore:
                 if new_only:
                     upserts = _absent(setfile.read(path, name), upserts, saved)
                 self._apply(
-                    path, name, upserts, deletes, info or {}, expected, (who, reverts), saved
+                    path, name, upserts, deletes, info or {}, expected, (who, reverts), saved, whole
                 )
         return saved
 
@@ -186,6 +189,7 @@ class LabelStore:
         expected: dict[str, int],
         author: tuple[str, str | None],
         saved: Saved,
+        whole: bool = False,
     ) -> None:
         new_file = not path.exists()
         current = setfile.read(path, name)
@@ -225,6 +229,8 @@ class LabelStore:
         for fid in deletes:
             if fid in current.lines and not conflict(fid):
                 entries.append(("delete", fid, current.feature(fid), None))
+        if whole and saved.conflicts:
+            entries = []
         if not entries and not new_file:
             saved.text = current.text()
             return
@@ -268,7 +274,9 @@ class LabelStore:
 
     def revert(self, name: str, batch: str, who: str = "") -> Saved:
         """Undo one batch of changes (redo: revert the revert). Features changed since by
-        someone else are left alone and returned as conflicts."""
+        someone else are left alone and returned as conflicts; a batch that deleted polygons and
+        added or changed others (a split, a merge: :mod:`labels.shapes`) is undone whole or,
+        with a conflict, not at all, so no undo leaves a polygon over its pieces."""
         entries = self.journal(name).batch(batch)
         upserts, deletes, expected = [], [], {}
         for e in reversed(entries):
@@ -280,7 +288,11 @@ class LabelStore:
             else:
                 upserts.append(e["before"])
                 expected[e["id"]] = e["after"]["properties"]["rev"]
-        return self.apply(name, upserts, deletes, expected=expected, who=who, reverts=batch)
+        ops = {e["op"] for e in entries}
+        whole = "delete" in ops and len(ops) > 1
+        return self.apply(
+            name, upserts, deletes, expected=expected, who=who, reverts=batch, whole=whole
+        )
 
     def deleted(self, name: str) -> list[Feature]:
         """Features deleted from the set and not restored, most recent first."""

@@ -165,20 +165,21 @@ class FitWhenSized(MacroElement):
 
 
 class DrawingAids(MacroElement):
-    """New polygons snap to the vertices and edges of the polygons in ``group`` (Leaflet.Snap,
-    within ``pixels`` on screen); Enter finishes the polygon being drawn, Backspace removes its
-    last point, Esc cancels it, and a note at the map's foot shows while one is open;
-    ``toggleLabels()`` (the page's H key) hides or shows the polygons."""
+    """New polygons and lines snap to the vertices and edges of the polygons in ``group``
+    (Leaflet.Snap, within ``pixels`` on screen); Enter finishes the polygon or line being drawn,
+    Backspace removes its last point, Esc cancels it, and a note at the map's foot shows while a
+    polygon is open; ``toggleLabels()`` (the page's H key) hides or shows the polygons; a click
+    on the same pixel as the last one is reported again."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function () {
             var draw = {{ this.draw.get_name() }}, group = {{ this.group.get_name() }};
-            draw.setDrawingOptions({
-                polygon: {allowIntersection: false, guideLayers: [group],
-                          snapDistance: {{ this.pixels }}, snapVertices: true}
-            });
+            var snap = {guideLayers: [group], snapDistance: {{ this.pixels }}, snapVertices: true};
+            draw.setDrawingOptions({polygon: snap, polyline: snap});
+            var line = draw._toolbars.draw._modes.polyline;
+            if (line) { line.button.title = "Draw a line across the selected polygon to split it"; }
             var map = {{ this.draw._parent.get_name() }};
             // Leaflet.Snap hooks the mouse marker when the tool is enabled, before Leaflet.draw
             // 1.0 has settled it: watch the marker of each drawing afresh, a moment later.
@@ -202,6 +203,15 @@ class DrawingAids(MacroElement):
                         properties: {event: e.type, stamp: Date.now()}
                     };
                 }
+            });
+            // A second click on the same pixel (to unselect what the first one selected) must
+            // reach the page too, but streamlit-folium sends only a value that differs from the
+            // last one sent: every other click is moved by 1e-9 degrees (0.1 mm). This runs
+            // before streamlit-folium's own click handler, which reads the same event.
+            var nudge = 0;
+            map.on("click", function (e) {
+                nudge = 1 - nudge;
+                e.latlng = L.latLng(e.latlng.lat, e.latlng.lng + nudge * 1e-9);
             });
             window.labelGroup = group;  // for LabelUpdate, which replaces what it holds
             window.toggleLabels = function () {

@@ -38,6 +38,11 @@ PROPOSAL_STYLE = {"weight": 3, "dashArray": "8 6", "fillOpacity": 0.15, "interac
 #: How the areas of existing label sets are outlined on the Area map.
 SET_AREA_STYLE = {"color": "#b15cff", "weight": 2, "dashArray": "4 4", "fill": False}
 NO_SHAPES = {"polyline": False, "circle": False, "marker": False, "circlemarker": False}
+#: The polygon tool of the label map: no self-crossing outline, the area shown while drawing
+#: (m², then ha from 10 000 m²).
+POLYGON_TOOL = {"allowIntersection": False, "showArea": True, "metric": ["ha", "m"]}
+#: The line tool of the label map, to split the selected polygon (dark orange, no fill).
+SPLIT_LINE = {"polyline": {"shapeOptions": {"color": "#d95f02", "weight": 3}, "metric": True}}
 
 
 def _map_options() -> dict[str, Any]:
@@ -180,7 +185,8 @@ def label_map(
     colors: dict[str, str],
     view: tuple[list[float], int] | list[list[float]] | None = None,
 ) -> folium.Map:
-    """One image with the set's polygons, editable and deletable, and a polygon tool.
+    """One image with the set's polygons, editable and deletable, a polygon tool that shows
+    the area while drawing, and a line tool (to split the selected polygon, :mod:`labels.shapes`).
 
     ``view``: ``(centre [lat, lon], zoom)`` to keep where the user was, or bounds
     ``[[south, west], [north, east]]`` to show; default the image. Later changes of the polygons
@@ -196,7 +202,7 @@ def label_map(
     EditableFeatures(group, labels, colors).add_to(m)
     draw = folium.plugins.Draw(
         feature_group=group,
-        draw_options={**NO_SHAPES, "rectangle": False, "polygon": {"allowIntersection": False}},
+        draw_options={**NO_SHAPES, **SPLIT_LINE, "rectangle": False, "polygon": POLYGON_TOOL},
         edit_options={"edit": True, "remove": True},
     )
     draw.add_to(m)

@@ -1,9 +1,11 @@
 """The label and compare maps in Chromium, as the app renders them, served from 127.0.0.1 with
 the offline Leaflet assets: a new polygon snaps to its neighbour's corner, Enter finishes a
-polygon and Esc cancels it, and the compare map has a swipe bar."""
+polygon and Esc cancels it, the polygon tool shows the area while drawing, and the compare map
+has a swipe bar."""
 
 import functools
 import http.server
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,7 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.mapping import drawn_vertices, fitted, wait_vertices
+from labels.geometry import area_ha
+from tests.e2e.mapping import drawn_vertices, fitted, poll, wait_vertices
 from tests.webmap.test_maps import html, image
 from webmap.maps import compare_map, label_map
 
@@ -150,3 +153,33 @@ def test_the_polygons_can_be_hidden_to_see_the_image_and_shown_again(show):
     assert page.locator("path.leaflet-interactive").count() == 0
     page.evaluate("() => window.toggleLabels()")
     assert page.locator("path.leaflet-interactive").count() == 1
+
+
+def drawing_area(page: Page, corners: list[tuple[float, float]], unit: str) -> tuple[float, float]:
+    """Click ``corners`` (lon, lat) with the polygon tool, leaving it open; the area its
+    tooltip shows in ``unit`` and the area of the corners measured in UTM, in ``unit``."""
+    points = [screen(page, lon, lat) for lon, lat in corners]
+    click_vertices(page, points)
+    page.mouse.move(points[-1][0] + 3, points[-1][1])  # the tooltip follows the mouse
+    subtext = page.locator(".leaflet-draw-tooltip-subtext").first
+    tooltip = poll(page, subtext.inner_text, "the drawing tooltip shows no measure", 5)
+    shown = re.search(rf"([\d.,]+) {unit}", tooltip)
+    assert shown, f"no area in {unit} in the drawing tooltip: {tooltip!r}"
+    ring = [list(c) for c in corners + corners[:1]]
+    ha = area_ha({"type": "Polygon", "coordinates": [ring]}, "EPSG:32633")
+    return float(shown.group(1).replace(",", "")), ha * (10_000 if unit == "m²" else 1)
+
+
+def test_the_polygon_tool_shows_the_area_while_drawing_in_m2_then_ha(show):
+    img, labels, (mid, north) = field_on_the_left_half()
+    page = show("label", label_map(img, labels, {"maize": "#1b9e77"}))
+    (south, _), (_, east) = img.bounds
+    w, h = east - mid, north - south
+    small = [(mid + w * 0.3, south + h * 0.2), (mid + w * 0.8, south + h * 0.2)]
+    shown, measured = drawing_area(page, [*small, (mid + w * 0.8, south + h * 0.7)], "m²")
+    assert shown == pytest.approx(measured, rel=0.05)
+    page.keyboard.press("Escape")
+    large = [(mid + w * x, south + h * y) for x, y in ((0.3, 0.05), (1.8, 0.05), (1.8, 0.95))]
+    large.append((mid + w * 0.3, south + h * 0.95))  # on the map, east of the image: 1.7 ha
+    shown, measured = drawing_area(page, large, "ha")  # from 1 ha: in hectares
+    assert measured > 1 and shown == pytest.approx(measured, rel=0.05)

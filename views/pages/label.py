@@ -12,16 +12,18 @@ from shapely.geometry import box, mapping
 from streamlit_folium import st_folium
 
 from labels.classes import CROP_CLASSES, safe_colour, set_classes
-from labels.edits import Changes, NewPolygonRules, diff_drawings, plan_edits
+from labels.edits import Changes, NewPolygonRules, diff_drawings
 from labels.features import LabelError
 from labels.geometry import area_ha, set_crs
 from labels.session import LabelSession
+from labels.shapes import plan
 from labels.store import LabelStore
 from views.common import attempt, image_overlay, init_state, label_store
 from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from views.label_state import page_state
 from views.markdown import plain
 from views.reviewing import review_columns, review_panel, table_key
+from views.shaping import pick_mode, selection, shape_row, with_picks
 from views.suggesting import ACCEPT, REJECT, SUGGEST, SUGGEST_HELP, propose
 from views.workspace import CROP_KEY, SUGGEST_KEY, default_set_name
 from webmap.maps import label_map, label_update
@@ -92,6 +94,7 @@ clip = side.checkbox("Clip new polygons so they do not overlap their neighbours"
 min_m2 = side.number_input("Smallest polygon (m²)", min_value=0, value=100, step=50)
 suggesting = side.toggle(SUGGEST, help=SUGGEST_HELP, key=SUGGEST_KEY)
 state.suggest(suggesting)
+picking = pick_mode(side, state, suggesting)
 
 # The map is built from a snapshot of the set, taken again only after a save or when the set or
 # the image changes: rebuilding it otherwise would remount it and wipe what is being drawn.
@@ -121,6 +124,7 @@ crop = (
 value = st.session_state.get(state.map_key) or {}
 if value.get("center") and value.get("zoom"):
     state.moved(value["center"], value["zoom"])
+chosen = selection(state, snapshot, set_name, value.get("last_clicked") if picking else None)
 # A report is the drawings with the stamp of the toolbar action that sent them (DrawingAids).
 reported = json.dumps([value.get("all_drawings"), value.get("last_active_drawing")], sort_keys=True)
 if reported == state.handled:  # reported again with a pan or zoom: already saved or refused
@@ -148,7 +152,7 @@ rules = NewPolygonRules(
 def save(changes: Changes, rules: NewPolygonRules) -> None:
     """Save what changed on the map (refused drawings stay on it in red), then run the page
     again to show it."""
-    edits = plan_edits(changes, snapshot["features"], rules)
+    edits = plan(changes, snapshot["features"], rules, chosen)  # with shape edits (split, hole)
     saved = None
     if edits:  # else only refused drawings: nothing to save, and the status says so
         try:
@@ -195,6 +199,8 @@ if suggesting:  # the row is there while the mode is on, so the map never moves 
     if p3.button(REJECT, disabled=proposal is None):
         state.reject()
         st.rerun()
+if picking:  # the row is there while the mode is on, so the map never moves under a click
+    shape_row(session, snapshot, chosen, state, set_name)
 
 for column, label, undo, batches in ((b1, UNDO, True, state.undo), (b2, REDO, False, state.redo)):
     if column.button(label, disabled=not batches):
@@ -238,11 +244,11 @@ st_folium(
         snapshot,
         classes,
         [(r.geometry, r.reason) for r in state.refused],
-        [snapshot["features"][i]["id"] for i in state.zoomed if i < len(snapshot["features"])],
+        [f["id"] for f in chosen],
         None if state.proposal is None else (state.proposal, safe_colour(classes[crop])),
     ),
     returned_objects=["all_drawings", "last_active_drawing", "center", "zoom"]
-    + (["last_clicked"] if state.suggest_map else []),
+    + (["last_clicked"] if state.suggest_map or picking else []),
     use_container_width=True,
     height=MAP_HEIGHT,
 )
@@ -281,6 +287,7 @@ if not selected:  # drawn plain again from the next run (a rerun now could cut i
 elif selected != state.zoomed:  # a click on a row: the map moves to it in place, drawn bold
     state.zoom(selected)
     st.rerun()
+chosen = with_picks(chosen, features)
 review_panel(session, state, snapshot, chosen)
 if chosen:
     a2, a3, a4 = st.columns(3)
@@ -291,6 +298,8 @@ if chosen:
             message = f"{plural(done.applied, 'polygon')} now {new_class}"
             state.after_save(done, set_name, message, undoable=True)
             st.rerun()
+    if not picking:  # else above the map
+        shape_row(session, snapshot, chosen, state, set_name)
     if a4.button("Delete selected"):
         done = attempt(lambda: session.delete(chosen, snapshot))
         if done is not None:
