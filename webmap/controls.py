@@ -64,10 +64,11 @@ class EditableFeatures(MacroElement):
 class LabelUpdate(MacroElement):
     """Replace the polygons of a label map already on screen (its ``window.labelGroup``, from
     :class:`DrawingAids`) with ``data``, in place: no rebuild, the view kept, unsaved drawings
-    cleared; the polygons whose ids are in ``selected`` drawn bold, and the map moved to fit them
-    when the selection is new (a table click: moving the map rebuilt it, which scrolled the page
-    to its top). Sent with streamlit-folium's ``feature_group_to_add``, which runs it whenever it
-    changes; the drawings the map reports are reset to what it now holds."""
+    cleared; the polygons whose ids are in ``selected`` drawn bold, and the map moved to fit
+    those in ``fit`` when they are new (the table's rows: moving the map by rebuilding it
+    scrolled the page to its top; polygons picked on the map are not fitted, so it never moves
+    under clicks). Sent with streamlit-folium's ``feature_group_to_add``, which runs it whenever
+    it changes; the drawings the map reports are reset to what it now holds."""
 
     _template = Template(
         """
@@ -83,7 +84,7 @@ class LabelUpdate(MacroElement):
             if (window.__GLOBAL_DATA__) {
                 window.__GLOBAL_DATA__.all_drawings = group.toGeoJSON().features;
             }
-            var chosen = {{ this.selected|tojson }}, key = JSON.stringify(chosen);
+            var chosen = {{ this.fit|tojson }}, key = JSON.stringify(chosen);
             if (key !== window.labelFitted) {
                 window.labelFitted = key;
                 var fit = null;
@@ -100,10 +101,17 @@ class LabelUpdate(MacroElement):
         """
     )
 
-    def __init__(self, data: dict[str, Any], colors: dict[str, str], selected: Sequence[str] = ()):
+    def __init__(
+        self,
+        data: dict[str, Any],
+        colors: dict[str, str],
+        selected: Sequence[str] = (),
+        fit: Sequence[str] = (),
+    ):
         super().__init__()
         self._name = "LabelUpdate"
-        self.data, self.colors, self.selected = data, colors, list(selected)
+        self.data, self.colors = data, colors
+        self.selected, self.fit = list(selected), list(fit)
 
 
 class OpacityControl(MacroElement):

@@ -48,9 +48,9 @@ def test_the_tables_rows_come_first_and_gone_polygons_or_another_set_drop_out():
     shown, state = {"features": [a, b, c]}, LabelPageState()
     shaping.selection(state, shown, "s", click(12.596))
     shaping.selection(state, shown, "s", click(12.594))
-    state.zoom((0, 1), None)  # rows a and b chosen in the table
+    state.zoom((0, 1))  # rows a and b chosen in the table
     assert ids(shaping.selection(state, shown, "s", None)) == [a["id"], b["id"], c["id"]]
-    state.zoom((), None)
+    state.zoom(())
     assert ids(shaping.with_picks([], [a, b])) == [b["id"]]  # c deleted meanwhile
     assert shaping.selection(state, {"features": [a, b]}, "other", None) == []
 

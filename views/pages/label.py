@@ -264,6 +264,7 @@ st_folium(
         [(r.geometry, r.reason) for r in state.refused],
         [f["id"] for f in chosen],
         None if state.proposal is None else (state.proposal, safe_colour(classes[crop])),
+        [snapshot["features"][i]["id"] for i in state.zoomed if i < len(snapshot["features"])],
     ),
     returned_objects=["all_drawings", "last_active_drawing", "center", "zoom"]
     + (["last_clicked"] if state.suggest_map or picking else []),
