@@ -1,0 +1,70 @@
+"""The Label page's other date: offered only when the catalogue holds one of the same ground, read
+on the area's grid when chosen, and the date a drawing records taken only from the two shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from shapely.geometry import shape
+
+from imagery.local import scenes_in_file
+from imagery.read import read_area
+from tests.conftest import write_tif
+from tests.views.test_pages import AREA, page
+from views.dates import BOTH, OTHER_DATE, drawn_on
+from webmap.dates import TwoDates
+from webmap.render import Overlay
+
+
+def test_the_other_date_is_offered_read_on_the_area_and_left_out_of_suggestions_at_first(
+    env, monkeypatch, tmp_path: Path
+):
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    rng = np.random.default_rng(5)
+    path = write_tif(scenes / "two.tif", rng.integers(300, 4000, (8, 40, 40)).astype(np.uint16),
+                     descriptions=None)  # fmt: skip
+    monkeypatch.setenv("SCENES_DIR", str(scenes))
+    first, second = scenes_in_file(path)
+    west, south, east, north = shape(first.footprint).bounds
+    area = (west + 0.001, south + 0.001, east - 0.001, north - 0.001)
+    at = page("label")
+    at.query_params.update(scene="two#1", area=",".join(map(str, area)), annotator="ana")
+    at.run()
+    assert not at.exception
+    [choice] = [s for s in at.selectbox if s.label == OTHER_DATE]
+    assert choice.options == ["none", "two#2"] and choice.value == ""
+    assert not [c for c in at.checkbox if c.label == BOTH]  # nothing to suggest from yet
+    choice.set_value("two#2").run()
+    assert not at.exception
+    [both] = [c for c in at.checkbox if c.label == BOTH]
+    assert both.value is False
+    held = at.session_state["other_date"]["two#2"]
+    expected = read_area(second, area)
+    assert held.raster.transform == at.session_state["original"].transform
+    np.testing.assert_array_equal(held.raster.data, expected.data)
+
+
+def test_no_other_date_no_choice(env, demo_scene: Path):
+    at = page("label")
+    for key, value in {
+        "scene": scenes_in_file(demo_scene)[0],
+        "original": read_area(scenes_in_file(demo_scene)[0], AREA),
+        "area": AREA,
+    }.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception
+    assert not [s for s in at.selectbox if s.label == OTHER_DATE]
+
+
+def test_a_drawing_records_only_a_date_the_map_showed():
+    dates = TwoDates(Overlay(b"", [[0, 0], [1, 1]]), ("a", "b"), ("two#1", "two#2"))
+    drawn = {"type": "Feature", "geometry": None, "properties": {"date_shown": "two#2"}}
+    saved = {"type": "Feature", "geometry": None, "properties": {"id": "x", "date_shown": "two#1"}}
+    assert drawn_on([saved, drawn], dates) == "two#2"  # the new drawing's, not the saved one's
+    assert drawn_on([drawn], None) is None  # one date on the map: nothing to record
+    forged = {"type": "Feature", "geometry": None, "properties": {"date_shown": "<b>x</b>"}}
+    assert drawn_on([forged], dates) is None
+    assert drawn_on(None, dates) is None
