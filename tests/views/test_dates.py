@@ -11,6 +11,7 @@ from shapely.geometry import shape
 from imagery.local import scenes_in_file
 from imagery.read import read_area
 from tests.conftest import write_tif
+from tests.labels.test_suggest import FIELDS, ORIGIN, farmland, iou, lonlat, sown_alike
 from tests.views.test_pages import AREA, page
 from views.dates import BOTH, OTHER_DATE, drawn_on
 from webmap.dates import TwoDates
@@ -68,3 +69,35 @@ def test_a_drawing_records_only_a_date_the_map_showed():
     forged = {"type": "Feature", "geometry": None, "properties": {"date_shown": "<b>x</b>"}}
     assert drawn_on([forged], dates) is None
     assert drawn_on(None, dates) is None
+
+
+def test_suggest_from_both_dates_finds_a_border_seen_only_on_the_other_date(
+    env, monkeypatch, tmp_path: Path
+):
+    """Two neighbours sown alike on the loaded date, apart on the other: a click between them
+    proposes both as one field, and with *Suggest from both dates* the clicked one alone."""
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    first, later = sown_alike(farmland()), farmland()
+    dn = np.round(np.concatenate([first.data, later.data]) * 10_000).astype(np.uint16)
+    write_tif(scenes / "two.tif", dn, origin=ORIGIN, descriptions=None)
+    monkeypatch.setenv("SCENES_DIR", str(scenes))
+    [scene, _] = scenes_in_file(scenes / "two.tif")
+    at = page("label")
+    area = ",".join(map(str, shape(scene.footprint).bounds))
+    at.query_params.update(scene="two#1", area=area, annotator="ana", suggest="1")
+    at.run()
+    [choice] = [s for s in at.selectbox if s.label == OTHER_DATE]
+    choice.set_value("two#2").run()
+    lon, lat = lonlat(first, 60, 50)
+    proposed = []
+    for both in (False, True):
+        [box] = [c for c in at.checkbox if c.label == BOTH]
+        box.set_value(both).run()
+        state = at.session_state["label_page"]
+        at.session_state[state.map_key] = {"last_clicked": {"lat": lat, "lng": lon + both * 1e-9}}
+        at.run()
+        assert not at.exception
+        proposed.append(at.session_state["label_page"].proposal)
+    assert iou(proposed[0], first, (31, 80, 36, 120)) > 0.9  # the loaded date alone: one field
+    assert iou(proposed[1], first, FIELDS[3]) > 0.9  # with the other date: the clicked one
