@@ -91,9 +91,9 @@ def two_dates(other: OtherDate | None, scene: Scene, image: str) -> TwoDates | N
     """What the label map shows of the two dates, drawing on ``image`` of ``scene``."""
     if other is None:
         return None
-    loaded = scene.label + (" (enhanced x4)" if image == "enhanced" else "")
+    loaded = scene.label + (" · enhanced x4" if image == "enhanced" else "")
     return TwoDates(
-        other.image, (loaded, other.scene.label + " (10 m)"), (scene.id, other.scene.id)
+        other.image, (loaded, other.scene.label + " · 10 m"), (scene.id, other.scene.id)
     )
 
 

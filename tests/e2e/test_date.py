@@ -81,7 +81,7 @@ def test_the_d_key_switches_the_date_shown_and_drawings_record_it(
     poll(page, lambda: "two#2" in shown(frame)[1], lambda: f"the note says {shown(frame)[1]!r}")
     other, note = shown(frame)
     assert other != loaded
-    assert note == "Date shown: two#2 (10 m) (other date). D switches."
+    assert note == "Date shown: two#2 · 10 m (other date). D switches."
 
     # A polygon drawn now is drawn on the other date, and records it; the image stays.
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
