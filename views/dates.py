@@ -1,7 +1,8 @@
 """The Label page's other date (not a page itself): another acquisition of the ground the area
 was read from (the other dates of a multi-date file, or of the same tile), read on the area's
 grid, shown on the label map in place of the loaded date with the D key
-(:mod:`webmap.dates`), and given to the suggestions (:mod:`labels.suggest`).
+(:mod:`webmap.dates`), and, when asked (*Suggest from both dates*, off at first: measured, it
+did not help on the held-out fields), given to the suggestions (:mod:`labels.suggest`).
 
 The choice is the sidebar's *Other date*: none at first, as in QGIS, where a second layer is
 added on purpose. It is the session's until another area is loaded (not kept in the address).
