@@ -28,7 +28,7 @@ from webmap.render import Overlay, overlay
 OTHER_DATE = "Other date"
 BOTH = "Suggest from both dates"
 NONE = ""
-_KEY = "other_date"  # (scene id, area, other scene id) -> OtherDate, and the choices
+_KEY = "other_date"  # the loaded area's other dates, the one shown, those read (or why not)
 OTHER_DATE_HELP = (
     "Another acquisition of the same ground (another date of a multi-date file, or of the same "
     "tile), read for this area at 10 m. The key D switches the map between the two dates; the "
@@ -62,7 +62,7 @@ def other_date(side: Any, state: LabelPageState) -> OtherDate | None:
     if memo.get("place") != place:  # the catalogue is read once for each loaded area
         scenes = local_catalog().search(area) + list(st.session_state["stac_scenes"])
         memo.clear()
-        memo.update(place=place, choices=other_dates(scene, scenes, area), shown=NONE)
+        memo.update(place=place, choices=other_dates(scene, scenes, area), shown=NONE, read={})
     choices: dict[str, Scene] = {s.id: s for s in memo["choices"]}
     if not choices:
         return None
@@ -77,14 +77,17 @@ def other_date(side: Any, state: LabelPageState) -> OtherDate | None:
         state.remount()
     if chosen == NONE:
         return None
-    if chosen not in memo:
+    read: dict[str, OtherDate | str] = memo["read"]  # read once: an error too (not retried)
+    if chosen not in read:
         try:
             raster = read_on_grid(choices[chosen], original)
+            read[chosen] = OtherDate(choices[chosen], raster, overlay(raster, "true"))
         except UserError as err:
-            side.error(plain(err))
-            return None
-        memo[chosen] = OtherDate(choices[chosen], raster, overlay(raster, "true"))
-    held: OtherDate = memo[chosen]
+            read[chosen] = f"The other date cannot be read: {err}"
+    held = read[chosen]
+    if isinstance(held, str):
+        side.error(plain(held))
+        return None
     return replace(held, suggest=side.checkbox(BOTH, value=False, help=BOTH_HELP))
 
 

@@ -14,6 +14,7 @@ from tests.conftest import write_tif
 from tests.labels.test_suggest import FIELDS, ORIGIN, farmland, iou, lonlat, sown_alike
 from tests.views.test_pages import AREA, page
 from views.dates import BOTH, OTHER_DATE, drawn_on
+from views.markdown import plain
 from webmap.dates import TwoDates
 from webmap.render import Overlay
 
@@ -41,7 +42,7 @@ def test_the_other_date_is_offered_read_on_the_area_and_left_out_of_suggestions_
     assert not at.exception
     [both] = [c for c in at.checkbox if c.label == BOTH]
     assert both.value is False
-    held = at.session_state["other_date"]["two#2"]
+    held = at.session_state["other_date"]["read"]["two#2"]
     expected = read_area(second, area)
     assert held.raster.transform == at.session_state["original"].transform
     np.testing.assert_array_equal(held.raster.data, expected.data)
@@ -101,3 +102,30 @@ def test_suggest_from_both_dates_finds_a_border_seen_only_on_the_other_date(
         proposed.append(at.session_state["label_page"].proposal)
     assert iou(proposed[0], first, (31, 80, 36, 120)) > 0.9  # the loaded date alone: one field
     assert iou(proposed[1], first, FIELDS[3]) > 0.9  # with the other date: the clicked one
+
+
+def test_an_other_date_that_cannot_be_read_is_said_once_and_the_page_goes_on(
+    env, monkeypatch, tmp_path: Path
+):
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    rng = np.random.default_rng(6)
+    tags = {"TILE_ID": "T33UUP"}
+    for name in ("a", "b"):
+        dn = rng.integers(300, 4000, (4, 40, 40)).astype(np.uint16)
+        write_tif(scenes / f"{name}.tif", dn, tags=tags)
+    monkeypatch.setenv("SCENES_DIR", str(scenes))
+    [scene] = scenes_in_file(scenes / "a.tif")
+    at = page("label")
+    area = ",".join(map(str, shape(scene.footprint).buffer(-0.001).bounds))
+    at.query_params.update(scene="a", area=area, annotator="ana")
+    at.run()
+    (scenes / "b.tif").unlink()  # gone since the catalogue was read
+    [choice] = [s for s in at.selectbox if s.label == OTHER_DATE]
+    choice.set_value("b").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [plain(at.session_state["other_date"]["read"]["b"])]
+    assert "The other date cannot be read" in at.error[0].value
+    assert not [c for c in at.checkbox if c.label == BOTH]
+    at.run()  # still said on the next run, once
+    assert len(at.error) == 1
