@@ -8,12 +8,14 @@ field's border holds while the tolerance rises, until the region leaks into a ne
 opened (no bridges one pixel wide), its holes are filled, and it is simplified to a polygon with
 few vertices. Images with pixels finer than 10 m (the enhanced one) are averaged to about 10 m
 first: measured, that gives better outlines than finer pixels, and is several times faster.
-Settings were chosen on the hand-drawn outlines in ``bench/data/austria_fields.geojson``
+Settings were chosen on the hand-drawn outlines in ``bench/data/austria_fields.geojson``; the
+fallback under :data:`MAX_AREA_M2` and the confidence were checked on the tuning half of the
+development set (``bench/fields.py``), and results are reported on its held-out half
 (``python -m bench.suggest``; the numbers are in docs/benchmarks.md).
 
 With a second date of the same area (optional), a border in either date is a border: a pixel
 joins the region only when it lies within the tolerance of the click's pixel on both dates
-(where the second date has no data, the first decides alone). Measured on the same fields, it
+(where the second date has no data, the first decides alone). Measured on the Austria fields, it
 did not help (they were outlined on the first date): docs/benchmarks.md."""
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ MIN_STABLE_M2 = 3000.0
 #: The smallest field suggested, and the thinnest (twice area over perimeter).
 MIN_AREA_M2 = 1000.0
 MIN_WIDTH_M = 20.0
-#: A region larger than this has no border worth the name.
+#: No region larger than this is proposed: where the most stable region is larger (it leaked
+#: across low-contrast borders: winter fields), the most stable one under it is, with a lower
+#: confidence.
 MAX_AREA_M2 = 2_000_000.0
 NARROW = "too small or narrow for a field: a road, a path or a hedge?"
 LABELLED = "this field is already labelled (select it in the table to change it)"
@@ -61,13 +65,17 @@ LABELLED = "this field is already labelled (select it in the table to change it)
 
 @dataclass(frozen=True)
 class Suggestion:
-    """The outline around a point (a GeoJSON Polygon in WGS84), or None and why not."""
+    """The outline around a point (a GeoJSON Polygon in WGS84), or None and why not; with the
+    outline, how sure the method is of it (:func:`_confidence`, 0-1)."""
 
     geometry: dict[str, Any] | None
     reason: str = ""
+    confidence: float | None = None
 
     def feature(self) -> dict[str, Any]:
-        props = {"source": "suggested"} if self.geometry else {"reason": self.reason}
+        props: dict[str, Any] = {"reason": self.reason}
+        if self.geometry:
+            props = {"source": "suggested", "confidence": round(self.confidence or 0.0, 2)}
         return {"type": "Feature", "geometry": self.geometry, "properties": props}
 
 
@@ -93,12 +101,12 @@ def suggest(raster: Raster, lon: float, lat: float, second: Raster | None = None
     if _is_water(raster, row, col):
         return Suggestion(None, "this looks like water, not a field")
     half = max(8, round(WINDOW_M / pixel_m))
-    min_px = max(4, round(MIN_STABLE_M2 / pixel_m**2))
+    sizes = (max(4, round(MIN_STABLE_M2 / pixel_m**2)), round(MAX_AREA_M2 / pixel_m**2))
     while True:
         r0, c0 = max(0, row - half), max(0, col - half)
         r1, c1 = min(raster.height, row + half + 1), min(raster.width, col + half + 1)
         window = [f[:, r0:r1, c0:c1] for f in dates]
-        region = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, min_px)
+        region, confidence = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, sizes)
         whole = (r0, c0, r1, c1) == (0, 0, raster.height, raster.width)
         if whole or not _touches_inner_edge(region, (r0, c0, r1, c1), raster):
             break
@@ -112,11 +120,9 @@ def suggest(raster: Raster, lon: float, lat: float, second: Raster | None = None
         cleaned, window_transform, Point(x, y), max(0.75 * pixel_m, SIMPLIFY_M) * unit
     )
     area_m2, width_m = outline.area / unit**2, 2 * outline.area / outline.length / unit
-    if area_m2 > MAX_AREA_M2:
-        return Suggestion(None, "no clear border around this point")
     if area_m2 < MIN_AREA_M2 or width_m < MIN_WIDTH_M:
         return Suggestion(None, NARROW)
-    return Suggestion(transform_geom(raster.crs, "EPSG:4326", mapping(outline)))
+    return Suggestion(transform_geom(raster.crs, "EPSG:4326", mapping(outline)), "", confidence)
 
 
 def proposal(
@@ -126,12 +132,12 @@ def proposal(
     others: list[dict[str, Any]],
     rules: NewPolygonRules,
     second: Raster | None = None,
-) -> dict[str, Any]:
+) -> Suggestion:
     """The outline around (lon, lat) as Accept would save it, next to the polygons ``others``
     already labelled (WGS84 GeoJSON): :func:`suggest` (with the ``second`` date, if any), then
     :func:`labels.edits.new_polygon` (snapped, cut to the image, clipped off ``others`` when
     ``rules.clip``). Of what clipping leaves, only the piece at the click is proposed, never a
-    MultiPolygon of slivers.
+    MultiPolygon of slivers. Returned with :func:`suggest`'s confidence.
 
     Raises:
         LabelError: the click is inside a labelled polygon (nothing is proposed), no outline was
@@ -152,7 +158,7 @@ def proposal(
     metric = project_to(geom, rules.crs)
     if metric.area < MIN_AREA_M2 or 2 * metric.area / metric.length < MIN_WIDTH_M:
         raise LabelError(NARROW)
-    return as_geojson(geom)
+    return Suggestion(as_geojson(geom), "", found.confidence)
 
 
 def _coarsened(raster: Raster, lat: float) -> Raster:
@@ -223,11 +229,12 @@ def _is_water(raster: Raster, row: int, col: int) -> bool:
 
 
 def _grow(
-    dates: list[np.ndarray], valid: np.ndarray, row: int, col: int, min_px: int
-) -> np.ndarray:
-    """The most stable region around (row, col) among those grown at each tolerance: the one
-    whose area changes least between the tolerances either side of it (a field's border holds
-    while the tolerance rises, until the region leaks into a neighbour). ``dates``: the
+    dates: list[np.ndarray], valid: np.ndarray, row: int, col: int, sizes: tuple[int, int]
+) -> tuple[np.ndarray, float]:
+    """The most stable region around (row, col) among those grown at each tolerance, of
+    ``sizes`` (least, most pixels): the one whose area changes least between the tolerances
+    either side of it (a field's border holds while the tolerance rises, until the region leaks
+    into a neighbour); and the confidence in it (:func:`_confidence`). ``dates``: the
     ``(C, H, W)`` features of each date (NaN where a second date has no data); a pixel's
     distance from the click is the largest of its dates'."""
     distance = np.full(valid.shape, np.nan, np.float32)
@@ -245,10 +252,22 @@ def _grow(
         areas.append(max(int(region.sum()), 1))
     a = np.asarray(areas, float)
     growth = np.r_[a[1] / a[0], a[2:] / a[:-2], a[-1] / a[-2]]
-    growth[a < min_px] = np.inf
-    if np.isinf(growth).all():
-        return regions[-1]
-    return regions[int(np.argmin(growth))]
+    growth[a < sizes[0]] = np.inf
+    best = int(np.argmin(growth))
+    growth[a > sizes[1]] = np.inf
+    if np.isinf(growth).all():  # all specks or all too large: the largest region not too large
+        fits = np.flatnonzero(a <= sizes[1])
+        return regions[int(fits[-1]) if fits.size else 0], 0.0
+    chosen = int(np.argmin(growth))
+    return regions[chosen], _confidence(float(growth[chosen]), leaked=chosen != best)
+
+
+def _confidence(growth: float, leaked: bool) -> float:
+    """How sure the method is of a region (0-1): 1 for a border that holds while the tolerance
+    doubles (the area does not grow), falling as the area grows with it (``growth``: the ratio
+    of areas at the tolerances either side), halved when the most stable region was too large to
+    propose (``leaked``: the border that held is not this one)."""
+    return float(np.clip(1.0 / growth, 0.0, 1.0)) * (0.5 if leaked else 1.0)
 
 
 def _touches_inner_edge(

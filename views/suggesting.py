@@ -31,7 +31,19 @@ def propose(
     """The outline around (lon, lat) as Accept would save it (:func:`labels.suggest.proposal`,
     with the ``second`` date when one is loaded), or None and why not."""
     try:
-        geometry = proposal(raster, lon, lat, [f["geometry"] for f in shown], rules, second)
+        found = proposal(raster, lon, lat, [f["geometry"] for f in shown], rules, second)
     except LabelError as err:
         return None, f"No outline here: {err}."
-    return geometry, "Suggested outline (dashed): accept it, or click elsewhere."
+    return (
+        found.geometry,
+        f"Suggested outline (dashed), {sureness(found.confidence)}: accept it, or click elsewhere.",
+    )
+
+
+def sureness(confidence: float | None) -> str:
+    """The method's confidence in words, with its value: on the development set's tuning half,
+    outlines with a confidence of 0.67 or more had a median IoU of 0.77 with the fields drawn
+    by hand, those under it 0.56 (docs/benchmarks.md)."""
+    value = confidence or 0.0
+    word = "high" if value >= 0.67 else "medium" if value >= 0.34 else "low"
+    return f"confidence {word} ({value:.2f})"

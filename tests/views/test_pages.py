@@ -255,6 +255,30 @@ def saved_set(env, demo_scene):
     return store
 
 
+def test_typing_a_sets_name_says_what_was_opened_and_warns_of_another_scene(env, demo_scene):
+    """Issue 26, bug 4: opening an existing set by typing its name gave no word."""
+    saved_set(env, demo_scene)  # "trial", made on scene "d"
+    [scene] = scenes_in_file(demo_scene)
+    at = page("label")
+    for key, value in {"scene": scene, "original": read_area(scene, AREA), "area": AREA}.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.sidebar.info  # the area's own default set: nothing typed
+    [set_name] = [t for t in at.text_input if t.label == "Label set"]
+    set_name.input("trial").run()
+    [said] = [i.value for i in at.sidebar.info]
+    assert "Opened the existing set “trial” (3 polygons)" in said
+    assert "made on another scene (d)" in said
+    at.run()
+    [set_name] = [t for t in at.text_input if t.label == "Label set"]
+    set_name.input("new fields").run()
+    assert [i.value for i in at.sidebar.info] == [
+        "New set “new fields”: it is saved with its first polygon."
+    ]
+    at.run()  # said once, not on every rerun
+    assert not at.sidebar.info
+
+
 def test_statistics_page_shows_area_per_crop_and_annotator(env, demo_scene):
     store = saved_set(env, demo_scene)
     at = page("stats").run()

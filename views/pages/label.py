@@ -55,6 +55,21 @@ def set_info() -> dict[str, Any]:
     }
 
 
+def opened(name: str, snapshot: dict[str, Any], scene_id: str) -> str:
+    """What typing ``name`` did: opened an existing set (made on which scene, when not this
+    one) or started a new one; plain text, names escaped."""
+    n, made_on = len(snapshot["features"]), snapshot.get("label_set", {}).get("scene_id")
+    if not n and not made_on:
+        return f"New set “{plain(name)}”: it is saved with its first polygon."
+    said = f"Opened the existing set “{plain(name)}” ({plural(n, 'polygon')})."
+    if made_on and made_on != scene_id:
+        said += (
+            f" It was made on another scene ({plain(made_on)}): its polygons may lie outside "
+            "this image. Open its own area from the Label sets page."
+        )
+    return said
+
+
 init_state()
 st.markdown(COMPACT, unsafe_allow_html=True)
 st.title("Label fields")
@@ -84,6 +99,7 @@ except LabelError as err:
 st.session_state["label_set"] = set_name
 annotator = st.session_state["annotator"]
 session = LabelSession(store, set_name, annotator)
+typed = state.snapshot_for is not None and state.snapshot_for[0] != set_name  # another set
 if state.snapshot_for is None or state.snapshot_for[0] != set_name:
     state.open(set_name, session.undo_stacks())  # from its journal: it survives a reload
 existing = store.names()
@@ -106,6 +122,8 @@ try:
 except LabelError as err:
     st.error(plain(err))
     st.stop()
+if typed:
+    side.info(opened(set_name, snapshot, scene.id))
 classes = set_classes(snapshot)
 bar, b1, b2, keys = st.columns([7, 1, 1, 1.3], vertical_alignment="bottom")
 names = list(classes)
