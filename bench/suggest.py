@@ -12,7 +12,8 @@ development set instead of the held-out one; ``--no-austria`` skips the Austria 
    10 m image of date A of the held-out Austria file; the settings of before 2026-12-04 were
    chosen on them, so these figures are optimistic. Clicked on the original 10 m image and on the
    same image enhanced x4 with Decrappify (taken from the result cache, or computed: about a
-   minute on a CPU).
+   minute on a CPU), each alone and with the 10 m image of date B of the same file as the second
+   date (``suggest(..., second=)``).
 3. **Speed**: clicks at 25 points of a 512 x 512 px area made by mirroring the Austria image,
    and of that area enhanced (2048 x 2048 px, bicubic: the cost does not depend on the method).
 """
@@ -47,20 +48,28 @@ AUSTRIA = ROOT / settings.shared_data_dir() / "s2_austria_T33UUP_2021_2dates.tif
 
 
 def date_a() -> Raster:
-    scene = scenes_in_file(AUSTRIA)[0]
+    return whole_date(0)
+
+
+def whole_date(index: int) -> Raster:
+    """The whole Austria image of date A (0) or B (1), 10 m."""
+    scene = scenes_in_file(AUSTRIA)[index]
     with rasterio.open(AUSTRIA) as ds:
         width, height = ds.width, ds.height
     return read_window(scene, Window(0, 0, width, height))
 
 
-def scores(raster: Raster, fields: list[dict[str, Any]]) -> tuple[list[float], list[float], int]:
-    """IoU with each field (0 where nothing was suggested), seconds per click, refusals."""
+def scores(
+    raster: Raster, fields: list[dict[str, Any]], second: Raster | None = None
+) -> tuple[list[float], list[float], int]:
+    """IoU with each field (0 where nothing was suggested), seconds per click, refusals; with
+    ``second``, the same area on another date."""
     ious, seconds, refused = [], [], 0
     for f in fields:
         truth = shape(f["geometry"])
         click = truth.representative_point()
         start = time.perf_counter()
-        got = suggest(raster, click.x, click.y)
+        got = suggest(raster, click.x, click.y, second)
         seconds.append(time.perf_counter() - start)
         if got.geometry is None:
             refused += 1
@@ -148,8 +157,14 @@ def main() -> None:
     print("| image | median IoU | IoU >= 0.5 | IoU >= 0.75 | refused | median s/click |")
     print("|---|---|---|---|---|---|")
     per_field: dict[str, list[float]] = {}
-    for name, raster in (("original 10 m", original), ("Decrappify 2.5 m", enhanced)):
-        ious, seconds, refused = scores(raster, fields)
+    b = whole_date(1)
+    for name, raster, second in (
+        ("original 10 m", original, None),
+        ("Decrappify 2.5 m", enhanced, None),
+        ("original 10 m + date B", original, b),
+        ("Decrappify 2.5 m + date B", enhanced, b),
+    ):
+        ious, seconds, refused = scores(raster, fields, second)
         print(
             f"| {name} | {statistics.median(ious):.3f} | "
             f"{sum(i >= 0.5 for i in ious)}/{len(ious)} | "

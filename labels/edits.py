@@ -94,6 +94,8 @@ class NewPolygonRules:
             one that lies wholly outside is refused (nothing there was seen).
         source: recorded as the ``source`` property of new polygons when given (``"suggested"``
             for outlines accepted from :mod:`labels.suggest`).
+        date_shown: recorded as the ``date_shown`` property of new polygons when given: the id
+            of the acquisition the map showed while they were drawn, when it shows two dates.
     """
 
     crop_class: str
@@ -106,6 +108,7 @@ class NewPolygonRules:
     min_m2: float = 100.0
     footprint: dict[str, Any] | None = None
     source: str | None = None
+    date_shown: str | None = None
 
 
 @dataclass
@@ -217,6 +220,8 @@ def plan_edits(changes: Changes, shown: list[Feature], rules: NewPolygonRules) -
             )
             if rules.source:
                 feature["properties"]["source"] = rules.source
+            if rules.date_shown:
+                feature["properties"]["date_shown"] = rules.date_shown
             edits.upserts.append(feature)
             edits.added += 1
         except LabelError as err:

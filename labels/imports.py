@@ -50,7 +50,9 @@ from labels.setfile import OUR_ID
 from labels.store import LabelStore
 
 #: Properties of a feature this tool wrote that an import keeps as they are.
-PROVENANCE = ("scene_id", "image", "pipeline", "preset", "model_version", "note", "source")
+PROVENANCE = (
+    "scene_id", "image", "pipeline", "preset", "model_version", "note", "source", "date_shown"
+)  # fmt: skip
 
 
 @dataclass

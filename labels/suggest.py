@@ -11,7 +11,12 @@ first: measured, that gives better outlines than finer pixels, and is several ti
 Settings were chosen on the hand-drawn outlines in ``bench/data/austria_fields.geojson``; the
 fallback under :data:`MAX_AREA_M2` and the confidence were checked on the tuning half of the
 development set (``bench/fields.py``), and results are reported on its held-out half
-(``python -m bench.suggest``; the numbers are in docs/benchmarks.md)."""
+(``python -m bench.suggest``; the numbers are in docs/benchmarks.md).
+
+With a second date of the same area (optional), a border in either date is a border: a pixel
+joins the region only when it lies within the tolerance of the click's pixel on both dates
+(where the second date has no data, the first decides alone). Measured on the Austria fields, it
+did not help (they were outlined on the first date): docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -20,9 +25,10 @@ from typing import Any
 
 import numpy as np
 from affine import Affine
+from rasterio.enums import Resampling
 from rasterio.features import shapes
 from rasterio.transform import rowcol
-from rasterio.warp import transform, transform_geom
+from rasterio.warp import reproject, transform, transform_geom
 from scipy import ndimage
 from shapely.geometry import Point, mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -73,9 +79,12 @@ class Suggestion:
         return {"type": "Feature", "geometry": self.geometry, "properties": props}
 
 
-def suggest(raster: Raster, lon: float, lat: float) -> Suggestion:
+def suggest(raster: Raster, lon: float, lat: float, second: Raster | None = None) -> Suggestion:
     """The field around the point (lon, lat) on ``raster`` (bands B04, B03, B02, and B08 when
-    present), or an empty :class:`Suggestion` with a reason a user can act on."""
+    present), or an empty :class:`Suggestion` with a reason a user can act on.
+
+    ``second``: the same area on another date (the same bands; any grid, resampled onto the
+    one the outline is found on), whose borders count too (see the module docstring)."""
     [x], [y] = transform("EPSG:4326", raster.crs, [lon], [lat])
     raster = _coarsened(raster, lat)
     row, col = rowcol(raster.transform, x, y)
@@ -83,6 +92,10 @@ def suggest(raster: Raster, lon: float, lat: float) -> Suggestion:
         return Suggestion(None, "the point is outside the image")
     pixel_m = _pixel_metres(raster, lat)
     features, valid = _features(raster)
+    dates = [features]
+    if second is not None:
+        other, other_valid = _features(_on_grid(second, raster))
+        dates.append(np.where(other_valid, other, np.nan))
     if not valid[row, col]:
         return Suggestion(None, "no data at this point (outside the scene, or masked clouds)")
     if _is_water(raster, row, col):
@@ -92,9 +105,8 @@ def suggest(raster: Raster, lon: float, lat: float) -> Suggestion:
     while True:
         r0, c0 = max(0, row - half), max(0, col - half)
         r1, c1 = min(raster.height, row + half + 1), min(raster.width, col + half + 1)
-        region, confidence = _grow(
-            features[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], row - r0, col - c0, sizes
-        )
+        window = [f[:, r0:r1, c0:c1] for f in dates]
+        region, confidence = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, sizes)
         whole = (r0, c0, r1, c1) == (0, 0, raster.height, raster.width)
         if whole or not _touches_inner_edge(region, (r0, c0, r1, c1), raster):
             break
@@ -114,13 +126,18 @@ def suggest(raster: Raster, lon: float, lat: float) -> Suggestion:
 
 
 def proposal(
-    raster: Raster, lon: float, lat: float, others: list[dict[str, Any]], rules: NewPolygonRules
+    raster: Raster,
+    lon: float,
+    lat: float,
+    others: list[dict[str, Any]],
+    rules: NewPolygonRules,
+    second: Raster | None = None,
 ) -> Suggestion:
     """The outline around (lon, lat) as Accept would save it, next to the polygons ``others``
-    already labelled (WGS84 GeoJSON): :func:`suggest`, then :func:`labels.edits.new_polygon`
-    (snapped, cut to the image, clipped off ``others`` when ``rules.clip``). Of what clipping
-    leaves, only the piece at the click is proposed, never a MultiPolygon of slivers. Returned
-    with :func:`suggest`'s confidence.
+    already labelled (WGS84 GeoJSON): :func:`suggest` (with the ``second`` date, if any), then
+    :func:`labels.edits.new_polygon` (snapped, cut to the image, clipped off ``others`` when
+    ``rules.clip``). Of what clipping leaves, only the piece at the click is proposed, never a
+    MultiPolygon of slivers. Returned with :func:`suggest`'s confidence.
 
     Raises:
         LabelError: the click is inside a labelled polygon (nothing is proposed), no outline was
@@ -129,7 +146,7 @@ def proposal(
     click = Point(lon, lat)
     if any(shape(o).covers(click) for o in others):
         raise LabelError(LABELLED)
-    found = suggest(raster, lon, lat)
+    found = suggest(raster, lon, lat, second)
     if found.geometry is None:
         raise LabelError(found.reason)
     try:
@@ -155,6 +172,28 @@ def _coarsened(raster: Raster, lat: float) -> Raster:
     blocks = raster.data[:, :h, :w].reshape(c, h // factor, factor, w // factor, factor)
     data = blocks.mean(axis=(2, 4))  # NaN where any pixel of the block has no data
     return Raster(data, raster.crs, raster.transform @ Affine.scale(factor), raster.bands)
+
+
+def _on_grid(second: Raster, raster: Raster) -> Raster:
+    """``second`` on ``raster``'s grid: as it is when it lies on it, else averaged (or
+    interpolated) onto it; NaN where it has no data."""
+    same = second.crs == raster.crs and second.transform.almost_equals(raster.transform)
+    if same and second.data.shape[1:] == raster.data.shape[1:]:
+        return second
+    data = np.full((second.data.shape[0], raster.height, raster.width), np.nan, np.float32)
+    finer = second.resolution < raster.resolution and second.crs == raster.crs
+    reproject(
+        second.data,
+        data,
+        src_transform=second.transform,
+        src_crs=second.crs,
+        src_nodata=np.nan,
+        dst_transform=raster.transform,
+        dst_crs=raster.crs,
+        dst_nodata=np.nan,
+        resampling=Resampling.average if finer else Resampling.bilinear,
+    )
+    return Raster(data, raster.crs, raster.transform, second.bands)
 
 
 def _pixel_metres(raster: Raster, lat: float) -> float:
@@ -190,14 +229,21 @@ def _is_water(raster: Raster, row: int, col: int) -> bool:
 
 
 def _grow(
-    features: np.ndarray, valid: np.ndarray, row: int, col: int, sizes: tuple[int, int]
+    dates: list[np.ndarray], valid: np.ndarray, row: int, col: int, sizes: tuple[int, int]
 ) -> tuple[np.ndarray, float]:
     """The most stable region around (row, col) among those grown at each tolerance, of
     ``sizes`` (least, most pixels): the one whose area changes least between the tolerances
     either side of it (a field's border holds while the tolerance rises, until the region leaks
-    into a neighbour); and the confidence in it (:func:`_confidence`)."""
-    seed = np.median(features[:, max(0, row - 2) : row + 3, max(0, col - 2) : col + 3], (1, 2))
-    distance = np.sqrt(((features - seed[:, None, None]) ** 2).sum(0))
+    into a neighbour); and the confidence in it (:func:`_confidence`). ``dates``: the
+    ``(C, H, W)`` features of each date (NaN where a second date has no data); a pixel's
+    distance from the click is the largest of its dates'."""
+    distance = np.full(valid.shape, np.nan, np.float32)
+    for features in dates:
+        near = features[:, max(0, row - 2) : row + 3, max(0, col - 2) : col + 3]
+        if np.isnan(near).all():  # a second date without data at the click: no say here
+            continue
+        seed = np.nanmedian(near, (1, 2))
+        distance = np.fmax(distance, np.sqrt(((features - seed[:, None, None]) ** 2).sum(0)))
     regions, areas = [], []
     for tol in TOLERANCES:
         labels, _ = ndimage.label(valid & (distance <= tol))

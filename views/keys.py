@@ -2,10 +2,10 @@
 
 A script in an invisible component listens to keys on the page and on the map: Ctrl+Z undoes,
 Ctrl+Shift+Z or Ctrl+Y redoes, 1-9 choose the class of new polygons, H hides or shows the
-polygons, Enter and Esc accept and reject a suggested outline, N selects the next unreviewed
-polygon (``views.reviewing``). While a polygon is being drawn,
-Enter and Esc finish and cancel it: they belong to the map then (``webmap.controls``).
-Keys typed into a text field are left alone.
+polygons, D switches the map between the two dates (``views.dates``), Enter and Esc accept
+and reject a suggested outline, N selects the next unreviewed polygon (``views.reviewing``).
+While a polygon is being drawn, Enter and Esc finish and cancel it: they belong to the map then
+(``webmap.controls``). Keys typed into a text field are left alone.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ SHORTCUTS = [
     ("Ctrl+Z", "undo"),
     ("Ctrl+Shift+Z, Ctrl+Y", "redo"),
     ("H", "hide or show the polygons, to see the image"),
+    ("D", "switch the map to the other date and back (when an *Other date* is chosen)"),
     ("N", "select the next unreviewed polygon (the map zooms to it)"),
 ]
 CLASS_LABEL = "Class of new polygons"
@@ -70,6 +71,11 @@ _SCRIPT = """
     else if (!ctrl && !e.altKey && key === "h") {
       doc.querySelectorAll("iframe").forEach((f) => {
         try { f.contentWindow.toggleLabels && f.contentWindow.toggleLabels(); } catch (err) {}
+      });
+    }
+    else if (!ctrl && !e.altKey && key === "d") {
+      doc.querySelectorAll("iframe").forEach((f) => {
+        try { f.contentWindow.toggleDate && f.contentWindow.toggleDate(); } catch (err) {}
       });
     }
   };

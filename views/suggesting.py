@@ -21,12 +21,17 @@ ACCEPT, REJECT = "✓ Accept outline", "✗ Reject"
 
 
 def propose(
-    raster: Raster, lon: float, lat: float, shown: list[Feature], rules: NewPolygonRules
+    raster: Raster,
+    lon: float,
+    lat: float,
+    shown: list[Feature],
+    rules: NewPolygonRules,
+    second: Raster | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
-    """The outline around (lon, lat) as Accept would save it (:func:`labels.suggest.proposal`),
-    or None and why not."""
+    """The outline around (lon, lat) as Accept would save it (:func:`labels.suggest.proposal`,
+    with the ``second`` date when one is loaded), or None and why not."""
     try:
-        found = proposal(raster, lon, lat, [f["geometry"] for f in shown], rules)
+        found = proposal(raster, lon, lat, [f["geometry"] for f in shown], rules, second)
     except LabelError as err:
         return None, f"No outline here: {err}."
     return (

@@ -25,6 +25,7 @@ from webmap.controls import (
     OpacityControl,
     SideBySide,
 )
+from webmap.dates import TwoDates, add_second_date
 from webmap.offline import use_local_assets
 from webmap.render import Overlay
 
@@ -186,9 +187,12 @@ def label_map(
     labels: dict[str, Any],
     colors: dict[str, str],
     view: tuple[list[float], int] | list[list[float]] | None = None,
+    dates: TwoDates | None = None,
 ) -> folium.Map:
     """One image with the set's polygons, editable and deletable, a polygon tool that shows
     the area while drawing, and a line tool (to split the selected polygon, :mod:`labels.shapes`).
+    With ``dates``, the same area on another date too, switched with the image
+    (:mod:`webmap.dates`).
 
     ``view``: ``(centre [lat, lon], zoom)`` to keep where the user was, or bounds
     ``[[south, west], [north, east]]`` to show; default the image. Later changes of the polygons
@@ -198,7 +202,10 @@ def label_map(
     else:
         m = folium.Map(**_map_options())
     _add_basemap(m)
-    _image(image, "image").add_to(m)
+    first = _image(image, "image")
+    first.add_to(m)
+    if dates is not None:
+        add_second_date(m, first, dates)
     group = folium.FeatureGroup(name="labels")
     group.add_to(m)
     EditableFeatures(group, labels, colors).add_to(m)

@@ -25,6 +25,7 @@ def test_our_own_export_comes_back_with_its_ids_and_provenance(label_set, tmp_pa
     data = load(label_set)
     for f in data["features"]:  # made long ago
         f["properties"]["created"] = "2020-05-01T10:00:00+00:00"
+    data["features"][0]["properties"]["date_shown"] = "demo#2"  # drawn on the other date
     exported = export(data, tmp_path / f"x{suffix}")  # GeoPackage and zip: in UTM
     features = polygons(exported, "crop_class", "importer", "other scene")
     before = {f["id"]: f for f in data["features"]}
@@ -39,6 +40,7 @@ def test_our_own_export_comes_back_with_its_ids_and_provenance(label_set, tmp_pa
         assert props["created"] != "2020-05-01T10:00:00+00:00"
         assert props["source_annotator"] == old["properties"]["annotator"]
         assert props["source_created"] == "2020-05-01T10:00:00+00:00"
+        assert props.get("date_shown") == old["properties"].get("date_shown")
 
 
 def test_a_foreign_file_makes_new_features_with_the_importer_as_annotator(tmp_path):

@@ -116,6 +116,44 @@ def test_a_field_at_the_image_edge_ends_at_the_edge():
     assert got.geometry is not None and iou(got.geometry, raster, FIELDS[0]) > 0.9
 
 
+def sown_alike(raster: Raster, scale: int = 1) -> Raster:
+    """``raster`` (``10 / scale`` m a pixel) with fields 3 and 4 and the road between them one
+    crop: no border between them on this date."""
+    data = raster.data.copy()
+    data[:, 31 * scale : 80 * scale, 36 * scale :] = np.asarray(CROPS[1], np.float32)[:, None, None]
+    return Raster(data, raster.crs, raster.transform, raster.bands)
+
+
+@pytest.mark.parametrize("scale", [1, 4])
+def test_a_border_seen_only_on_the_second_date_is_a_border(scale: int):
+    """Two fields sown alike show no border on one date, and one on the other: with the other
+    date (10 m, whatever the first image's pixels) each is found on its own."""
+    first, later = sown_alike(farmland(scale), scale), farmland()
+    click = lonlat(first, 60, 50)
+    alone = suggest(first, *click)
+    assert alone.geometry is not None and iou(alone.geometry, first, (31, 80, 36, 120)) > 0.9
+    both = suggest(first, *click, second=later)
+    assert both.geometry is not None and iou(both.geometry, first, FIELDS[3]) > 0.9
+    assert iou(suggest(later, *click, second=first).geometry, first, FIELDS[3]) > 0.9
+
+
+def test_a_second_date_without_data_leaves_the_first_to_decide():
+    first, later = farmland(), farmland()
+    later.data[:, 20:90, 20:100] = np.nan  # a cloud masked on the second date, over the click
+    for field in (FIELDS[3], FIELDS[5]):
+        r0, r1, c0, c1 = field
+        click = lonlat(first, (c0 + c1) / 2, (r0 + r1) / 2)
+        got = suggest(first, *click, second=later)
+        assert got.geometry is not None and iou(got.geometry, first, field) > 0.9, field
+
+
+def test_a_proposal_uses_the_second_date():
+    first, later = sown_alike(farmland()), farmland()
+    rules = NewPolygonRules("wheat", "Ann", "s", "original", crs="EPSG:32633")
+    found = proposal(first, *lonlat(first, 60, 50), [], rules, second=later)
+    assert found.geometry is not None and iou(found.geometry, first, FIELDS[3]) > 0.9
+
+
 def test_fields_outlined_by_hand_on_real_imagery(austria: Path):
     """Above a floor on the held-out Austria file (the bench gives the figures: median 0.77)."""
     fields = json.loads(reference.FIELDS.read_text())["features"]

@@ -8,6 +8,7 @@ from shapely.geometry import box, mapping
 from imagery.raster import Raster
 from labels.classes import CROP_CLASSES
 from labels.features import new_feature
+from webmap.dates import TwoDates
 from webmap.maps import area_map, compare_map, label_map, label_update
 from webmap.render import overlay
 
@@ -108,3 +109,17 @@ def test_compare_maps_say_what_they_show_with_the_departures_colour_scale():
     assert page.count('"leaflet-bar map-note"') == 2
     assert "\\u2265 0.02" in page or "≥ 0.02" in page
     assert "<b>Decrappify</b>" not in page  # set as text
+
+
+def test_a_second_date_is_a_second_image_with_names_as_text():
+    """The other date's picture is on the map beside the loaded one; what the note says comes
+    from file names and STAC ids, set as text (JSON in the script), never as HTML."""
+    grid = CRS.from_epsg(32633), Affine(10, 0, 330000, 0, -10, 5822040)
+    one, other = image(), overlay(Raster(np.full((4, 16, 16), 0.1, np.float32), *grid))
+    empty = {"type": "FeatureCollection", "features": []}
+    dates = TwoDates(other, ("<b>loaded</b>", "later"), ("a#1", "a#2"))
+    page = html(label_map(one, empty, CROP_CLASSES, dates=dates))
+    assert one.data_url in page and other.data_url in page
+    assert "<b>loaded</b>" not in page and "\\u003cb\\u003eloaded" in page
+    assert "toggleDate" in page and "date_shown" in page
+    assert other.data_url not in html(label_map(one, empty, CROP_CLASSES))

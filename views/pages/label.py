@@ -19,6 +19,7 @@ from labels.session import LabelSession
 from labels.shapes import plan
 from labels.store import LabelStore
 from views.common import attempt, image_overlay, init_state, label_store
+from views.dates import drawn_on, other_date, two_dates
 from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from views.label_state import page_state
 from views.markdown import plain
@@ -106,6 +107,8 @@ if existing:
     side.caption("Existing sets: " + ", ".join(plain(n) for n in existing))
 images = ["enhanced", "original"] if st.session_state["enhanced"] is not None else ["original"]
 image = side.radio("Draw on", images, format_func=str.capitalize) or images[0]
+other = other_date(side, state)
+dates = two_dates(other, scene, image)
 clip = side.checkbox("Clip new polygons so they do not overlap their neighbours", value=True)
 min_m2 = side.number_input("Smallest polygon (m²)", min_value=0, value=100, step=50)
 suggesting = side.toggle(SUGGEST, help=SUGGEST_HELP, key=SUGGEST_KEY)
@@ -164,6 +167,7 @@ rules = NewPolygonRules(
     clip=clip,
     min_m2=float(min_m2),
     footprint=transform_geom(original.crs, "EPSG:4326", mapping(box(*original.bounds))),
+    date_shown=drawn_on(value.get("all_drawings"), dates),
 )
 
 
@@ -198,7 +202,12 @@ if clicked and state.click(clicked):
     state.propose(
         set_name,
         *propose(
-            st.session_state[image], clicked["lng"], clicked["lat"], snapshot["features"], rules
+            st.session_state[image],
+            clicked["lng"],
+            clicked["lat"],
+            snapshot["features"],
+            rules,
+            other.raster if other and other.suggest else None,
         ),
     )
 if suggesting:  # the row is there while the mode is on, so the map never moves under a click
@@ -256,7 +265,7 @@ side.caption(
 st_folium(
     # The map itself holds no polygon: streamlit-folium rebuilds a map whose script changes, so
     # the polygons come with the in-place update, drawn into the map's editable group.
-    label_map(image_overlay(image, "true"), NO_LABELS, classes, state.view_for_build()),
+    label_map(image_overlay(image, "true"), NO_LABELS, classes, state.view_for_build(), dates),
     key=state.map_key,
     feature_group_to_add=label_update(
         snapshot,
