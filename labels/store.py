@@ -20,8 +20,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -34,10 +32,10 @@ from labels.features import Feature, LabelError, now
 from labels.geometry import area_ha, outline_key, set_crs
 from labels.journal import Journal
 from labels.lock import locked, refused
+from labels.names import check_name
 from labels.review import revised
 
 SUFFIX = ".geojson"
-NAME = re.compile(r"\w[\w .-]{0,79}")
 
 
 @dataclass
@@ -57,24 +55,6 @@ class Saved:
     def data(self) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(self.text)
         return result
-
-
-def check_name(name: str) -> str:
-    """``name`` as a set is named: in Unicode's composed form (NFC), so ``été`` typed with
-    combining accents is the set ``été``.
-
-    Raises:
-        LabelError: the name has characters other than letters, digits, space, ``_ . -``,
-            does not start with a letter or digit, ends with a dot or a space, or is longer
-            than 80 characters.
-    """
-    name = unicodedata.normalize("NFC", name)
-    if not NAME.fullmatch(name) or name.endswith((".", " ")):
-        raise LabelError(
-            f"{name!r} is not a usable label set name: use letters, digits, spaces, "
-            "'_', '.' and '-' (up to 80), starting with a letter or digit"
-        )
-    return name
 
 
 class LabelStore:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labels.features import LabelError
-from labels.store import check_name
+from labels.names import check_name
 from webmap.maps import MAX_ZOOM
 
 #: Decimals of the area's corners and the view's centre in the address (about 0.1 m).
