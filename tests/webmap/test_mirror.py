@@ -8,9 +8,9 @@ from pathlib import Path
 
 from labels.features import new_feature
 from labels.store import LabelStore
+from tests.webmap.test_maps import html, image
 from webmap.maps import label_map, label_update
 from webmap.mirror import RESYNC, MapMirror
-from tests.webmap.test_maps import html, image
 
 
 def square(i: int) -> dict:
