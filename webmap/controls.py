@@ -80,8 +80,9 @@ class LabelUpdate(MacroElement):
     top of its ``base``; a map that holds neither ``base`` nor ``rev`` (it missed an update, or
     is a new frame) asks the page for the whole set: it reports ``label:resync`` as its last
     drawing, and no drawings. The polygons whose ids are in ``selected`` are drawn bold, and the
-    map is moved to fit them when the selection is new (a table click: moving the map rebuilt
-    it, which scrolled the page to its top). Sent with streamlit-folium's
+    map is moved to fit those in ``fit`` when they are new (the table's rows: moving the map
+    rebuilt it, which scrolled the page to its top; polygons picked on the map are not fitted:
+    the next one to pick would leave the view). Sent with streamlit-folium's
     ``feature_group_to_add``, which runs it whenever it changes; the drawings the map reports
     are then what it holds, the whole set, without a report of their own."""
 
@@ -131,11 +132,11 @@ class LabelUpdate(MacroElement):
                     data.previous_data.all_drawings = data.all_drawings;
                 }
             }
-            var key = JSON.stringify(chosen);
+            var fitted = {{ this.fit|tojson }}, key = JSON.stringify(fitted);
             if (key !== window.labelFitted) {
                 window.labelFitted = key;
                 var fit = null;
-                chosen.forEach(function (id) {
+                fitted.forEach(function (id) {
                     if (!layers[id]) { return; }
                     var b = layers[id].getBounds();
                     fit = fit ? fit.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
@@ -147,10 +148,17 @@ class LabelUpdate(MacroElement):
         """
     )
 
-    def __init__(self, delta: dict[str, Any], colors: dict[str, str], selected: Sequence[str] = ()):
+    def __init__(
+        self,
+        delta: dict[str, Any],
+        colors: dict[str, str],
+        selected: Sequence[str] = (),
+        fit: Sequence[str] = (),
+    ):
         super().__init__()
         self._name = "LabelUpdate"
-        self.delta, self.colors, self.selected = delta, colors, list(selected)
+        self.delta, self.colors = delta, colors
+        self.selected, self.fit = list(selected), list(fit)
 
 
 class OpacityControl(MacroElement):

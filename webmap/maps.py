@@ -155,15 +155,17 @@ def label_update(
     refused: Sequence[tuple[dict[str, Any], str]] = (),
     selected: Sequence[str] = (),
     proposal: tuple[dict[str, Any], str] | None = None,
+    fit: Sequence[str] = (),
 ) -> folium.FeatureGroup:
     """What the label map on screen shows now, for streamlit-folium's ``feature_group_to_add``:
     the set's polygons that changed since the map was last sent them (``delta``, from
     :meth:`webmap.mirror.MapMirror.update`: they replace the editable ones in place; those
-    whose ids are in ``selected`` bold), the outlines that were not saved, dashed red (not
+    whose ids are in ``selected`` bold, the map moved to those in ``fit`` when they are new),
+    the outlines that were not saved, dashed red (not
     editable) with the reason as tooltip (text, never HTML), and a suggested outline
     ``(geometry, colour)`` waiting to be accepted, dashed (clicks go through it to the map)."""
     update = folium.FeatureGroup(name="update")
-    LabelUpdate(delta.as_json(), colors, selected).add_to(update)
+    LabelUpdate(delta.as_json(), colors, selected, fit).add_to(update)
     if proposal is not None:
         geometry, colour = proposal
         folium.GeoJson(

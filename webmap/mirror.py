@@ -112,4 +112,10 @@ class MapMirror:
         last = report.get("last_active_drawing") or {}
         asked = last.get("properties") or {}
         if asked.get("event") == RESYNC and asked.get("stamp") != self.resynced:
-            self.resynced, self.generation = asked.get("stamp"), -1
+            self.resynced = asked.get("stamp")
+            self.forget()
+
+    def forget(self) -> None:
+        """The map on screen holds nothing of the set (a new frame): the next update is the
+        whole set."""
+        self.generation = -1

@@ -5,6 +5,7 @@ line tool. Each step waits for what it did to show, as :mod:`tests.e2e.mapping` 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from playwright.sync_api import Frame, Page, expect
@@ -83,7 +84,8 @@ def pick(page: Page, frame: Frame, feature: dict, selected: str) -> None:
     x, y = on_screen(frame, point.x, point.y)
     page.mouse.move(x - 2, y - 2)
     page.mouse.click(x, y)
-    expect(page.get_by_text(selected)).to_be_visible(timeout=30_000)
+    # the line above the map (the review panel below the table names the count too)
+    expect(page.get_by_text(re.compile(rf"^{selected} \("))).to_be_visible(timeout=30_000)
     wait_idle(page)
 
 

@@ -17,7 +17,7 @@ from labels.session import LabelSession
 from labels.shapes import plan
 from labels.stats import areas
 from labels.store import LabelStore
-from views.common import attempt, image_overlay, init_state, label_store
+from views.common import PAGE_RUNS, attempt, image_overlay, init_state, label_store
 from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from views.label_state import page_state
 from views.markdown import plain
@@ -81,6 +81,7 @@ if original is None:
     st.page_link("views/pages/area.py", label="← Area")
     st.stop()
 state = page_state()
+state.ran(st.session_state[PAGE_RUNS])  # after another page: the map is new on screen
 
 store: LabelStore = label_store()
 if not st.session_state["label_set"]:  # apart from the widget, which forgets on page change
@@ -264,6 +265,7 @@ st_folium(
         [(r.geometry, r.reason) for r in state.refused],
         [f["id"] for f in chosen],
         None if state.proposal is None else (state.proposal, safe_colour(classes[crop])),
+        [snapshot["features"][i]["id"] for i in state.zoomed if i < len(snapshot["features"])],
     ),
     returned_objects=["all_drawings", "last_active_drawing", "center", "zoom"]
     + (["last_clicked"] if state.suggest_map or picking else []),
