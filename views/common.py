@@ -25,15 +25,8 @@ T = TypeVar("T")
 APP_MAX_SIZE = 512
 
 
-#: How many times a page script has run in this session: a page tells from it whether another
-#: page ran since its own last run (its components are then new on screen).
-PAGE_RUNS = "page_runs"
-
-
 def init_state() -> None:
-    """Session keys used across pages, created once per session, and the annotator field; the
-    run counted (:data:`PAGE_RUNS`)."""
-    st.session_state[PAGE_RUNS] = st.session_state.get(PAGE_RUNS, 0) + 1
+    """Session keys used across pages, created once per session, and the annotator field."""
     defaults: dict[str, Any] = {
         "area": None,  # (west, south, east, north) in degrees
         "scene": None,  # Scene the area was read from

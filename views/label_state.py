@@ -71,7 +71,6 @@ class LabelPageState:
         table: ``(snapshot, conflicts, rows)``: the table's rows for that snapshot (the same
             object) and conflicts.
         report: ``(report, JSON)``: the map's last report read (the same object) as JSON.
-        last_run: the session's page run (``views.common.PAGE_RUNS``) this page last ran in.
     """
 
     snapshot: dict[str, Any] | None = None
@@ -95,7 +94,6 @@ class LabelPageState:
     mirror: MapMirror = field(default_factory=MapMirror)
     table: tuple[dict[str, Any], tuple[str, ...], Rows] | None = None
     report: tuple[dict[str, Any], str] | None = None
-    last_run: int = 0
 
     @property
     def map_key(self) -> str:
@@ -145,14 +143,6 @@ class LabelPageState:
         """The map reported where it is (``centre`` with ``lat`` and ``lng``): kept for the next
         build and the address."""
         self.view = ([centre["lat"], centre["lng"]], int(zoom))
-
-    def ran(self, runs: int) -> None:
-        """This is the session's page run number ``runs``: after another page's run, the map
-        on screen is a new frame that holds nothing, and is sent the whole set (rather than
-        asking for it, a round trip more)."""
-        if runs != self.last_run + 1:
-            self.mirror.forget()
-        self.last_run = runs
 
     def map_update(self, report: dict[str, Any]) -> Delta:
         """What to send the map on screen so that it shows the snapshot, given its last

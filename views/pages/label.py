@@ -17,7 +17,7 @@ from labels.session import LabelSession
 from labels.shapes import plan
 from labels.stats import areas
 from labels.store import LabelStore
-from views.common import PAGE_RUNS, attempt, image_overlay, init_state, label_store
+from views.common import attempt, image_overlay, init_state, label_store
 from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from views.label_state import page_state
 from views.markdown import plain
@@ -81,7 +81,6 @@ if original is None:
     st.page_link("views/pages/area.py", label="← Area")
     st.stop()
 state = page_state()
-state.ran(st.session_state[PAGE_RUNS])  # after another page: the map is new on screen
 
 store: LabelStore = label_store()
 if not st.session_state["label_set"]:  # apart from the widget, which forgets on page change
