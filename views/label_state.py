@@ -253,7 +253,7 @@ class LabelPageState:
 
     def zoom(self, rows: tuple[int, ...]) -> None:
         """The table rows chosen: the map on screen is moved to them in place and draws them
-        bold (``webmap.controls.LabelUpdate``), never rebuilt for it."""
+        bold (``webmap.label_layers.LabelUpdate``), never rebuilt for it."""
         self.zoomed = rows
 
 

@@ -18,13 +18,12 @@ import settings
 from imagery.scene import BBox
 from webmap.controls import (
     DrawingAids,
-    EditableFeatures,
     FitWhenSized,
-    LabelUpdate,
     MapNote,
     OpacityControl,
     SideBySide,
 )
+from webmap.label_layers import EditableFeatures, LabelUpdate
 from webmap.mirror import Delta
 from webmap.offline import use_local_assets
 from webmap.render import Overlay

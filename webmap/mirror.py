@@ -3,7 +3,7 @@ polygons added or changed and the ids removed since what it was last sent, never
 again (the whole set goes once, to a map built anew).
 
 Each update names the revision it applies to (``base``) and the one it makes (``rev``); the map
-applies it only on top of ``base`` (:class:`webmap.controls.LabelUpdate`). No Streamlit here:
+applies it only on top of ``base`` (:class:`webmap.label_layers.LabelUpdate`). No Streamlit here:
 the page keeps a :class:`MapMirror` in its state.
 """
 
@@ -108,7 +108,7 @@ class MapMirror:
     def read(self, report: dict[str, Any]) -> None:
         """Read the map's last ``report`` (streamlit-folium's value): a map that missed an update,
         or a new frame of it (after a page switch), asks for the whole set (``label:resync``,
-        :class:`webmap.controls.LabelUpdate`), sent once per request."""
+        :class:`webmap.label_layers.LabelUpdate`), sent once per request."""
         last = report.get("last_active_drawing") or {}
         asked = last.get("properties") or {}
         if asked.get("event") == RESYNC and asked.get("stamp") != self.resynced:
