@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 
@@ -62,16 +63,21 @@ def diff_drawings(drawings: list[dict[str, Any]] | None, shown: list[Feature]) -
     if drawings is None:
         return changes
     by_id = {f["id"]: f for f in shown}
-    seen = set()
+    seen, pairs = set(), []
     for drawing in drawings:
         fid = (drawing.get("properties") or {}).get("id")
         if fid not in by_id:
             changes.new.append(drawing["geometry"])
             continue
         seen.add(fid)
-        old = by_id[fid]
-        if not shape(old["geometry"]).equals_exact(shape(drawing["geometry"]), TOLERANCE):
-            changes.changed.append({**old, "geometry": drawing["geometry"]})
+        pairs.append((by_id[fid], drawing["geometry"]))
+    if pairs:  # compared all at once: the map reports the whole set, thousands of polygons
+        old = np.array([shape(f["geometry"]) for f, _ in pairs], dtype=object)
+        now = np.array([shape(g) for _, g in pairs], dtype=object)
+        same = shapely.equals_exact(old, now, TOLERANCE)
+        changes.changed = [
+            {**f, "geometry": g} for (f, g), s in zip(pairs, same, strict=True) if not s
+        ]
     changes.deleted = [fid for fid in by_id if fid not in seen]
     return changes
 

@@ -112,6 +112,12 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
 
 
+def _shapes(geometries: list[dict[str, Any]]) -> np.ndarray:
+    """GeoJSON geometries as shapely ones, in an array: tested all at once (a set holds
+    thousands)."""
+    return np.array([shape(g) for g in geometries], dtype=object)
+
+
 def snap_to_neighbours(
     geometry: dict[str, Any], others: list[dict[str, Any]], tolerance: float
 ) -> dict[str, Any]:
@@ -119,9 +125,9 @@ def snap_to_neighbours(
     moved onto it, so that a corner snapped on the map (then rounded by Leaflet to 1e-6 degrees)
     is the neighbour's corner exactly."""
     geom = shape(geometry)
-    near = [shape(o) for o in others]
-    near = [o for o in near if o.distance(geom) <= tolerance]
-    if not near:
+    near = _shapes(others)
+    near = near[shapely.dwithin(near, geom, tolerance)]
+    if not len(near):
         return geometry
     snapped = _polygonal(make_valid(shapely.snap(geom, shapely.union_all(near), tolerance)))
     return as_geojson(snapped) if not snapped.is_empty and snapped.area > 0 else geometry
@@ -134,9 +140,9 @@ def clip_to_neighbours(geometry: dict[str, Any], others: list[dict[str, Any]]) -
         LabelError: nothing is left.
     """
     geom = shape(geometry)
-    near = [shape(o) for o in others]
-    near = [o for o in near if o.intersects(geom)]
-    if near:
+    near = _shapes(others)
+    near = near[shapely.intersects(near, geom)]
+    if len(near):
         geom = _polygonal(make_valid(geom.difference(shapely.union_all(near))))
     if geom.is_empty or geom.area == 0:
         raise LabelError(INSIDE)

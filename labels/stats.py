@@ -6,14 +6,19 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import shapely
+from shapely.geometry import shape
 
-from labels.geometry import area_ha, set_crs
+from labels.geometry import project_to, set_crs
 
 
 def areas(collection: dict[str, Any]) -> list[float]:
-    """Hectares of each feature, in order."""
-    crs = set_crs(collection)
-    return [area_ha(f["geometry"], crs) for f in collection["features"]]
+    """Hectares of each feature, in order, measured in the set's CRS (:func:`set_crs`), all in
+    one projection (a set of thousands is measured on every run of the Label page)."""
+    geoms = np.array([shape(f["geometry"]) for f in collection["features"]], dtype=object)
+    if not len(geoms):
+        return []
+    return [float(a) / 10_000 for a in shapely.area(project_to(geoms, set_crs(collection)))]
 
 
 def name_in(feature: dict[str, Any], key: str) -> str:

@@ -7,7 +7,8 @@ this is its state and its transitions:
 - **the map reports changes** (``st.session_state[state.map_key]``, stored by st_folium before the
   rerun): they are saved at once and the saved set becomes the snapshot; the map on screen is
   updated in place (``webmap.maps.label_update``, sent as streamlit-folium's
-  ``feature_group_to_add``): no rebuild, the view kept;
+  ``feature_group_to_add``): no rebuild, the view kept, and only what changed since what the map
+  holds is sent (``mirror``: the whole set once per map built, or when the map asks for it);
 - **undo / redo** revert a batch of the journal: the same as a save;
 - **drawings refused** stay on the map in red (the same in-place update) until dismissed;
 - **a click on a table row** zooms the map to the polygons: moved in place (the same update);
@@ -31,13 +32,16 @@ from typing import Any
 
 import streamlit as st
 
-from labels.edits import Edits, Refused
+from labels.edits import Changes, Edits, Refused
 from labels.store import Saved
+from webmap.mirror import Delta, MapMirror
 
 #: ``(centre [lat, lon], zoom)`` to keep where the user was, or ``[[south, west], [north, east]]``.
 View = tuple[list[float], int] | list[list[float]]
 
 _KEY = "label_page"
+#: The rows of the table of polygons.
+Rows = list[dict[str, Any]]
 
 
 @dataclass
@@ -63,6 +67,10 @@ class LabelPageState:
         suggest_map: whether the current map generation reports clicks (suggest mode).
         clicked: the map click last turned into a suggestion (as JSON).
         proposal: the suggested outline waiting to be accepted (WGS84 GeoJSON), if any.
+        mirror: what the map on screen was sent of the set, to send it only what changed.
+        table: ``(snapshot, conflicts, rows)``: the table's rows for that snapshot (the same
+            object) and conflicts.
+        report: ``(report, JSON)``: the map's last report read (the same object) as JSON.
     """
 
     snapshot: dict[str, Any] | None = None
@@ -83,6 +91,9 @@ class LabelPageState:
     suggest_map: bool = False
     clicked: str = ""
     proposal: dict[str, Any] | None = None
+    mirror: MapMirror = field(default_factory=MapMirror)
+    table: tuple[dict[str, Any], tuple[str, ...], Rows] | None = None
+    report: tuple[dict[str, Any], str] | None = None
 
     @property
     def map_key(self) -> str:
@@ -133,9 +144,36 @@ class LabelPageState:
         build and the address."""
         self.view = ([centre["lat"], centre["lng"]], int(zoom))
 
-    def handle(self, reported: str) -> None:
-        """The drawings the map reported (as JSON) are being saved or refused: not again."""
+    def map_update(self, report: dict[str, Any]) -> Delta:
+        """What to send the map on screen so that it shows the snapshot, given its last
+        ``report``: what changed since it was last sent, or the whole set when it asks."""
+        assert self.snapshot is not None
+        self.mirror.read(report)
+        return self.mirror.update(self.map_rev, self.snapshot["features"])
+
+    def rows(self, make: Callable[[dict[str, Any], set[str]], Rows]) -> Rows:
+        """The table's rows for the snapshot and conflicts, made by ``make`` once for each."""
+        assert self.snapshot is not None
+        key = (self.snapshot, tuple(self.conflicts))
+        if self.table is None or self.table[0] is not key[0] or self.table[1] != key[1]:
+            self.table = (*key, make(self.snapshot, set(self.conflicts)))
+        return self.table[2]
+
+    def report_text(self, report: dict[str, Any]) -> str:
+        """The map's ``report`` as JSON, its drawings and the stamp of the action that sent
+        them (what tells a new report from one read before): made once per report, as it holds
+        the whole set and the page reads it again on every run."""
+        if self.report is None or self.report[0] is not report:
+            drawn = [report.get("all_drawings"), report.get("last_active_drawing")]
+            self.report = (report, json.dumps(drawn, sort_keys=True))
+        return self.report[1]
+
+    def handle(self, reported: str, changes: Changes) -> None:
+        """The drawings the map reported (as JSON) are being saved or refused: not again; the
+        polygons edited or deleted on the map (``changes``) are sent to it again if the save
+        leaves them as they were (refused, or lost to another session's change)."""
         self.handled = reported
+        self.mirror.touched([f["id"] for f in changes.changed], changes.deleted)
 
     def after_save(self, saved: Saved, name: str, what: str, undoable: bool) -> None:
         """A save or revert reached the file: new snapshot (the map on screen shows it), status
@@ -215,7 +253,7 @@ class LabelPageState:
 
     def zoom(self, rows: tuple[int, ...]) -> None:
         """The table rows chosen: the map on screen is moved to them in place and draws them
-        bold (``webmap.controls.LabelUpdate``), never rebuilt for it."""
+        bold (``webmap.label_layers.LabelUpdate``), never rebuilt for it."""
         self.zoomed = rows
 
 

@@ -1,9 +1,8 @@
-"""Small Leaflet elements of our own: editable label polygons, an opacity slider, fitting the
-view, snapping and keys for drawing, and a swipe bar."""
+"""Small Leaflet elements of our own: an opacity slider, fitting the view, snapping and keys for
+drawing, a swipe bar and notes (the label polygons themselves: :mod:`webmap.label_layers`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import folium
@@ -11,107 +10,6 @@ import folium.plugins
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
-
-#: Add a GeoJSON collection's polygons one by one to ``group``, coloured by class (the ids in
-#: ``selected`` drawn bold), each with its class as a tooltip set as text (class names come from
-#: users and imported files, never HTML).
-_ADD_FEATURES = """
-function (data, colors, group, selected) {
-    L.geoJSON(data, {
-        style: function (f) {
-            var c = colors[f.properties.crop_class] || "#3388ff";
-            if (selected.indexOf(f.id) >= 0) {
-                return {color: c, weight: 5, fill: true, fillOpacity: 0.5};
-            }
-            return {color: c, weight: 2, fill: true, fillOpacity: 0.25};
-        },
-        onEachFeature: function (f, layer) {
-            var label = document.createElement("span");
-            label.textContent = String(f.properties.crop_class || "");
-            layer.bindTooltip(label);
-            group.addLayer(layer);
-        }
-    });
-}
-"""
-
-
-class EditableFeatures(MacroElement):
-    """Add GeoJSON polygons one by one to a feature group that Leaflet.draw edits.
-
-    ``folium.GeoJson`` would add one layer group holding all polygons, which Leaflet.draw can
-    neither edit nor delete one polygon of. Here each polygon becomes its own layer in ``group``
-    and keeps its GeoJSON ``feature``, so the drawings that come back carry their properties (id).
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        ("""
-        + _ADD_FEATURES
-        + """)({{ this.data|tojson }}, {{ this.colors|tojson }},
-                                    {{ this.group.get_name() }}, []);
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, group: folium.FeatureGroup, data: dict[str, Any], colors: dict[str, str]):
-        super().__init__()
-        self._name = "EditableFeatures"
-        self.group, self.data, self.colors = group, data, colors
-
-
-class LabelUpdate(MacroElement):
-    """Replace the polygons of a label map already on screen (its ``window.labelGroup``, from
-    :class:`DrawingAids`) with ``data``, in place: no rebuild, the view kept, unsaved drawings
-    cleared; the polygons whose ids are in ``selected`` drawn bold, and the map moved to fit
-    those in ``fit`` when they are new (the table's rows: moving the map by rebuilding it
-    scrolled the page to its top; polygons picked on the map are not fitted, so it never moves
-    under clicks). Sent with streamlit-folium's ``feature_group_to_add``, which runs it whenever
-    it changes; the drawings the map reports are reset to what it now holds."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function () {
-            var group = window.labelGroup;
-            if (!group) { return; }
-            group.clearLayers();
-            ("""
-        + _ADD_FEATURES
-        + """)({{ this.data|tojson }}, {{ this.colors|tojson }}, group,
-               {{ this.selected|tojson }});
-            if (window.__GLOBAL_DATA__) {
-                window.__GLOBAL_DATA__.all_drawings = group.toGeoJSON().features;
-            }
-            var chosen = {{ this.fit|tojson }}, key = JSON.stringify(chosen);
-            if (key !== window.labelFitted) {
-                window.labelFitted = key;
-                var fit = null;
-                group.eachLayer(function (layer) {
-                    if (layer.feature && chosen.indexOf(layer.feature.id) >= 0) {
-                        fit = fit ? fit.extend(layer.getBounds()) : L.latLngBounds(
-                            layer.getBounds().getSouthWest(), layer.getBounds().getNorthEast());
-                    }
-                });
-                if (fit && group._map) { group._map.fitBounds(fit); }
-            }
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(
-        self,
-        data: dict[str, Any],
-        colors: dict[str, str],
-        selected: Sequence[str] = (),
-        fit: Sequence[str] = (),
-    ):
-        super().__init__()
-        self._name = "LabelUpdate"
-        self.data, self.colors = data, colors
-        self.selected, self.fit = list(selected), list(fit)
 
 
 class OpacityControl(MacroElement):
@@ -221,7 +119,7 @@ class DrawingAids(MacroElement):
                 nudge = 1 - nudge;
                 e.latlng = L.latLng(e.latlng.lat, e.latlng.lng + nudge * 1e-9);
             });
-            window.labelGroup = group;  // for LabelUpdate, which replaces what it holds
+            window.labelGroup = group;  // for label_layers.LabelUpdate, which updates it
             window.toggleLabels = function () {
                 if (map.hasLayer(group)) { map.removeLayer(group); } else { map.addLayer(group); }
             };

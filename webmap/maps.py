@@ -18,14 +18,14 @@ import settings
 from imagery.scene import BBox
 from webmap.controls import (
     DrawingAids,
-    EditableFeatures,
     FitWhenSized,
-    LabelUpdate,
     MapNote,
     OpacityControl,
     SideBySide,
 )
 from webmap.dates import TwoDates, add_second_date
+from webmap.label_layers import EditableFeatures, LabelUpdate
+from webmap.mirror import Delta
 from webmap.offline import use_local_assets
 from webmap.render import Overlay
 
@@ -150,21 +150,22 @@ def compare_map(
 
 
 def label_update(
-    labels: dict[str, Any],
+    delta: Delta,
     colors: dict[str, str],
     refused: Sequence[tuple[dict[str, Any], str]] = (),
     selected: Sequence[str] = (),
     proposal: tuple[dict[str, Any], str] | None = None,
     fit: Sequence[str] = (),
 ) -> folium.FeatureGroup:
-    """What the label map on screen shows now, for streamlit-folium's ``feature_group_to_add``: the
-    set's polygons (they replace the editable ones in place; those whose ids are in ``selected``
-    bold; the map moved to those in ``fit`` when they change), the outlines that were not saved,
-    dashed red (not editable) with the reason as tooltip (text, never HTML), and a suggested
-    outline ``(geometry, colour)`` waiting to be accepted, dashed (clicks go through it to the
-    map)."""
+    """What the label map on screen shows now, for streamlit-folium's ``feature_group_to_add``:
+    the set's polygons that changed since the map was last sent them (``delta``, from
+    :meth:`webmap.mirror.MapMirror.update`: they replace the editable ones in place; those
+    whose ids are in ``selected`` bold, the map moved to those in ``fit`` when they are new),
+    the outlines that were not saved, dashed red (not editable) with the reason as tooltip
+    (text, never HTML), and a suggested outline ``(geometry, colour)`` waiting to be accepted,
+    dashed (clicks go through it to the map)."""
     update = folium.FeatureGroup(name="update")
-    LabelUpdate(labels, colors, selected, fit).add_to(update)
+    LabelUpdate(delta.as_json(), colors, selected, fit).add_to(update)
     if proposal is not None:
         geometry, colour = proposal
         folium.GeoJson(

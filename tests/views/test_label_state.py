@@ -109,3 +109,20 @@ def test_zooming_to_rows_never_rebuilds_the_map():
     assert state.zoomed == (0, 2) and state.map_key == key and state.view_for_build() == view
     state.zoom(())
     assert state.zoomed == () and state.map_key == key
+
+
+def test_the_map_gets_the_whole_set_once_then_what_changed_and_the_whole_set_when_it_asks():
+    one = {"type": "Feature", "id": "a", "geometry": SQUARE, "properties": {"crop_class": "rye"}}
+    two = {**one, "id": "b"}
+    state = LabelPageState()
+    state.shown("trial", "original", lambda: {"type": "FeatureCollection", "features": [one]})
+    whole = state.map_update({})
+    assert whole.base is None and [f["id"] for f in whole.upserts] == ["a"]
+    assert state.map_update({}) is whole  # the next run: the same update, nothing more sent
+    state.after_save(saved("b1"), "trial", "1 new", undoable=True)
+    state.snapshot = {"type": "FeatureCollection", "features": [one, two]}
+    delta = state.map_update({})
+    assert delta.base == whole.rev and [f["id"] for f in delta.upserts] == ["b"]
+    resync = {"properties": {"event": "label:resync", "stamp": 1}}  # a map that missed it
+    again = state.map_update({"last_active_drawing": resync})
+    assert again.base is None and [f["id"] for f in again.upserts] == ["a", "b"]

@@ -10,6 +10,7 @@ from labels.classes import CROP_CLASSES
 from labels.features import new_feature
 from webmap.dates import TwoDates
 from webmap.maps import area_map, compare_map, label_map, label_update
+from webmap.mirror import Delta
 from webmap.render import overlay
 
 URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
@@ -74,7 +75,7 @@ def test_refused_outlines_are_drawn_red_with_their_reason_as_text():
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     refused = [({"type": "Polygon", "coordinates": [ring]}, "a new polygon: <b>12</b> m²")]
     m = label_map(img, {"type": "FeatureCollection", "features": []}, {})
-    label_update({"type": "FeatureCollection", "features": []}, {}, refused).add_to(m)
+    label_update(Delta(None, 1), {}, refused).add_to(m)
     page = html(m)
     assert '"color": "#e41a1c"' in page and "dashArray" in page
     assert "&lt;b&gt;12&lt;/b&gt; m²" in page and "<b>12</b>" not in page
@@ -85,9 +86,8 @@ def test_a_suggested_outline_is_dashed_in_its_class_colour_and_lets_clicks_throu
     (south, west), (north, east) = img.bounds
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     m = label_map(img, {"type": "FeatureCollection", "features": []}, {})
-    empty = {"type": "FeatureCollection", "features": []}
     label_update(
-        empty, {}, proposal=({"type": "Polygon", "coordinates": [ring]}, "#1b9e77")
+        Delta(None, 1), {}, proposal=({"type": "Polygon", "coordinates": [ring]}, "#1b9e77")
     ).add_to(m)
     page = html(m)
     assert '"color": "#1b9e77"' in page and '"dashArray": "8 6"' in page

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -14,9 +13,9 @@ from streamlit_folium import st_folium
 from labels.classes import CROP_CLASSES, safe_colour, set_classes
 from labels.edits import Changes, NewPolygonRules, diff_drawings
 from labels.features import LabelError
-from labels.geometry import area_ha, set_crs
 from labels.session import LabelSession
 from labels.shapes import plan
+from labels.stats import areas
 from labels.store import LabelStore
 from views.common import attempt, image_overlay, init_state, label_store
 from views.dates import drawn_on, other_date, two_dates
@@ -68,6 +67,25 @@ def opened(name: str, snapshot: dict[str, Any], scene_id: str) -> str:
             "this image. Open its own area from the Label sets page."
         )
     return said
+
+
+def table_rows(snapshot: dict[str, Any], conflicts: set[str]) -> list[dict[str, Any]]:
+    """The table of the set's polygons, one row each (``conflicts``: ids whose save lost)."""
+    return [
+        {
+            "class": f["properties"]["crop_class"],
+            **review_columns(f),
+            "hectares": round(ha, 3),
+            "annotator": f["properties"]["annotator"],
+            "image": f["properties"]["image"],
+            "pipeline": f["properties"].get("pipeline"),
+            "updated": f["properties"]["updated"],
+            "note": f["properties"].get("note", ""),
+            "conflict": f["id"] in conflicts,
+            "id": f["id"],
+        }
+        for f, ha in zip(snapshot["features"], areas(snapshot), strict=True)
+    ]
 
 
 init_state()
@@ -147,7 +165,7 @@ if value.get("center") and value.get("zoom"):
     state.moved(value["center"], value["zoom"])
 chosen = selection(state, snapshot, set_name, value.get("last_clicked") if picking else None)
 # A report is the drawings with the stamp of the toolbar action that sent them (DrawingAids).
-reported = json.dumps([value.get("all_drawings"), value.get("last_active_drawing")], sort_keys=True)
+reported = state.report_text(value)
 if reported == state.handled:  # reported again with a pan or zoom: already saved or refused
     changes = diff_drawings(None, snapshot["features"])
 else:
@@ -193,7 +211,7 @@ if not annotator:
         f"nothing is saved without it.{pending}"
     )
 else:  # autosave; a report read once is not read again after a save made elsewhere
-    state.handle(reported)
+    state.handle(reported, changes)
     if changes:
         save(changes, rules)
 
@@ -268,7 +286,7 @@ st_folium(
     label_map(image_overlay(image, "true"), NO_LABELS, classes, state.view_for_build(), dates),
     key=state.map_key,
     feature_group_to_add=label_update(
-        snapshot,
+        state.map_update(value),  # what changed since the map was last sent the set
         classes,
         [(r.geometry, r.reason) for r in state.refused],
         [f["id"] for f in chosen],
@@ -285,24 +303,8 @@ features = snapshot["features"]
 if not features:
     st.stop()
 st.subheader(f"{plural(len(features), 'polygon')} in “{plain(set_name)}”")
-conflicts = set(state.conflicts)
-rows = [
-    {
-        "class": f["properties"]["crop_class"],
-        **review_columns(f),
-        "hectares": round(area_ha(f["geometry"], set_crs(snapshot)), 3),
-        "annotator": f["properties"]["annotator"],
-        "image": f["properties"]["image"],
-        "pipeline": f["properties"].get("pipeline"),
-        "updated": f["properties"]["updated"],
-        "note": f["properties"].get("note", ""),
-        "conflict": f["id"] in conflicts,
-        "id": f["id"],
-    }
-    for f in features
-]
 picked = st.dataframe(
-    rows,
+    state.rows(table_rows),  # made once per snapshot: thousands of rows, their areas measured
     hide_index=True,
     on_select="rerun",
     selection_mode="multi-row",
