@@ -8,10 +8,10 @@ from collections.abc import Iterable
 
 import numpy as np
 from rasterio.enums import Resampling
-from rasterio.warp import reproject, transform_bounds
+from rasterio.warp import transform_bounds
 from shapely.geometry import shape
 
-from imagery.raster import Raster
+from imagery.raster import Raster, on_grid_of
 from imagery.read import read_area
 from imagery.scene import BBox, Scene
 
@@ -58,19 +58,8 @@ def read_on_grid(scene: Scene, like: Raster) -> Raster:
     bbox = transform_bounds(like.crs, "EPSG:4326", *like.bounds, densify_pts=21)
     limit = math.ceil(1.1 * max(like.width, like.height)) + 4
     read = read_area(scene, bbox, limit)
-    out = np.full((read.data.shape[0], like.height, like.width), np.nan, np.float32)
-    reproject(
-        read.data,
-        out,
-        src_transform=read.transform,
-        src_crs=read.crs,
-        src_nodata=np.nan,
-        dst_transform=like.transform,
-        dst_crs=like.crs,
-        dst_nodata=np.nan,
-        resampling=Resampling.nearest if aligned(read, like) else Resampling.bilinear,
-    )
-    return Raster(out, like.crs, like.transform, read.bands)
+    resampling = Resampling.nearest if aligned(read, like) else Resampling.bilinear
+    return on_grid_of(read, like, resampling)
 
 
 def aligned(a: Raster, b: Raster) -> bool:

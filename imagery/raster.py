@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
+from rasterio.warp import reproject
 
 #: Band order of every array read for the app: red, green, blue, near infrared (ESA names).
 BANDS: tuple[str, ...] = ("B04", "B03", "B02", "B08")
@@ -72,3 +74,21 @@ class Raster:
         """The ``(H, W)`` array of one band, by ESA name."""
         band: np.ndarray = self.data[self.bands.index(name)]
         return band
+
+
+def on_grid_of(raster: Raster, like: Raster, resampling: Resampling) -> Raster:
+    """``raster``'s bands resampled onto ``like``'s grid (its CRS, transform and size), NaN
+    where ``raster`` has no data or does not reach."""
+    out = np.full((raster.data.shape[0], like.height, like.width), np.nan, np.float32)
+    reproject(
+        raster.data,
+        out,
+        src_transform=raster.transform,
+        src_crs=raster.crs,
+        src_nodata=np.nan,
+        dst_transform=like.transform,
+        dst_crs=like.crs,
+        dst_nodata=np.nan,
+        resampling=resampling,
+    )
+    return Raster(out, like.crs, like.transform, raster.bands)

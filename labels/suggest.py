@@ -28,12 +28,12 @@ from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.features import shapes
 from rasterio.transform import rowcol
-from rasterio.warp import reproject, transform, transform_geom
+from rasterio.warp import transform, transform_geom
 from scipy import ndimage
 from shapely.geometry import Point, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from imagery.raster import Raster
+from imagery.raster import Raster, on_grid_of
 from labels.edits import NewPolygonRules, new_polygon
 from labels.features import INSIDE, LabelError, as_geojson
 from labels.geometry import project_to
@@ -180,20 +180,8 @@ def _on_grid(second: Raster, raster: Raster) -> Raster:
     same = second.crs == raster.crs and second.transform.almost_equals(raster.transform)
     if same and second.data.shape[1:] == raster.data.shape[1:]:
         return second
-    data = np.full((second.data.shape[0], raster.height, raster.width), np.nan, np.float32)
     finer = second.resolution < raster.resolution and second.crs == raster.crs
-    reproject(
-        second.data,
-        data,
-        src_transform=second.transform,
-        src_crs=second.crs,
-        src_nodata=np.nan,
-        dst_transform=raster.transform,
-        dst_crs=raster.crs,
-        dst_nodata=np.nan,
-        resampling=Resampling.average if finer else Resampling.bilinear,
-    )
-    return Raster(data, raster.crs, raster.transform, second.bands)
+    return on_grid_of(second, raster, Resampling.average if finer else Resampling.bilinear)
 
 
 def _pixel_metres(raster: Raster, lat: float) -> float:

@@ -16,6 +16,12 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 SHAPES = "path.leaflet-interactive"
+#: Where a WGS84 point ``[lon, lat]`` is on the screen, in pixels from the map's corner.
+SCREEN = """([lon, lat]) => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    const p = map.latLngToContainerPoint([lat, lon]);
+    return [p.x, p.y];
+}"""
 #: How long the page's websocket must carry nothing, either way, for the page to count as idle:
 #: a map reports a gesture 0.25 s after it (streamlit-folium's debounce), and that report is a
 #: new run.

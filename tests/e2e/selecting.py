@@ -12,6 +12,7 @@ from playwright.sync_api import Frame, Page, expect
 from shapely.geometry import shape
 
 from tests.e2e.mapping import (
+    SCREEN,
     SHAPES,
     draw_polygon,
     fitted,
@@ -23,12 +24,6 @@ from tests.e2e.mapping import (
 from views.shaping import PICK
 
 AREA = "12.59,52.475,12.6,52.48"
-#: Where a WGS84 point is on the screen, relative to the map.
-SCREEN = """([lon, lat]) => {
-    const map = Object.values(window).find(v => v instanceof L.Map);
-    const p = map.latLngToContainerPoint([lat, lon]);
-    return [p.x, p.y];
-}"""
 BOLD = "path[stroke-width='5']"
 
 

@@ -8,14 +8,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.mapping import draw_polygon, fitted, map_box, poll, settled, wait_idle
+from tests.e2e.mapping import SCREEN, draw_polygon, fitted, map_box, poll, settled, wait_idle
 
 AREA = "12.59,52.475,12.6,52.48"
-SCREEN = """([lon, lat]) => {
-    const map = Object.values(window).find(v => v instanceof L.Map);
-    const p = map.latLngToContainerPoint([lat, lon]);
-    return [p.x, p.y];
-}"""
 
 
 def saved(tmp_path: Path) -> list[dict]:

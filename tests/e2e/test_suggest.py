@@ -17,14 +17,9 @@ from imagery.local import scenes_in_file
 from imagery.raster import Raster
 from imagery.read import read_area
 from labels.suggest import suggest
-from tests.e2e.mapping import draw_polygon, map_box, map_frame, settled, wait_idle
+from tests.e2e.mapping import SCREEN, draw_polygon, map_box, map_frame, settled, wait_idle
 
 AREA = (12.637, 52.469, 12.666, 52.482)  # farmland in the south-east of the demo scene
-SCREEN = """([lon, lat]) => {
-    const map = Object.values(window).find(v => v instanceof L.Map);
-    const p = map.latLngToContainerPoint([lat, lon]);
-    return [p.x, p.y];
-}"""
 DASHED = "path[stroke-dasharray='8 6']"
 
 
