@@ -48,8 +48,10 @@ def train(scenes_file: Path, settings: str) -> None:
     stand_ins = {
         "rasterio": {},
         "rasterio.crs": {"CRS": object},
+        "rasterio.enums": {"Resampling": object},
         "rasterio.errors": {"RasterioError": Exception},
         "rasterio.shutil": {"copy": None},
+        "rasterio.warp": {"reproject": None},
         "rasterio.windows": {"Window": object},
     }
     for name, attrs in stand_ins.items():
