@@ -49,6 +49,10 @@ KEPT_RESULTS = 4
 KEPT_JOBS = 30
 #: Seconds between writes of a running job's progress to disk.
 SAVE_EVERY = 2.0
+#: The time left is foretold by the pace of the last quarter of the time run (at least
+#: :data:`RECENT_MIN_S`), not of the whole: a machine that got busier (or quieter) mid-job
+#: shows in it at once (``python -m bench.job_estimate``).
+RECENT_SHARE, RECENT_MIN_S = 0.25, 15.0
 ACTIVE = ("queued", "running")
 
 
@@ -132,6 +136,7 @@ class Job:
     result: Raster | None = None
     departure: Raster | None = None  # the result's departure from the input (``consistency``)
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    pace: list[tuple[float, float]] = field(default_factory=list)  # (time, fraction), recent
 
     @property
     def active(self) -> bool:
@@ -141,13 +146,30 @@ class Job:
         """Seconds it has run (0 while queued)."""
         if self.started is None:
             return 0.0
-        return (self.finished or now or time.time()) - self.started
+        end = self.finished or (time.time() if now is None else now)
+        return end - self.started
+
+    def advance(self, fraction: float, now: float | None = None) -> None:
+        """Record the progress ``fraction`` (0-1) made by ``now``."""
+        now = time.time() if now is None else now
+        self.fraction = min(max(fraction, 0.0), 1.0)
+        if not self.pace or now - self.pace[-1][0] >= 0.5:
+            self.pace.append((now, self.fraction))
+        since = now - max(RECENT_MIN_S, RECENT_SHARE * self.elapsed(now)) - 1.0
+        while len(self.pace) > 2 and self.pace[1][0] < since:
+            self.pace.pop(0)
 
     def remaining(self, now: float | None = None) -> float | None:
-        """Seconds still to go, extrapolated from the progress so far (None before 2 %)."""
+        """Seconds still to go (None before 2 %): the work left at the pace of the recent
+        progress (:data:`RECENT_SHARE`; the whole run's while it is shorter than that)."""
         if self.state != "running" or self.fraction < 0.02:
             return None
-        return self.elapsed(now) * (1 - self.fraction) / self.fraction
+        now = time.time() if now is None else now
+        since = now - max(RECENT_MIN_S, RECENT_SHARE * self.elapsed(now))
+        then, done = next(((t, f) for t, f in self.pace if t >= since), (now, self.fraction))
+        if self.fraction <= done:  # no progress of late: the whole run's pace
+            return self.elapsed(now) * (1 - self.fraction) / self.fraction
+        return (now - then) * (1 - self.fraction) / (self.fraction - done)
 
     def record(self) -> dict[str, Any]:
         names = ("key", "label", "by", "pipeline", "preset", "consistent", "device", "state")
@@ -272,7 +294,8 @@ class JobManager:
             if job.cancel_event.is_set():
                 raise Cancelled
             with self._lock:
-                job.fraction, job.message = min(max(p.fraction, 0.0), 1.0), p.message
+                job.advance(p.fraction)
+                job.message = p.message
                 if p.preview is not None:
                     src = request.raster
                     job.preview = Raster(

@@ -104,11 +104,12 @@ def iteration_seconds(
     cfg: DipConfig, bands: int, height: int, width: int, scale: int, device: torch.device
 ) -> float:
     """Seconds one iteration of a fit of a ``height`` x ``width`` px input takes on ``device``,
-    measured now: the mean of iterations 2 and 3 of a short fit (the first includes set-up)."""
+    measured now: the median of iterations 2 to 7 of a short fit (the first includes set-up; a
+    median of six, as two alone varied by 2x on a CPU other work shares)."""
     stamps: list[float] = []  # the end of each iteration
     lr = torch.rand(1, bands, height, width, device=device) * 0.3
-    fit(lr, scale, replace(cfg, iterations=3), lambda step: stamps.append(time.perf_counter()))
-    return (stamps[2] - stamps[0]) / 2
+    fit(lr, scale, replace(cfg, iterations=7), lambda step: stamps.append(time.perf_counter()))
+    return float(np.median(np.diff(stamps)))
 
 
 def fit(

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from runs.jobs import EnhanceRequest, JobManager, local_runner
+from runs.jobs import EnhanceRequest, Job, JobManager, local_runner
 from sr.cache import ResultCache
 from sr.consistency import consistency
 from sr.enhance import Progress, enhance
@@ -196,3 +196,25 @@ def test_gpu_jobs_queue_one_at_a_time_while_cpu_work_goes_on(tmp_path, monkeypat
     for _ in range(3):
         gate.go.release()
     assert all(jobs.wait(j.key).state == "done" for j in (first, second, on_cpu))
+
+
+def test_time_left_follows_the_pace_of_late_when_the_machine_gets_busy():
+    """10 % a minute for 5 minutes, then the machine gets busy: 2.5 % a minute for 4 minutes.
+    The half left takes 20 minutes at the new pace; the whole run's average would say 9."""
+    job = Job("k", "", "", "dip", "fast", True, "cpu", state="running", started=0.0)
+    for second in range(0, 301, 5):
+        job.advance(second / 600, now=float(second))
+    for second in range(305, 541, 5):
+        job.advance(0.5 + (second - 300) / 2400, now=float(second))
+    left = job.remaining(now=540.0)
+    truth = (1 - job.fraction) * 2400
+    assert left is not None and truth / 1.1 < left < truth * 1.1
+    average = 540 * (1 - job.fraction) / job.fraction
+    assert average < truth / 1.5  # what the whole run's pace said
+
+
+def test_time_left_of_a_steady_job_is_its_pace():
+    job = Job("k", "", "", "dip", "fast", True, "cpu", state="running", started=0.0)
+    for second in range(0, 121, 2):
+        job.advance(second / 400, now=float(second))
+    assert job.remaining(now=120.0) == pytest.approx(280.0, rel=0.02)

@@ -53,9 +53,25 @@ PRESET_HELP = (
 CONSISTENCY_MAX = 0.02  # reflectance difference shown fully red
 
 
-@st.cache_data(show_spinner="Measuring this machine's speed…", max_entries=32)
+#: The speed is measured again after this many seconds: the machine may be busier now.
+ESTIMATE_TTL_S = 120
+
+
+@st.cache_data(show_spinner="Measuring this machine's speed…", max_entries=32, ttl=ESTIMATE_TTL_S)
 def estimated_seconds(height: int, width: int, pipeline: str, preset: str) -> float:
     return estimate_seconds(height, width, pipeline, 4, preset)
+
+
+def _queue_note() -> str:
+    """What the estimate leaves out: the jobs this one would wait for, and that they share the
+    machine's cores."""
+    ahead = sum(j.active for j in manager().jobs())
+    if not ahead:
+        return ""
+    return (
+        f" {ahead} enhancement job{'s' if ahead > 1 else ''} running or waiting here: a new one "
+        "waits for a worker, and jobs that share the processor take longer than estimated."
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -123,9 +139,11 @@ if uses_dip(pipeline):
     estimate = estimated_seconds(original.height, original.width, pipeline, preset)
     st.caption(
         f"Deep Image Prior on this {original.width} x {original.height} px area: about "
-        f"{duration(estimate)} on this machine (measured speed x iterations x tiles), less when "
-        "the result is in the cache."
+        f"{duration(estimate)} on this machine (its speed measured now x iterations x tiles), "
+        f"less when the result is in the cache.{_queue_note()}"
     )
+
+
 if st.button("Enhance x4", type="primary"):
     area = ", ".join(f"{v:.4f}" for v in st.session_state["area"] or ())
     request = EnhanceRequest(
