@@ -5,7 +5,8 @@ parameters are ``scene`` (and ``source`` when not local) with ``area`` (west, so
 in degrees), the enhancement (``pipeline``, ``preset``, ``consistent=0`` without data
 consistency; the one on screen, else the one on its way), the enhancement on its way while
 another is on screen (``next``: pipeline, preset and 1 or 0 for the consistency step,
-comma-separated), the label ``set``, the labelling map's ``view`` (``lat,lon,zoom``), the
+comma-separated), the Label page's other date (``other``: the id of the acquisition chosen,
+written with the area), the label ``set``, the labelling map's ``view`` (``lat,lon,zoom``), the
 ``annotator``, the class new polygons get (``class``) and ``suggest=1`` while click-a-field is
 on. A part that is not usable is left out with the reason, said to the user; an enhancement the
 app does not know is left out silently (the area opens without it).
@@ -56,6 +57,7 @@ class Address:
     area: Area | None = None
     made: Made | None = None
     coming: Made | None = None  # on its way while ``made`` is on screen
+    other: str | None = None  # the acquisition id of the Label page's other date
     label_set: str | None = None
     view: MapView | None = None
     annotator: str | None = None
@@ -81,6 +83,8 @@ def encode(address: Address) -> dict[str, str]:
         if made is not None and address.coming is not None:
             c = address.coming
             params["next"] = f"{c.pipeline},{c.preset or ''},{int(c.consistent)}"
+        if address.other:
+            params["other"] = address.other
     if address.label_set:
         params["set"] = address.label_set
     if address.view is not None:
@@ -100,7 +104,9 @@ def decode(
 ) -> tuple[Address, dict[str, str]]:
     """The working state in the query ``params``, and why each part left out was (by part:
     ``"area"``, ``"set"``, ``"view"``; plain text that may quote the address). An enhancement
-    is kept only with a pipeline of ``pipelines`` and, when given, a preset of ``presets``."""
+    is kept only with a pipeline of ``pipelines`` and, when given, a preset of ``presets``; the
+    other date is kept as written (the Label page keeps it only when the area has that
+    acquisition)."""
     left_out: dict[str, str] = {}
     scene, area = params.get("scene") or None, None
     if scene and params.get("area"):
@@ -135,6 +141,7 @@ def decode(
         area=area,
         made=made,
         coming=coming,
+        other=params.get("other") or None,
         label_set=label_set,
         view=view,
         annotator=params.get("annotator", "")[:MAX_ANNOTATOR] or None,

@@ -45,8 +45,9 @@ def init_state() -> None:
     for key, value in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = value
-    for key in (workspace.CROP_KEY, workspace.SUGGEST_KEY):  # widget state Streamlit would drop
-        if key in st.session_state:  # on pages without the widget (the Label page's choices)
+    # widget state Streamlit would drop on pages without the widget (the Label page's choices)
+    for key in (workspace.CROP_KEY, workspace.SUGGEST_KEY, workspace.OTHER_KEY):
+        if key in st.session_state:
             st.session_state[key] = st.session_state[key]
     user = access.signed_in()
     if access.users() and not user:  # a page reached without signing in (app.py hides them)
@@ -123,4 +124,9 @@ def image_overlay(image: str, composite: str) -> Overlay:
 def set_area_raster(scene: Scene, raster: Raster) -> None:
     """A new area replaces the old one and everything computed from it."""
     workspace.replace_area(st.session_state, scene, st.session_state["area"], raster)
+    write_address()
+
+
+def write_address() -> None:
+    """Write the session's working state to the page's address now, not only on the next run."""
     workspace.to_url(st.session_state, signed_in=bool(access.signed_in()))

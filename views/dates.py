@@ -5,7 +5,9 @@ grid, shown on the label map in place of the loaded date with the D key
 did not help on the held-out fields), given to the suggestions (:mod:`labels.suggest`).
 
 The choice is the sidebar's *Other date*: none at first, as in QGIS, where a second layer is
-added on purpose. It is the session's until another area is loaded (not kept in the address).
+added on purpose. It is kept in the page's address (``other``, :mod:`views.workspace`) until
+another area is loaded or *none* is chosen; one the area has no longer (a file gone, a STAC
+acquisition not searched again since a reload) is not restored, and leaves the address.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from imagery.dates import other_dates, read_on_grid
 from imagery.errors import UserError
 from imagery.raster import Raster
 from imagery.scene import Scene
-from views.common import local_catalog
+from views.common import local_catalog, write_address
 from views.label_state import LabelPageState
 from views.markdown import plain
+from views.workspace import OTHER_KEY
 from webmap.dates import TwoDates
 from webmap.render import Overlay, overlay
 
@@ -32,7 +35,8 @@ _KEY = "other_date"  # the loaded area's other dates, the one shown, those read 
 OTHER_DATE_HELP = (
     "Another acquisition of the same ground (another date of a multi-date file, or of the same "
     "tile), read for this area at 10 m. The key D switches the map between the two dates; the "
-    "polygons stay as they are, and new ones record the date shown (date_shown)."
+    "polygons stay as they are, and new ones record the date shown (date_shown). The choice is "
+    "kept in the page's address, so a reload keeps it."
 )
 BOTH_HELP = (
     "Suggested outlines then follow a border seen in either date. Off by default: on the "
@@ -55,7 +59,9 @@ class OtherDate:
 
 def other_date(side: Any, state: LabelPageState) -> OtherDate | None:
     """The sidebar's choice of another date of the loaded area (shown only when the catalogue
-    holds one), read once; the label map is built anew when the choice changes."""
+    holds one), read once; the label map is built anew when the choice changes. A choice from
+    the address that is not among the area's other dates is dropped, and the address rewritten
+    without it."""
     scene, area, original = (st.session_state[k] for k in ("scene", "area", "original"))
     memo: dict[str, Any] = st.session_state.setdefault(_KEY, {})
     place = (scene.id, tuple(area))
@@ -64,6 +70,9 @@ def other_date(side: Any, state: LabelPageState) -> OtherDate | None:
         memo.clear()
         memo.update(place=place, choices=other_dates(scene, scenes, area), shown=NONE, read={})
     choices: dict[str, Scene] = {s.id: s for s in memo["choices"]}
+    if st.session_state.get(OTHER_KEY, NONE) not in (NONE, *choices):
+        del st.session_state[OTHER_KEY]
+        write_address()
     if not choices:
         return None
     chosen = side.selectbox(
@@ -71,6 +80,7 @@ def other_date(side: Any, state: LabelPageState) -> OtherDate | None:
         [NONE, *choices],
         format_func=lambda i: "none" if i == NONE else choices[i].label,  # text, not Markdown
         help=OTHER_DATE_HELP,
+        key=OTHER_KEY,
     )
     if chosen != memo["shown"]:
         memo["shown"] = chosen

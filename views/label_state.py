@@ -177,17 +177,29 @@ class LabelPageState:
 
     def after_save(self, saved: Saved, name: str, what: str, undoable: bool) -> None:
         """A save or revert reached the file: new snapshot (the map on screen shows it), status
-        and undo stack."""
+        and undo stack. When every change lost to someone else's (a shape edit, saved whole,
+        loses all of it with one conflict), the status says that nothing was saved, as for a
+        refused save: the snapshot is then the newer set, and the change is to be made again."""
         self.snapshot, self.alert = saved.data, False
+        n = len(saved.conflicts)
+        polygons = f"{n} polygon{'' if n == 1 else 's'}"
+        if saved.conflicts:
+            self.conflicts = list(saved.conflicts)
+        if saved.conflicts and not saved.applied:
+            self.fail(
+                name,
+                f"someone else changed the set meanwhile ({polygons} this change touches kept "
+                "their version). The page now shows the newer set: check it, and make the "
+                "change again if it is still needed.",
+            )
+            return
         stamp = dt.datetime.now().strftime("%H:%M:%S")
         status = f"Saved at {stamp}: {what}."
         if saved.conflicts:
-            n = len(saved.conflicts)
             status += (
-                f" {n} polygon{'' if n == 1 else 's'} changed meanwhile by someone else "
-                "kept their version; yours was not applied."
+                f" {polygons} changed meanwhile by someone else kept their version; yours was "
+                "not applied."
             )
-            self.conflicts = list(saved.conflicts)
         self.status, self.status_for = status, name
         if undoable and saved.applied:
             self.undo.append(saved.batch)

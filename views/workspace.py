@@ -2,7 +2,8 @@
 
 Every page writes the working state to the URL's query parameters: the scene (local, or from the
 STAC catalogue, searched again by its id) and the area, the enhancement (pipeline, preset, data
-consistency), the label set, the labelling map's view and, without login, the annotator. A
+consistency), the Label page's other date, the label set, the labelling map's view and, without
+login, the annotator. A
 reload, a new session or a shared link reads them back: the area is read again, the enhancement
 is taken from the result cache (a Deep Image Prior fit is never started by a reload; without it
 the page says so; while its job runs, the session waits for it), the set, the view and the
@@ -30,6 +31,9 @@ from views.address import AREA_RULE, Address, Made, MapView, decode, encode, usa
 
 #: Session keys of the Label page's class choice and click-a-field toggle, kept in the address.
 CROP_KEY, SUGGEST_KEY = "crop_class", "suggesting"
+#: Session key of the Label page's *Other date* (an acquisition id; ``""``: none), kept in the
+#: address with the area.
+OTHER_KEY = "other_date_shown"
 
 
 def to_url(state: Any, signed_in: bool) -> None:
@@ -52,6 +56,7 @@ def to_url(state: Any, signed_in: bool) -> None:
             area=tuple(area) if area else None,
             made=made,
             coming=coming,
+            other=state.get(OTHER_KEY) or None,
             label_set=state.get("label_set"),
             view=view if isinstance(view, tuple) else None,  # not the bounds of a table click
             annotator=None if signed_in else state.get("annotator"),
@@ -100,8 +105,8 @@ def default_set_name(scene: Any) -> str:
 def replace_area(state: Any, scene: Any, area: tuple[float, ...], raster: Any) -> None:
     """A new area replaces the old one and everything computed from it. When it replaces one
     (not the first of a session, which may come with a set and a view from the address), the
-    labelling map opens on the new image, and the old scene's default set is not carried over
-    to another scene."""
+    labelling map opens on the new image, its other date is none again, and the old scene's
+    default set is not carried over to another scene."""
     if state.get("original") is not None:
         old = state.get("scene")
         if (
@@ -111,6 +116,7 @@ def replace_area(state: Any, scene: Any, area: tuple[float, ...], raster: Any) -
         ):
             state["label_set"] = None
         state["map_view"] = None
+        state.pop(OTHER_KEY, None)
         page = state.get("label_page")
         if page is not None:
             page.view = None
@@ -179,6 +185,8 @@ def area_from_url(state: Any, catalog: Any, max_size: int, address: Address, lef
     note = open_area(state, catalog, address.scene, address.area, max_size)
     if note:
         return note
+    if address.other:  # the Label page keeps it if the area has that acquisition
+        state[OTHER_KEY] = address.other
     raster = state["original"]
     notes = [follow_made(state, raster, made) for made in (address.made, address.coming) if made]
     return " ".join(n for n in notes if n)

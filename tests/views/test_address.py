@@ -17,6 +17,7 @@ def test_the_working_state_comes_back_from_its_address():
         area=AREA,
         made=Made("dip", "quality", consistent=False),
         coming=Made("bicubic"),
+        other="S2A_T33UUU_20240801",
         label_set="été fields",
         view=([52.4775, 12.595], 15),
         annotator="ana",
@@ -32,6 +33,7 @@ def test_the_working_state_comes_back_from_its_address():
         "preset": "quality",
         "consistent": "0",
         "next": "bicubic,,1",
+        "other": "S2A_T33UUU_20240801",
         "set": "été fields",
         "view": "52.477500,12.595000,15",
         "annotator": "ana",
@@ -57,7 +59,7 @@ def test_a_local_scene_and_a_consistent_enhancement_are_the_defaults_and_left_un
 
 
 def test_a_scene_without_its_area_and_an_enhancement_without_both_are_not_written():
-    assert encode(Address(scene="demo", made=Made("bicubic"))) == {}
+    assert encode(Address(scene="demo", made=Made("bicubic"), other="demo#2")) == {}
     assert encode(Address(label_set="trial")) == {"set": "trial"}
 
 

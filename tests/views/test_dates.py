@@ -1,11 +1,13 @@
 """The Label page's other date: offered only when the catalogue holds one of the same ground, read
-on the area's grid when chosen, and the date a drawing records taken only from the two shown."""
+on the area's grid when chosen, kept in the page's address, and the date a drawing records taken
+only from the two shown."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 from shapely.geometry import shape
 
 from imagery.local import scenes_in_file
@@ -129,3 +131,66 @@ def test_an_other_date_that_cannot_be_read_is_said_once_and_the_page_goes_on(
     assert not [c for c in at.checkbox if c.label == BOTH]
     at.run()  # still said on the next run, once
     assert len(at.error) == 1
+
+
+def two_date_area(monkeypatch, tmp_path: Path) -> str:
+    """A two-date file among the local scenes; an area of its first date, as the address says it."""
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    rng = np.random.default_rng(7)
+    path = write_tif(scenes / "two.tif", rng.integers(300, 4000, (8, 40, 40)).astype(np.uint16),
+                     descriptions=None)  # fmt: skip
+    monkeypatch.setenv("SCENES_DIR", str(scenes))
+    west, south, east, north = shape(scenes_in_file(path)[0].footprint).bounds
+    return ",".join(map(str, (west + 0.001, south + 0.001, east - 0.001, north - 0.001)))
+
+
+def address(at) -> dict[str, str]:
+    return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+def test_the_other_date_comes_back_with_the_address_and_none_takes_it_out(
+    env, monkeypatch, tmp_path: Path
+):
+    at = page("label")
+    at.query_params.update(
+        scene="two#1", area=two_date_area(monkeypatch, tmp_path), annotator="ana"
+    )
+    at.run()
+    [choice] = [s for s in at.selectbox if s.label == OTHER_DATE]
+    choice.set_value("two#2").run()
+    assert address(at)["other"] == "two#2"
+
+    reloaded = page("label")  # a reload: a new session with the same address
+    reloaded.query_params.update(address(at))
+    reloaded.run()
+    assert not reloaded.exception and not reloaded.warning
+    [choice] = [s for s in reloaded.selectbox if s.label == OTHER_DATE]
+    assert choice.value == "two#2"
+    assert [c for c in reloaded.checkbox if c.label == BOTH]  # read: the map has both dates
+    assert reloaded.session_state["other_date"]["read"]["two#2"].scene.id == "two#2"
+    reloaded.switch_page("views/pages/sets.py").run()  # kept while on another page
+    assert address(reloaded)["other"] == "two#2"
+    reloaded.switch_page("views/pages/label.py").run()
+    [choice] = [s for s in reloaded.selectbox if s.label == OTHER_DATE]
+    assert choice.value == "two#2"
+
+    choice.set_value("").run()  # none
+    assert not reloaded.exception
+    assert "other" not in address(reloaded)
+
+
+@pytest.mark.parametrize("other", ["two#1", "two#9", "<b>x</b>"])
+def test_an_other_date_the_scene_does_not_have_is_not_restored_and_leaves_the_address(
+    env, monkeypatch, tmp_path: Path, other: str
+):
+    at = page("label")
+    at.query_params.update(
+        scene="two#1", area=two_date_area(monkeypatch, tmp_path), annotator="ana", other=other
+    )
+    at.run()
+    assert not at.exception and not at.error and not at.warning
+    [choice] = [s for s in at.selectbox if s.label == OTHER_DATE]
+    assert choice.value == ""  # none
+    assert "other" not in address(at)
+    assert at.session_state["original"] is not None  # the area itself came back

@@ -58,9 +58,16 @@ def test_undo_moves_a_batch_to_redo_and_a_new_save_clears_redo():
 
 def test_a_conflict_is_said_and_its_polygons_remembered():
     state = LabelPageState()
+    state.after_save(saved("a", applied=1, conflicts=["x"]), "trial", "2 polygons now rye", True)
+    assert state.status.startswith("Saved at") and "rye" in state.status  # one of two saved
+    assert "1 polygon changed meanwhile by someone else" in state.status
+    assert state.conflicts == ["x"] and state.undo == ["a"]
     state.after_save(saved("b", applied=0, conflicts=["x", "y"]), "trial", "note", True)
-    assert "2 polygons changed meanwhile by someone else" in state.status
-    assert state.conflicts == ["x", "y"] and state.undo == []  # nothing applied: nothing to undo
+    assert state.status.startswith("Nothing was saved: someone else changed the set") and (
+        state.alert
+    )  # nothing applied: not "Saved at"
+    assert "(2 polygons this change touches" in state.status and "newer set" in state.status
+    assert state.conflicts == ["x", "y"] and state.undo == ["a"]  # nothing applied: no undo
 
 
 def test_refused_drawings_stay_until_dismissed_and_the_status_says_why():

@@ -216,23 +216,27 @@ def test_an_unusable_part_of_the_address_is_left_out_with_one_warning(env, demo_
 
 def test_a_second_area_opens_its_own_image_and_not_the_first_scenes_default_set():
     """Issue 26, bug 4: the labelling map fits the new image, and the old scene's default set
-    is not opened on another scene; a set the annotator chose is kept."""
+    is not opened on another scene; a set the annotator chose is kept. The other date chosen
+    for the first area is none again."""
     from types import SimpleNamespace
 
     from views.label_state import LabelPageState
-    from views.workspace import default_set_name, replace_area
+    from views.workspace import OTHER_KEY, default_set_name, replace_area
 
     first, second = SimpleNamespace(id="S2A first/scene"), SimpleNamespace(id="S2B_second")
     for chosen, kept in ((default_set_name(first), None), ("farm", "farm")):
         label_page = LabelPageState(view=([52.47, 12.59], 16))
         state = {"original": object(), "scene": first, "label_set": chosen}
-        state |= {"label_page": label_page, "map_view": ([52.47, 12.59], 16)}
+        state |= {"label_page": label_page, "map_view": ([52.47, 12.59], 16), OTHER_KEY: "x#2"}
         rev = label_page.map_rev
         replace_area(state, second, AREA, object())
         assert state["label_set"] == kept and state["scene"] is second
+        assert OTHER_KEY not in state
         assert label_page.view is None and label_page.map_rev == rev + 1  # fitted anew
         assert state["map_view"] is None
     fresh = {"original": None, "scene": None, "label_set": "from the address"}
     fresh["map_view"] = ([52.47, 12.59], 16)  # a new session's area keeps the address's
+    fresh[OTHER_KEY] = "S2B_second#2"
     replace_area(fresh, second, AREA, object())
     assert fresh["label_set"] == "from the address" and fresh["map_view"] is not None
+    assert fresh[OTHER_KEY] == "S2B_second#2"
