@@ -3,7 +3,9 @@
 A script in an invisible component listens to keys on the page and on the map: Ctrl+Z undoes,
 Ctrl+Shift+Z or Ctrl+Y redoes, 1-9 choose the class of new polygons, H hides or shows the
 polygons, D switches the map between the two dates (``views.dates``), Enter and Esc accept
-and reject a suggested outline, N selects the next unreviewed polygon (``views.reviewing``).
+and reject a suggested outline, N selects the next unreviewed polygon, A and R accept and
+reject the selected polygons (``views.reviewing``: they press its buttons, which only reviewers
+have).
 While a polygon is being drawn, Enter and Esc finish and cancel it: they belong to the map then
 (``webmap.controls``). Keys typed into a text field are left alone.
 """
@@ -11,11 +13,14 @@ While a polygon is being drawn, Enter and Esc finish and cancel it: they belong 
 from __future__ import annotations
 
 import json
+import re
 
 import streamlit as st
 import streamlit.components.v1 as components
 
-from views.reviewing import NEXT_UNREVIEWED
+from views.reviewing import ACCEPT as ACCEPT_SELECTED
+from views.reviewing import NEXT_UNREVIEWED, REASON
+from views.reviewing import REJECT as REJECT_SELECTED
 
 #: The shortcuts, as the help lists them.
 SHORTCUTS = [
@@ -28,6 +33,8 @@ SHORTCUTS = [
     ("H", "hide or show the polygons, to see the image"),
     ("D", "switch the map to the other date and back (when an *Other date* is chosen)"),
     ("N", "select the next unreviewed polygon (the map zooms to it)"),
+    ("A", "accept the selected polygons (reviewers)"),
+    ("R", f"reject the selected polygons with the *{REASON}* typed (reviewers)"),
 ]
 CLASS_LABEL = "Class of new polygons"
 
@@ -68,6 +75,9 @@ _SCRIPT = """
     else if (!ctrl && e.key === "Escape" && !drawing()) { press(REJECT); }
     else if (!ctrl && !e.altKey && /^[1-9]$/.test(e.key)) { chooseClass(Number(e.key) - 1); }
     else if (!ctrl && !e.altKey && key === "n") { press(NEXT_POLYGON); }
+    // a key held down repeats: one review per press
+    else if (!ctrl && !e.altKey && key === "a" && !e.repeat) { press(ACCEPT_SELECTED); }
+    else if (!ctrl && !e.altKey && key === "r" && !e.repeat) { press(REJECT_SELECTED); }
     else if (!ctrl && !e.altKey && key === "h") {
       doc.querySelectorAll("iframe").forEach((f) => {
         try { f.contentWindow.toggleLabels && f.contentWindow.toggleLabels(); } catch (err) {}
@@ -97,19 +107,33 @@ _SCRIPT = """
 
 
 def keyboard_shortcuts(
-    undo: str, redo: str, accept: str, reject: str, next_polygon: str = NEXT_UNREVIEWED
+    undo: str,
+    redo: str,
+    accept: str,
+    reject: str,
+    next_polygon: str = NEXT_UNREVIEWED,
+    accept_selected: str = ACCEPT_SELECTED,
+    reject_selected: str = REJECT_SELECTED,
 ) -> None:
-    """Listen to the keys (on this page and its maps); ``undo``, ``redo``, ``accept``,
-    ``reject`` and ``next_polygon`` are the labels of the buttons the keys press."""
-    script = (
-        _SCRIPT.replace("CLASS_LABEL", json.dumps(CLASS_LABEL))
-        .replace("UNDO", json.dumps(undo))
-        .replace("REDO", json.dumps(redo))
-        .replace("ACCEPT", json.dumps(accept))
-        .replace("REJECT", json.dumps(reject))
-        .replace("NEXT_POLYGON", json.dumps(next_polygon))
-    )
-    components.html(script, height=0)
+    """Listen to the keys (on this page and its maps); the arguments are the labels of the
+    buttons the keys press (``accept`` and ``reject``: a suggested outline's)."""
+    labels = {
+        "CLASS_LABEL": CLASS_LABEL,
+        "UNDO": undo,
+        "REDO": redo,
+        "ACCEPT": accept,
+        "REJECT": reject,
+        "NEXT_POLYGON": next_polygon,
+        "ACCEPT_SELECTED": accept_selected,
+        "REJECT_SELECTED": reject_selected,
+    }
+    components.html(shortcuts_script(labels), height=0)
+
+
+def shortcuts_script(labels: dict[str, str]) -> str:
+    """The listening script with each placeholder of ``labels`` (a whole word: ``ACCEPT`` is
+    not part of ``ACCEPT_SELECTED``) replaced by its label, as a JavaScript string."""
+    return re.sub(rf"\b({'|'.join(labels)})\b", lambda m: json.dumps(labels[m[1]]), _SCRIPT)
 
 
 def shortcuts_help() -> None:

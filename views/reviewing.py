@@ -1,6 +1,6 @@
 """The Label page's review (not a page itself): the status of the polygons selected in the table,
-Accept and Reject for reviewers, and Next unreviewed / Next unlabelled to walk the set
-(:mod:`labels.review`).
+Accept and Reject for reviewers (keys A and R, ``views.keys``), and Next unreviewed / Next
+unlabelled to walk the set (:mod:`labels.review`); the legend of the map's review outlines.
 
 Who reviews: anyone with the login off, only the users in ``[login] reviewers`` with it on
 (``access.may_review``); the others see the status and can walk the set, not change it.
@@ -23,6 +23,7 @@ from labels.session import LabelSession
 from views.common import attempt
 from views.label_state import LabelPageState
 from views.markdown import plain
+from webmap.label_layers import REVIEW_OUTLINES
 
 NEXT_UNREVIEWED, NEXT_UNLABELLED = "Next unreviewed", "Next unlabelled"
 ACCEPT, REJECT = "Accept selected", "Reject selected"
@@ -38,6 +39,9 @@ _HELP = {
     "the map zooms to it. Key: N.",
     NEXT_UNLABELLED: "Select the next polygon without a class of this set's list (imports keep "
     "classes the set does not list) after the selected one, round the set.",
+    ACCEPT: "Key: A. On the map, an accepted polygon's outline is solid.",
+    REJECT: "With the reason typed. Key: R, outside the reason field. On the map, a rejected "
+    "polygon's outline is dark red and dashed.",
 }
 
 
@@ -86,7 +90,7 @@ def review_panel(
         key=_reason_key(chosen),  # a new field for other polygons, or once they are saved
     )
     for column, label, verdict in ((r2, ACCEPT, ACCEPTED), (r3, REJECT, REJECTED)):
-        if column.button(label):
+        if column.button(label, help=_HELP[label]):
             _review(session, state, snapshot, chosen, verdict, reason)
 
 
@@ -101,6 +105,17 @@ def describe(chosen: list[Feature]) -> str:
     who, when = (plain(props.get(k) or "?") for k in ("reviewed_by", "reviewed_at"))
     reason = f": {plain(props.get('review_reason'))}" if verdict == REJECTED else ""
     return f"Review: {verdict} by {who}, {when}{reason}."
+
+
+def outlines_legend() -> str:
+    """How the map outlines each review status, as HTML for the Label page's legend of classes:
+    a sample outline per status, in a neutral grey where the map uses the class colour."""
+    samples = (
+        f'<span style="border:{o["weight"]}px {"dashed" if o["dashArray"] else "solid"} '
+        f'{o["color"] or "#777"};padding:0 6px;margin-right:6px">{verdict}</span>'
+        for verdict, o in REVIEW_OUTLINES.items()
+    )
+    return "Review outlines: " + " ".join(samples)
 
 
 def _review(

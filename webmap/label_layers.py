@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,39 +12,60 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-#: How a label polygon is drawn: in its class colour, bold when its id is in ``selected``.
-_STYLE = """
-function (f, colors, selected) {
-    var c = colors[f.properties.crop_class] || "#3388ff";
-    if (selected.indexOf(f.id) >= 0) {
-        return {color: c, weight: 5, fill: true, fillOpacity: 0.5};
-    }
-    return {color: c, weight: 2, fill: true, fillOpacity: 0.25};
+from labels.review import ACCEPTED, DRAFT, REJECTED
+
+#: How each review status (``labels.review``) outlines a polygon, read on satellite imagery:
+#: accepted solid in its class colour, draft dashed in it, rejected dashed dark red and thicker
+#: (its class colour kept in the fill); a null colour is the class colour.
+REVIEW_OUTLINES: dict[str, dict[str, Any]] = {
+    ACCEPTED: {"color": None, "dashArray": None, "weight": 2},
+    DRAFT: {"color": None, "dashArray": "5 5", "weight": 2},
+    REJECTED: {"color": "#b2182b", "dashArray": "10 5", "weight": 3},
 }
+
+#: A feature's review status, as ``labels.review.status`` reads it: a missing or unknown one is
+#: a draft.
+_STATUS = f"""
+function (f) {{
+    var review = f.properties.review;
+    return {json.dumps(list(REVIEW_OUTLINES))}.indexOf(review) >= 0 ? review : {json.dumps(DRAFT)};
+}}
 """
 
-#: Add a GeoJSON collection's polygons one by one to ``group``, coloured by class (the ids in
-#: ``selected`` drawn bold), each with its class as a tooltip set as text (class names come from
-#: users and imported files, never HTML); ``added(id, layer)`` is told of each.
-_ADD_FEATURES = (
-    """
-function (data, colors, group, selected, added) {
-    var style = ("""
-    + _STYLE
-    + """);
-    L.geoJSON(data, {
-        style: function (f) { return style(f, colors, selected); },
-        onEachFeature: function (f, layer) {
-            var label = document.createElement("span");
-            label.textContent = String(f.properties.crop_class || "");
+#: How a label polygon is drawn: filled in its class colour, outlined as its review status says,
+#: bold when its id is in ``selected``. Every option each time: ``setStyle`` keeps an option a
+#: style leaves out (a dash once drawn).
+_STYLE = f"""
+function (f, colors, selected) {{
+    var c = colors[f.properties.crop_class] || "#3388ff";
+    var o = {json.dumps(REVIEW_OUTLINES)}[({_STATUS})(f)], bold = selected.indexOf(f.id) >= 0;
+    return {{color: o.color || c, dashArray: o.dashArray, weight: bold ? 5 : o.weight,
+            fill: true, fillColor: c, fillOpacity: bold ? 0.5 : 0.25}};
+}}
+"""
+
+#: Add a GeoJSON collection's polygons one by one to ``group``, styled by ``_STYLE`` (the ids in
+#: ``selected`` drawn bold), each with a tooltip set as text (class names and reasons come from
+#: users and imported files, never HTML): its class and review status, a rejection's reason
+#: too; ``added(id, layer)`` is told of each.
+_ADD_FEATURES = f"""
+function (data, colors, group, selected, added) {{
+    var style = ({_STYLE}), status = ({_STATUS});
+    L.geoJSON(data, {{
+        style: function (f) {{ return style(f, colors, selected); }},
+        onEachFeature: function (f, layer) {{
+            var p = f.properties, label = document.createElement("span"), review = status(f);
+            if (review === {json.dumps(REJECTED)} && p.review_reason) {{
+                review += ": " + p.review_reason;
+            }}
+            label.textContent = [p.crop_class, review].filter(Boolean).join(" · ");
             layer.bindTooltip(label);
             group.addLayer(layer);
-            if (added) { added(f.id, layer); }
-        }
-    });
-}
+            if (added) {{ added(f.id, layer); }}
+        }}
+    }});
+}}
 """
-)
 
 
 class EditableFeatures(MacroElement):

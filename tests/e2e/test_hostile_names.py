@@ -1,4 +1,5 @@
-"""A hostile crop class (as an imported file could carry) reaches the map as text, never as HTML.
+"""A hostile crop class (as an imported file could carry) and rejection reason reach the map as
+text, never as HTML.
 
 The label map is rendered as the app renders it and opened in Chromium from a server on
 127.0.0.1 that serves the repository's offline Leaflet assets at ``/app/static/``.
@@ -10,6 +11,7 @@ import threading
 from pathlib import Path
 
 from labels.features import new_feature
+from labels.review import REJECTED, reviewed
 from tests.e2e.mapping import poll
 from tests.webmap.test_maps import html, image
 from webmap.maps import label_map
@@ -19,7 +21,7 @@ ALL_IMAGES_DONE = "() => [...document.images].every(i => i.complete)"
 HOSTILE = '<img src=x onerror="window.__xss = 1">'
 
 
-def test_a_hostile_class_name_is_shown_as_text_and_runs_nothing(tmp_path, browser_page):
+def test_a_hostile_class_name_and_reason_are_shown_as_text_and_run_nothing(tmp_path, browser_page):
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "static").symlink_to(ROOT / "static")
     img = image()
@@ -28,6 +30,7 @@ def test_a_hostile_class_name_is_shown_as_text_and_runs_nothing(tmp_path, browse
     feature = new_feature(
         {"type": "Polygon", "coordinates": [ring]}, HOSTILE, "a", "S2", "original"
     )
+    feature = reviewed(feature, REJECTED, "rita", HOSTILE)
     labels = {"type": "FeatureCollection", "features": [feature]}
     page_html = html(label_map(img, labels, {HOSTILE: "#ff0000"}))
     (tmp_path / "map.html").write_text(page_html)
@@ -44,7 +47,8 @@ def test_a_hostile_class_name_is_shown_as_text_and_runs_nothing(tmp_path, browse
         page.wait_for_selector("path.leaflet-interactive")
         page.hover("path.leaflet-interactive")  # as a user would: the tooltip opens
         tooltip = page.wait_for_selector(".leaflet-tooltip")
-        assert tooltip.inner_text() == HOSTILE  # shown as the text it is
+        # shown as the text they are: the class, its review and the reason
+        assert tooltip.inner_text() == f"{HOSTILE} · rejected: {HOSTILE}"
         assert page.query_selector(".leaflet-tooltip img") is None
         # Every request answered and every image loaded or failed: an injected <img src=x>
         # would have run its onerror by now.

@@ -1,9 +1,11 @@
 """The review on the Label page, headless with AppTest: walking the set, accepting and rejecting
-the selected polygon, the reviewer role with the login on, and the counts on Statistics."""
+the selected polygon, the reviewer role with the login on, the counts on Statistics, and the
+legend of the map's review outlines."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,16 @@ from imagery.read import read_area
 from labels.features import new_feature
 from labels.store import LabelStore
 from tests.views.test_pages import AREA, page, texts
-from views.reviewing import ACCEPT, NEXT_UNLABELLED, NEXT_UNREVIEWED, NOT_A_REVIEWER, REASON, REJECT
+from views.reviewing import (
+    ACCEPT,
+    NEXT_UNLABELLED,
+    NEXT_UNREVIEWED,
+    NOT_A_REVIEWER,
+    REASON,
+    REJECT,
+    outlines_legend,
+)
+from webmap.label_layers import REVIEW_OUTLINES
 
 HASH = access.hash_password("correct horse")
 
@@ -154,3 +165,16 @@ def test_statistics_count_the_polygons_per_review_status(trial, env):
         "accepted": 1,
         "rejected": 0,
     }
+
+
+def test_the_legend_shows_each_review_status_outlined_as_the_map_draws_it():
+    samples = {
+        verdict: (style, colour)
+        for style, colour, verdict in re.findall(
+            r'<span style="border:\d+px (\w+) (#\w+);[^"]*">(\w+)</span>', outlines_legend()
+        )
+    }
+    assert list(samples) == ["accepted", "draft", "rejected"]
+    assert samples["accepted"][0] == "solid" and samples["draft"][0] == "dashed"
+    assert samples["rejected"] == ("dashed", REVIEW_OUTLINES["rejected"]["color"])
+    assert samples["accepted"][1] == samples["draft"][1] != samples["rejected"][1]

@@ -22,7 +22,7 @@ from views.dates import drawn_on, other_date, two_dates
 from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from views.label_state import page_state
 from views.markdown import plain
-from views.reviewing import review_columns, review_panel, table_key
+from views.reviewing import outlines_legend, review_columns, review_panel, table_key
 from views.shaping import pick_mode, selection, shape_row, with_picks
 from views.suggesting import ACCEPT, REJECT, SUGGEST, SUGGEST_HELP, propose
 from views.workspace import CROP_KEY, SUGGEST_KEY, default_set_name
@@ -275,10 +275,11 @@ legend = " ".join(  # names from users: plain() escapes Markdown and HTML alike;
     f"{plain(name)}</span>"
     for name, c in ((n, safe_colour(c)) for n, c in classes.items())
 )
-side.markdown(legend, unsafe_allow_html=True)
+side.markdown(f"{legend}<br>{outlines_legend()}", unsafe_allow_html=True)
 side.caption(
-    "Draw with the ⬠ tool; move vertices with ✎ and delete with 🗑 (then Save in the "
-    "toolbar). Polygons are coloured by class."
+    "Draw with the ⬠ tool; move vertices with ✎ and delete with 🗑 (then Save in the toolbar). "
+    "Polygons are filled in their class colour; the outline is solid once accepted, dashed while "
+    "a draft, dark red and dashed when rejected."
 )
 st_folium(
     # The map itself holds no polygon: streamlit-folium rebuilds a map whose script changes, so
