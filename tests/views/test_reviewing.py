@@ -178,3 +178,24 @@ def test_the_legend_shows_each_review_status_outlined_as_the_map_draws_it():
     assert samples["accepted"][0] == "solid" and samples["draft"][0] == "dashed"
     assert samples["rejected"] == ("dashed", REVIEW_OUTLINES["rejected"]["color"])
     assert samples["accepted"][1] == samples["draft"][1] != samples["rejected"][1]
+
+
+def test_undo_and_redo_show_their_result_and_each_other_at_once(trial, demo_scene):
+    """One run of the page per press: the set reverted, and both buttons as the stacks are."""
+    at = label_page(demo_scene)
+    button(at, NEXT_UNREVIEWED).click().run()
+    button(at, ACCEPT).click().run()
+
+    def shown() -> tuple[str, str, bool, bool]:
+        return (
+            reviews(trial)[0][0],
+            table(at)["review"][0],
+            button(at, "↶ Undo").disabled,
+            button(at, "↷ Redo").disabled,
+        )
+
+    assert shown() == ("accepted", "accepted", False, True)
+    button(at, "↶ Undo").click().run()
+    assert shown() == ("draft", "draft", True, False) and "undone" in texts(at)
+    button(at, "↷ Redo").click().run()
+    assert shown() == ("accepted", "accepted", False, True) and "redone" in texts(at)

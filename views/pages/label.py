@@ -190,8 +190,8 @@ rules = NewPolygonRules(
 
 
 def save(changes: Changes, rules: NewPolygonRules) -> None:
-    """Save what changed on the map (refused drawings stay on it in red), then run the page
-    again to show it."""
+    """Save what changed on the map (refused drawings stay on it in red); the state then holds
+    the saved set (:func:`saved_set` shows it in this run)."""
     edits = plan(changes, snapshot["features"], rules, chosen)  # with shape edits (split, hole)
     saved = None
     if edits:  # else only refused drawings: nothing to save, and the status says so
@@ -201,7 +201,14 @@ def save(changes: Changes, rules: NewPolygonRules) -> None:
             state.fail(set_name, str(err))
             return
     state.after_edits(saved, set_name, edits)
-    st.rerun()
+
+
+def saved_set() -> tuple[dict[str, Any], list[Any]]:
+    """The set as the state holds it after a save made above the map, and the selection in it:
+    the rest of this run shows them. (A second run of the page to show them cost as much as the
+    first: a save took twice as long, docs/benchmarks.md.)"""
+    shown = state.shown(set_name, image, session.load)
+    return shown, selection(state, shown, set_name, value.get("last_clicked") if picking else None)
 
 
 if not annotator:
@@ -214,6 +221,7 @@ else:  # autosave; a report read once is not read again after a save made elsewh
     state.handle(reported, changes)
     if changes:
         save(changes, rules)
+        snapshot, chosen = saved_set()
 
 clicked = value.get("last_clicked") if suggesting else None
 if clicked and state.click(clicked):
@@ -241,22 +249,30 @@ if suggesting:  # the row is there while the mode is on, so the map never moves 
     if accepted and proposal is not None:
         state.accept()
         save(Changes(new=[proposal]), replace(rules, source="suggested"))
+        st.rerun()  # the row above says what is proposed: shown anew
     if p3.button(REJECT, disabled=proposal is None):
         state.reject()
         st.rerun()
 if picking:  # the row is there while the mode is on, so the map never moves under a click
     shape_row(session, snapshot, chosen, state, set_name)
 
+
+def revert(undo: bool) -> None:
+    """Undo or redo, as the button's callback: before the page runs, which then shows the set
+    reverted (the buttons above the map are drawn knowing both stacks)."""
+    batches = state.undo if undo else state.redo
+    if not batches:
+        return
+    try:  # reverting a batch is itself a batch: reverting that one redoes the change
+        reverted = session.revert(batches[-1])
+    except LabelError as err:
+        state.fail(set_name, str(err))
+    else:
+        state.after_revert(reverted, set_name, undo)
+
+
 for column, label, undo, batches in ((b1, UNDO, True, state.undo), (b2, REDO, False, state.redo)):
-    if column.button(label, disabled=not batches):
-        # reverting a batch is itself a batch: reverting that one redoes the change
-        try:
-            reverted = session.revert(batches[-1])
-        except LabelError as err:
-            state.fail(set_name, str(err))
-        else:
-            state.after_revert(reverted, set_name, undo)
-            st.rerun()
+    column.button(label, disabled=not batches, on_click=revert, args=(undo,))
 with keys:
     shortcuts_help()
 keyboard_shortcuts(UNDO, REDO, ACCEPT, REJECT)
@@ -304,18 +320,29 @@ features = snapshot["features"]
 if not features:
     st.stop()
 st.subheader(f"{plural(len(features), 'polygon')} in “{plain(set_name)}”")
+table = table_key(set_name, len(features))
+
+
+def rows_clicked() -> None:
+    """A click on a row, before the page runs: the map (above the table) moves to the rows in
+    place and draws them bold in that run, with no second one."""
+    rows = st.session_state[table]["selection"]["rows"]
+    if rows:
+        state.zoom(tuple(i for i in rows if i < len(features)))
+
+
 picked = st.dataframe(
     state.rows(table_rows),  # made once per snapshot: thousands of rows, their areas measured
     hide_index=True,
-    on_select="rerun",
+    on_select=rows_clicked,
     selection_mode="multi-row",
-    key=table_key(set_name, len(features)),
+    key=table,
 )
 selected = tuple(i for i in picked.selection.rows if i < len(features))
 chosen = [features[i] for i in selected]
 if not selected:  # drawn plain again from the next run (a rerun now could cut into an edit)
     state.zoom(())
-elif selected != state.zoomed:  # a click on a row: the map moves to it in place, drawn bold
+elif selected != state.zoomed:  # rows chosen otherwise (the review's walk): moved to anew
     state.zoom(selected)
     st.rerun()
 chosen = with_picks(chosen, features)
