@@ -5,7 +5,9 @@ built with; ``plan_edits`` turns those changes into the upserts and deletes of o
 
 Leaflet returns every polygon in the drawing layer (``all_drawings``) as GeoJSON rounded to six
 decimals. Polygons shown from the label set keep their properties, so they come back with their
-id; new ones come back without. A shown id missing from the drawings was deleted on the map.
+id; new ones come back without. A shown id missing from the drawings was deleted on the map. The
+label map names a polygon it was sent and that was not edited there by its id alone, with no
+geometry (``webmap.controls.DrawingAids``): it is unchanged.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def diff_drawings(drawings: list[dict[str, Any]] | None, shown: list[Feature]) -
             changes.new.append(drawing["geometry"])
             continue
         seen.add(fid)
-        pairs.append((by_id[fid], drawing["geometry"]))
+        if drawing.get("geometry") is not None:  # else named by its id alone: unchanged
+            pairs.append((by_id[fid], drawing["geometry"]))
     if pairs:  # compared all at once: the map reports the whole set, thousands of polygons
         old = np.array([shape(f["geometry"]) for f, _ in pairs], dtype=object)
         now = np.array([shape(g) for _, g in pairs], dtype=object)

@@ -98,6 +98,24 @@ class DrawingAids(MacroElement):
                     mode.handler._snap_on_enabled();
                 }, 0);
             });
+            // The map's report names each polygon of the set it was sent, and not edited here,
+            // by its id alone: streamlit-folium sends the report with every run of the page,
+            // and the page copied and parsed it each time (thousands of polygons: megabytes).
+            // An edit saved in the toolbar marks its polygons before streamlit-folium's own
+            // handler reads them; the page's update replaces them (labels.edits.diff_drawings).
+            map.on("draw:edited", function (e) {
+                e.layers.eachLayer(function (layer) { layer.labelEdited = true; });
+            });
+            group.toGeoJSON = function (precision) {
+                var features = [];
+                group.eachLayer(function (layer) {
+                    var f = layer.feature, id = f && f.properties && f.properties.id;
+                    features.push(id && !layer.labelEdited
+                        ? {type: "Feature", properties: {id: id}, geometry: null}
+                        : layer.toGeoJSON(precision));
+                });
+                return {type: "FeatureCollection", features: features};
+            };
             // Every deletion or edit saved in the toolbar is a new report, even one that leaves
             // the same drawings as an earlier one (deleting the only polygon twice, an undo
             // between): streamlit-folium sends only what differs from what it last sent, and

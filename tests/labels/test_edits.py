@@ -64,6 +64,16 @@ def test_rounding_by_leaflet_is_not_an_edit():
     assert not diff_drawings([as_drawing(a)], [a])
 
 
+def test_a_polygon_named_by_its_id_alone_is_unchanged_and_still_there():
+    """The label map reports a polygon it was sent and that was not edited by its id only."""
+    a = new_feature(A, "maize", "a", "s", "original")
+    b = new_feature(B, "barley", "a", "s", "original")
+    named = [{"type": "Feature", "properties": {"id": f["id"]}, "geometry": None} for f in (a, b)]
+    assert not diff_drawings(named, [a, b])
+    changes = diff_drawings(named[:1], [a, b])
+    assert changes.deleted == [b["id"]] and not changes.new and not changes.changed
+
+
 def square(x0, y0, d):
     return {
         "type": "Polygon",
