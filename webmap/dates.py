@@ -17,6 +17,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from webmap.render import Overlay
+from webmap.scripts import ImageOverlay
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def add_second_date(
 ) -> None:
     """Add the other date's image to ``m`` (hidden until switched to) and the switch between it
     and ``first``, the loaded date's image layer, which must be on ``m`` already."""
-    second = folium.raster_layers.ImageOverlay(
+    second = ImageOverlay(
         dates.image.data_url, dates.image.bounds, name="other date", interactive=False
     )
     second.add_to(m)

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import folium
-from branca.element import MacroElement
 from jinja2 import Template
+from jinja2.utils import htmlsafe_json_dumps
 
 from labels.review import ACCEPTED, DRAFT, REJECTED
+from webmap.scripts import PlainMacro
 
 #: How each review status (``labels.review``) outlines a polygon, read on satellite imagery:
 #: accepted solid in its class colour, draft dashed in it, rejected dashed dark red and thicker
@@ -68,7 +69,7 @@ function (data, colors, group, selected, added) {{
 """
 
 
-class EditableFeatures(MacroElement):
+class EditableFeatures(PlainMacro):
     """Add GeoJSON polygons one by one to a feature group that Leaflet.draw edits.
 
     ``folium.GeoJson`` would add one layer group holding all polygons, which Leaflet.draw can
@@ -93,7 +94,7 @@ class EditableFeatures(MacroElement):
         self.group, self.data, self.colors = group, data, colors
 
 
-class LabelUpdate(MacroElement):
+class LabelUpdate(PlainMacro):
     """Bring the polygons of a label map already on screen (its ``window.labelGroup``, from
     :class:`DrawingAids`) to a set, in place: no rebuild, the view kept, unsaved drawings
     cleared. ``delta`` (:meth:`webmap.mirror.Delta.as_json`) says what changed since the revision
@@ -113,7 +114,7 @@ class LabelUpdate(MacroElement):
         (function () {
             var group = window.labelGroup, data = window.__GLOBAL_DATA__;
             if (!group) { return; }
-            var u = {{ this.delta|tojson }}, colors = {{ this.colors|tojson }};
+            var u = {{ this.delta_json }}, colors = {{ this.colors|tojson }};
             var chosen = {{ this.selected|tojson }}, style = ("""
         + _STYLE
         + """);
@@ -178,5 +179,6 @@ class LabelUpdate(MacroElement):
     ):
         super().__init__()
         self._name = "LabelUpdate"
-        self.delta, self.colors = delta, colors
+        # dumped once: streamlit-folium renders the script twice (thousands of polygons)
+        self.delta_json, self.colors = htmlsafe_json_dumps(delta), colors
         self.selected, self.fit = list(selected), list(fit)

@@ -28,6 +28,7 @@ from webmap.label_layers import EditableFeatures, LabelUpdate
 from webmap.mirror import Delta
 from webmap.offline import use_local_assets
 from webmap.render import Overlay
+from webmap.scripts import ImageOverlay
 
 use_local_assets()
 
@@ -57,10 +58,8 @@ def _add_basemap(m: folium.Map) -> None:
         folium.TileLayer(url, attr="basemap", max_zoom=MAX_ZOOM, max_native_zoom=19).add_to(m)
 
 
-def _image(img: Overlay, name: str, pane: str = "overlayPane") -> folium.raster_layers.ImageOverlay:
-    return folium.raster_layers.ImageOverlay(
-        img.data_url, img.bounds, name=name, interactive=False, pane=pane
-    )
+def _image(img: Overlay, name: str, pane: str = "overlayPane") -> ImageOverlay:
+    return ImageOverlay(img.data_url, img.bounds, name=name, interactive=False, pane=pane)
 
 
 def area_map(

@@ -47,7 +47,12 @@ class Delta:
 
 
 def fingerprint(feature: Feature) -> str:
-    """What tells two versions of a polygon apart: its whole GeoJSON, keys sorted."""
+    """What tells two versions of a polygon apart: the store's revision of it (``rev``, raised
+    by every save that changes it: geometry, class, review, note) and its time; without one, its
+    whole GeoJSON, keys sorted (that cost 0.3 s for each new version of a set of 5,000)."""
+    props = feature.get("properties") or {}
+    if props.get("rev") is not None:
+        return f"rev {props['rev']} {props.get('updated')}"
     return json.dumps(feature, sort_keys=True)
 
 

@@ -99,3 +99,16 @@ def test_a_map_that_missed_an_update_asks_for_and_gets_the_whole_set_once(tmp_pa
     assert whole.base is None and ids(whole.upserts) == ids(features)
     mirror.read(asks)  # the same report, read again on the next run: not another whole set
     assert mirror.update(0, features) is whole
+
+
+def test_class_names_and_notes_reach_the_map_as_written_not_as_template_code(tmp_path):
+    """A class or note that looks like Jinja is text: the map's script holds it as written
+    (branca compiled each rendered script as a template, so ``{{ 7 * 7 }}`` became 49)."""
+    store = LabelStore(tmp_path / "labels")
+    odd = new_feature(square(0), "{{ 7 * 7 }}", "Ann", "S2", "original")
+    odd["properties"]["note"] = "{% raw %}"
+    features = store.apply("s", [odd], who="Ann").data["features"]
+    m = label_map(image(), {"type": "FeatureCollection", "features": []}, {})
+    label_update(MapMirror().update(0, features), {}).add_to(m)
+    page = html(m)
+    assert "{{ 7 * 7 }}" in page and "{% raw %}" in page
