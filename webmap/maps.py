@@ -6,7 +6,6 @@ internet. ``BASEMAP_URL`` (an XYZ tile template) adds a basemap for users who ar
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +27,7 @@ from webmap.label_layers import EditableFeatures, LabelUpdate
 from webmap.mirror import Delta
 from webmap.offline import use_local_assets
 from webmap.render import Overlay
-from webmap.scripts import ImageOverlay
+from webmap.scripts import ImageOverlay, tooltip_text
 
 use_local_assets()
 
@@ -80,13 +79,13 @@ def area_map(
         folium.GeoJson(
             geometry,
             style_function=lambda _: {"color": "#ffcc00", "weight": 2, "fill": False},
-            tooltip=html.escape(label),
+            tooltip=tooltip_text(label),
         ).add_to(m)
     for name, bbox in set_areas:
         folium.GeoJson(
             mapping(box(*bbox)),
             style_function=lambda _: SET_AREA_STYLE,
-            tooltip=html.escape(f"label set {name}"),
+            tooltip=tooltip_text(f"label set {name}"),
         ).add_to(m)
     if area is not None:
         folium.GeoJson(
@@ -176,7 +175,7 @@ def label_update(
         folium.GeoJson(
             {"type": "Feature", "geometry": geometry, "properties": {}},
             style_function=lambda _: REFUSED_STYLE,
-            tooltip=folium.Tooltip(html.escape(reason)),
+            tooltip=folium.Tooltip(tooltip_text(reason)),
             name="refused",
         ).add_to(update)
     return update

@@ -11,6 +11,7 @@ it; mixed in after a folium class (``class X(folium.Class, PlainMacro)``), it ta
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import folium
@@ -47,3 +48,9 @@ class PlainMacro(MacroElement):
 
 class ImageOverlay(folium.raster_layers.ImageOverlay, PlainMacro):
     """folium's image overlay, its inline PNG not compiled as a template on every run."""
+
+
+def tooltip_text(text: str) -> str:
+    """``text`` (a file name, a set name, a reason) as a folium tooltip shows it: HTML-escaped,
+    and its braces as entities, since folium compiles the rendered tooltip as a template."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")

@@ -102,6 +102,13 @@ def test_area_map_outlines_the_sets_areas_and_shows_names_as_text():
     assert "&lt;img src=x" in page and "<img src=x" not in page
 
 
+def test_a_scene_named_like_template_code_is_shown_as_its_name():
+    """folium compiles a rendered tooltip as a Jinja template: braces go in as entities."""
+    name = "S2 {{ 7 * 7 }} {% raw %}.tif"
+    page = html(area_map([(name, mapping(box(12.59, 52.475, 12.6, 52.48)))], [], None, None))
+    assert "&#123;&#123; 7 * 7 &#125;&#125; &#123;% raw %&#125;" in page and " 49 " not in page
+
+
 def test_compare_maps_say_what_they_show_with_the_departures_colour_scale():
     img = image()
     empty = {"type": "FeatureCollection", "features": []}
