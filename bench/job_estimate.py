@@ -40,7 +40,7 @@ from sr.enhance import estimate_seconds
 PRESET = "fast"
 LOAD_AT = 0.30  # fraction of the job done when the load arrives
 MIN_LEFT = 0.10  # samples scored: real time left at least this share of the whole
-_BUSY = "import torch\na = torch.rand(1024, 1024)\nwhile True:\n    a = torch.tanh(a @ a)\n"
+BUSY = "import torch\na = torch.rand(1024, 1024)\nwhile True:\n    a = torch.tanh(a @ a)\n"
 
 
 def area(side: int) -> Raster:
@@ -64,7 +64,7 @@ def run(raster: Raster, load: bool) -> dict[str, float]:
                 if job.state == "running":
                     samples.append((now, job.fraction, job.remaining(now)))
                 if load and busy is None and job.fraction >= LOAD_AT:
-                    busy = subprocess.Popen([sys.executable, "-c", _BUSY])
+                    busy = subprocess.Popen([sys.executable, "-c", BUSY])
                 time.sleep(0.5)
         finally:
             if busy is not None:

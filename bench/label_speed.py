@@ -15,7 +15,8 @@ the store API, the app is started as the browser tests start it, and the Label p
 Each time is a median and a maximum over ``--reps`` repetitions; the bytes are what the page's
 websocket carried both ways from the action until the page was idle (the same waits as
 ``tests/e2e/mapping.wait_idle``), median over the repetitions. Times depend on the machine's
-load: the table's header says what ``os.getloadavg`` gave before each size.
+load: the table's header says what ``os.getloadavg`` gave before each size. ``--busy`` times
+it all while another process computes with torch on every core, as an enhancement job does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import argparse
 import os
 import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,6 +36,7 @@ from typing import Any
 
 from playwright.sync_api import Frame, Page, WebSocket, sync_playwright
 
+from bench.job_estimate import BUSY
 from labels.features import new_feature
 from labels.store import LabelStore
 from tests.conftest import DEMO
@@ -258,14 +262,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 5000])
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="time it while another process computes with torch on every core, as an "
+        "enhancement job on the CPU does (bench.job_estimate's load)",
+    )
     args = parser.parse_args()
     results = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for n in args.sizes:
-            results.append(run_size(n, args.reps, browser))
-            print(table(results[-1:]), flush=True)
-        browser.close()
+    busy = subprocess.Popen([sys.executable, "-c", BUSY]) if args.busy else None
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for n in args.sizes:
+                results.append(run_size(n, args.reps, browser))
+                print(table(results[-1:]), flush=True)
+            browser.close()
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
     print(table(results))
 
 
