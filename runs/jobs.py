@@ -155,9 +155,13 @@ class Job:
         self.fraction = min(max(fraction, 0.0), 1.0)
         if not self.pace or now - self.pace[-1][0] >= 0.5:
             self.pace.append((now, self.fraction))
-        since = now - max(RECENT_MIN_S, RECENT_SHARE * self.elapsed(now)) - 1.0
+        since = self._recent_since(now) - 1.0
         while len(self.pace) > 2 and self.pace[1][0] < since:
             self.pace.pop(0)
+
+    def _recent_since(self, now: float) -> float:
+        """When the recent progress that foretells the rest began (:data:`RECENT_SHARE`)."""
+        return now - max(RECENT_MIN_S, RECENT_SHARE * self.elapsed(now))
 
     def remaining(self, now: float | None = None) -> float | None:
         """Seconds still to go (None before 2 %): the work left at the pace of the recent
@@ -165,7 +169,7 @@ class Job:
         if self.state != "running" or self.fraction < 0.02:
             return None
         now = time.time() if now is None else now
-        since = now - max(RECENT_MIN_S, RECENT_SHARE * self.elapsed(now))
+        since = self._recent_since(now)
         then, done = next(((t, f) for t, f in self.pace if t >= since), (now, self.fraction))
         if self.fraction <= done:  # no progress of late: the whole run's pace
             return self.elapsed(now) * (1 - self.fraction) / self.fraction

@@ -21,20 +21,26 @@ from webmap.dates import TwoDates
 from webmap.render import Overlay
 
 
-def test_the_other_date_is_offered_read_on_the_area_and_left_out_of_suggestions_at_first(
-    env, monkeypatch, tmp_path: Path
-):
+def two_date_area(monkeypatch, tmp_path: Path) -> tuple[Path, str]:
+    """A two-date file among the local scenes, and an area of its first date as the address
+    says it."""
     scenes = tmp_path / "scenes"
     scenes.mkdir()
     rng = np.random.default_rng(5)
     path = write_tif(scenes / "two.tif", rng.integers(300, 4000, (8, 40, 40)).astype(np.uint16),
                      descriptions=None)  # fmt: skip
     monkeypatch.setenv("SCENES_DIR", str(scenes))
-    first, second = scenes_in_file(path)
-    west, south, east, north = shape(first.footprint).bounds
-    area = (west + 0.001, south + 0.001, east - 0.001, north - 0.001)
+    west, south, east, north = shape(scenes_in_file(path)[0].footprint).bounds
+    return path, ",".join(map(str, (west + 0.001, south + 0.001, east - 0.001, north - 0.001)))
+
+
+def test_the_other_date_is_offered_read_on_the_area_and_left_out_of_suggestions_at_first(
+    env, monkeypatch, tmp_path: Path
+):
+    path, area = two_date_area(monkeypatch, tmp_path)
+    second = scenes_in_file(path)[1]
     at = page("label")
-    at.query_params.update(scene="two#1", area=",".join(map(str, area)), annotator="ana")
+    at.query_params.update(scene="two#1", area=area, annotator="ana")
     at.run()
     assert not at.exception
     [choice] = [s for s in at.selectbox if s.label == OTHER_DATE]
@@ -45,7 +51,7 @@ def test_the_other_date_is_offered_read_on_the_area_and_left_out_of_suggestions_
     [both] = [c for c in at.checkbox if c.label == BOTH]
     assert both.value is False
     held = at.session_state["other_date"]["read"]["two#2"]
-    expected = read_area(second, area)
+    expected = read_area(second, tuple(float(v) for v in area.split(",")))
     assert held.raster.transform == at.session_state["original"].transform
     np.testing.assert_array_equal(held.raster.data, expected.data)
 
@@ -133,18 +139,6 @@ def test_an_other_date_that_cannot_be_read_is_said_once_and_the_page_goes_on(
     assert len(at.error) == 1
 
 
-def two_date_area(monkeypatch, tmp_path: Path) -> str:
-    """A two-date file among the local scenes; an area of its first date, as the address says it."""
-    scenes = tmp_path / "scenes"
-    scenes.mkdir()
-    rng = np.random.default_rng(7)
-    path = write_tif(scenes / "two.tif", rng.integers(300, 4000, (8, 40, 40)).astype(np.uint16),
-                     descriptions=None)  # fmt: skip
-    monkeypatch.setenv("SCENES_DIR", str(scenes))
-    west, south, east, north = shape(scenes_in_file(path)[0].footprint).bounds
-    return ",".join(map(str, (west + 0.001, south + 0.001, east - 0.001, north - 0.001)))
-
-
 def address(at) -> dict[str, str]:
     return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
 
@@ -154,7 +148,7 @@ def test_the_other_date_comes_back_with_the_address_and_none_takes_it_out(
 ):
     at = page("label")
     at.query_params.update(
-        scene="two#1", area=two_date_area(monkeypatch, tmp_path), annotator="ana"
+        scene="two#1", area=two_date_area(monkeypatch, tmp_path)[1], annotator="ana"
     )
     at.run()
     [choice] = [s for s in at.selectbox if s.label == OTHER_DATE]
@@ -186,7 +180,7 @@ def test_an_other_date_the_scene_does_not_have_is_not_restored_and_leaves_the_ad
 ):
     at = page("label")
     at.query_params.update(
-        scene="two#1", area=two_date_area(monkeypatch, tmp_path), annotator="ana", other=other
+        scene="two#1", area=two_date_area(monkeypatch, tmp_path)[1], annotator="ana", other=other
     )
     at.run()
     assert not at.exception and not at.error and not at.warning

@@ -142,8 +142,6 @@ if uses_dip(pipeline):
         f"{duration(estimate)} on this machine (its speed measured now x iterations x tiles), "
         f"less when the result is in the cache.{_queue_note()}"
     )
-
-
 if st.button("Enhance x4", type="primary"):
     area = ", ".join(f"{v:.4f}" for v in st.session_state["area"] or ())
     request = EnhanceRequest(

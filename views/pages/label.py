@@ -323,12 +323,17 @@ st.subheader(f"{plural(len(features), 'polygon')} in “{plain(set_name)}”")
 table = table_key(set_name, len(features))
 
 
+def of_set(rows: list[int]) -> tuple[int, ...]:
+    """The table's selected ``rows`` that are polygons of the set shown."""
+    return tuple(i for i in rows if i < len(features))
+
+
 def rows_clicked() -> None:
     """A click on a row, before the page runs: the map (above the table) moves to the rows in
     place and draws them bold in that run, with no second one."""
     rows = st.session_state[table]["selection"]["rows"]
     if rows:
-        state.zoom(tuple(i for i in rows if i < len(features)))
+        state.zoom(of_set(rows))
 
 
 picked = st.dataframe(
@@ -338,7 +343,7 @@ picked = st.dataframe(
     selection_mode="multi-row",
     key=table,
 )
-selected = tuple(i for i in picked.selection.rows if i < len(features))
+selected = of_set(picked.selection.rows)
 chosen = [features[i] for i in selected]
 if not selected:  # drawn plain again from the next run (a rerun now could cut into an edit)
     state.zoom(())
