@@ -138,6 +138,22 @@ class DrawingAids(MacroElement):
                 e.latlng = L.latLng(e.latlng.lat, e.latlng.lng + nudge * 1e-9);
             });
             window.labelGroup = group;  // for label_layers.LabelUpdate, which updates it
+            // Leaflet.draw counts the whole group each time a polygon is added or removed (to
+            // enable its edit and delete buttons): a set of thousands added one by one took
+            // most of a second. Changes made within labelBatch are counted once, at the end.
+            window.labelBatch = function (change) {
+                var edit = draw._toolbars.edit, check = edit && edit._checkDisabled;
+                var quiet = check && group.listens("layeradd", check, edit);
+                if (quiet) { group.off("layeradd layerremove", check, edit); }
+                try {
+                    change();
+                } finally {
+                    if (quiet) {
+                        group.on("layeradd layerremove", check, edit);
+                        check.call(edit);
+                    }
+                }
+            };
             window.toggleLabels = function () {
                 if (map.hasLayer(group)) { map.removeLayer(group); } else { map.addLayer(group); }
             };
@@ -184,6 +200,69 @@ class DrawingAids(MacroElement):
         super().__init__()
         self._name = "DrawingAids"
         self.draw, self.group, self.pixels = draw, group, pixels
+
+
+class ReportAtOnce(MacroElement):
+    """A polygon closed, an edit or deletion saved in the toolbar, or a click reaches the page at
+    once: streamlit-folium (0.27, pinned) reports what the map did 250 ms after its last event
+    (a debounce meant for panning), a quarter of a second added to every save. This reports the
+    same value the moment streamlit-folium's own handlers have read the event, and records it as
+    sent, so the debounced report that follows finds nothing new to send. The value is built as
+    streamlit-folium builds it (``updateComponentValue``); should an upgrade change that, the
+    debounced report still goes out, one run later."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            function report() {
+                var data = window.__GLOBAL_DATA__;
+                if (!data) { return; }
+                var wrap = function (x) {
+                    return x && data.wrap_longitude ? map.wrapLatLng(x) : x;
+                };
+                var bounds = map.getBounds();
+                var all = {
+                    last_clicked: wrap(data.lat_lng_clicked),
+                    last_object_clicked: wrap(data.last_object_clicked),
+                    last_object_clicked_count: data.last_object_clicked_count,
+                    last_object_clicked_tooltip: data.last_object_clicked_tooltip,
+                    last_object_clicked_popup: data.last_object_clicked_popup,
+                    all_drawings: data.all_drawings,
+                    last_active_drawing: data.last_active_drawing,
+                    last_geocoder_result: data.last_geocoder_result,
+                    bounds: bounds && data.wrap_longitude ? map.wrapLatLngBounds(bounds) : bounds,
+                    zoom: map.getZoom(),
+                    last_circle_radius: data.last_circle_radius,
+                    last_circle_polygon: data.last_circle_polygon,
+                    center: wrap(map.getCenter()),
+                    selected_layers: Object.values(data.selected_layers),
+                    selected_tags: data.selected_tags
+                };
+                var value = {};
+                Object.keys(all).forEach(function (k) {
+                    if (!data.returned_objects || data.returned_objects.indexOf(k) >= 0) {
+                        value[k] = all[k];
+                    }
+                });
+                if (JSON.stringify(data.previous_data) === JSON.stringify(value)) { return; }
+                data.previous_data = value;
+                window.parent.postMessage({isStreamlitMessage: true,
+                    type: "streamlit:setComponentValue", value: value, dataType: "json"}, "*");
+            }
+            // After every handler of the event (streamlit-folium's included) has run.
+            map.on("draw:created draw:edited draw:deleted click", function () {
+                setTimeout(report, 0);
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ReportAtOnce"
 
 
 class SideBySide(JSCSSMixin, MacroElement):

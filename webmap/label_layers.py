@@ -10,9 +10,9 @@ from typing import Any
 
 import folium
 from jinja2 import Template
-from jinja2.utils import htmlsafe_json_dumps
 
 from labels.review import ACCEPTED, DRAFT, REJECTED
+from webmap.mirror import Delta
 from webmap.scripts import PlainMacro
 
 #: How each review status (``labels.review``) outlines a polygon, read on satellite imagery:
@@ -97,7 +97,7 @@ class EditableFeatures(PlainMacro):
 class LabelUpdate(PlainMacro):
     """Bring the polygons of a label map already on screen (its ``window.labelGroup``, from
     :class:`DrawingAids`) to a set, in place: no rebuild, the view kept, unsaved drawings
-    cleared. ``delta`` (:meth:`webmap.mirror.Delta.as_json`) says what changed since the revision
+    cleared. ``delta`` (:class:`webmap.mirror.Delta`) says what changed since the revision
     the map holds: a whole set (``base`` null) replaces what it holds, a change applies only on
     top of its ``base``; a map that holds neither ``base`` nor ``rev`` (it missed an update, or
     is a new frame) asks the page for the whole set: it reports ``label:resync`` as its last
@@ -128,10 +128,11 @@ class LabelUpdate(PlainMacro):
                 }
                 return;
             }
-            group.eachLayer(function (layer) {  // drawings not saved (or shown red instead)
-                if (!layer.feature || !layer.feature.id) { group.removeLayer(layer); }
-            });
-            if (window.labelRev !== u.rev) {
+            (window.labelBatch || function (change) { change(); })(function () {
+                group.eachLayer(function (layer) {  // drawings not saved (or shown red instead)
+                    if (!layer.feature || !layer.feature.id) { group.removeLayer(layer); }
+                });
+                if (window.labelRev === u.rev) { return; }
                 if (u.base === null) { group.clearLayers(); layers = {}; }
                 u.removed.concat(u.upserts.map(function (f) { return f.id; })).forEach(
                     function (id) {
@@ -143,7 +144,7 @@ class LabelUpdate(PlainMacro):
                    function (id, layer) { layers[id] = layer; });
                 window.labelLayers = layers;
                 window.labelRev = u.rev;
-            }
+            });
             had.concat(chosen).forEach(function (id) {  // bold now, or no longer
                 if (layers[id]) { layers[id].setStyle(style(layers[id].feature, colors, chosen)); }
             });
@@ -172,13 +173,14 @@ class LabelUpdate(PlainMacro):
 
     def __init__(
         self,
-        delta: dict[str, Any],
+        delta: Delta,
         colors: dict[str, str],
         selected: Sequence[str] = (),
         fit: Sequence[str] = (),
     ):
         super().__init__()
         self._name = "LabelUpdate"
-        # dumped once: streamlit-folium renders the script twice (thousands of polygons)
-        self.delta_json, self.colors = htmlsafe_json_dumps(delta), colors
+        # dumped once per update: streamlit-folium renders the script twice, and the page sends
+        # the same update with every run until the set changes (thousands of polygons)
+        self.delta_json, self.colors = delta.script_json, colors
         self.selected, self.fit = list(selected), list(fit)

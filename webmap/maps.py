@@ -20,6 +20,7 @@ from webmap.controls import (
     FitWhenSized,
     MapNote,
     OpacityControl,
+    ReportAtOnce,
     SideBySide,
 )
 from webmap.dates import TwoDates, add_second_date
@@ -163,7 +164,7 @@ def label_update(
     (text, never HTML), and a suggested outline ``(geometry, colour)`` waiting to be accepted,
     dashed (clicks go through it to the map)."""
     update = folium.FeatureGroup(name="update")
-    LabelUpdate(delta.as_json(), colors, selected, fit).add_to(update)
+    LabelUpdate(delta, colors, selected, fit).add_to(update)
     if proposal is not None:
         geometry, colour = proposal
         folium.GeoJson(
@@ -215,6 +216,7 @@ def label_map(
     )
     draw.add_to(m)
     DrawingAids(draw, group).add_to(m)
+    ReportAtOnce().add_to(m)
     if not isinstance(view, tuple):
         m.fit_bounds(view or image.bounds)
         FitWhenSized(view or image.bounds).add_to(m)

@@ -23,8 +23,8 @@ SCREEN = """([lon, lat]) => {
     return [p.x, p.y];
 }"""
 #: How long the page's websocket must carry nothing, either way, for the page to count as idle:
-#: a map reports a gesture 0.25 s after it (streamlit-folium's debounce), and that report is a
-#: new run.
+#: a map reports a pan or zoom 0.25 s after it (streamlit-folium's debounce), and that report is
+#: a new run.
 QUIET = 0.5
 
 T = TypeVar("T")
@@ -61,6 +61,7 @@ class ScriptRuns:
     def __init__(self, page: Page) -> None:
         self.frames = 0
         self.requested = 0  # the last rerun asked for
+        self.asked = 0  # how many reruns the page has asked for
         self.started = 0  # the last run started
         self.finished = 0  # the last run finished
         self.early = False  # the last run stopped for another that follows it (st.rerun)
@@ -80,6 +81,7 @@ class ScriptRuns:
             msg.ParseFromString(payload)
             if msg.WhichOneof("type") == "rerun_script":
                 self.requested = self.frames
+                self.asked += 1
 
     def _received(self, payload: str | bytes) -> None:
         self.frames += 1

@@ -1,13 +1,16 @@
 """The label map is sent only what changed (``webmap.mirror``): a map that missed an update asks
-for the whole set and shows it, with nothing saved twice or lost."""
+for the whole set and shows it, with nothing saved twice or lost. A closed polygon reaches the
+page at once, in one report (``webmap.controls.ReportAtOnce``); Leaflet.draw's edit and delete
+buttons follow the polygons the map holds, however they came (``window.labelBatch``)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
-from tests.e2e.mapping import poll
+from tests.e2e.mapping import poll, runs
 from tests.e2e.selecting import centre, draw_field, on_disk, open_label_page
 
 #: The ids of the saved polygons the label map on screen holds, sorted.
@@ -43,3 +46,54 @@ def test_a_map_that_missed_an_update_gets_the_whole_set(
         page, lambda: frame.evaluate(HELD) == saved, lambda: f"the map holds {frame.evaluate(HELD)}"
     )
     assert frame.evaluate("() => window.labelRev") > 0  # the whole set, sent again
+
+
+#: In the map's frame, timers of 200 ms or more never fire (streamlit-folium's 250 ms debounce
+#: among them) until ``window.realTimers()`` puts them back.
+NO_SLOW_TIMERS = """() => {
+    const real = window.setTimeout;
+    window.setTimeout = (f, ms, ...rest) => (ms >= 200 ? 0 : real(f, ms, ...rest));
+    window.realTimers = () => { window.setTimeout = real; };
+}"""
+
+
+def test_a_closed_polygon_reaches_the_page_at_once_in_one_report(
+    app_url: str, browser_page: Page, tmp_path: Path, demo_scene: Path
+):
+    page = browser_page
+    frame = open_label_page(page, app_url, demo_scene, "prompt")
+    cx, cy = centre(frame)
+    frame.evaluate(NO_SLOW_TIMERS)  # it was saved a quarter of a second after, by the debounce
+    frame = draw_field(
+        page, frame, [(cx - 150, cy - 60), (cx - 40, cy - 60), (cx - 40, cy + 60)], 1
+    )
+    assert len(on_disk(tmp_path, "prompt")) == 1
+
+    frame.evaluate("() => window.realTimers()")
+    asked = runs(page).asked
+    frame = draw_field(
+        page, frame, [(cx + 40, cy - 60), (cx + 150, cy - 60), (cx + 150, cy + 60)], 2
+    )
+    assert runs(page).asked == asked + 1  # the debounced report found nothing new to send
+    assert len(on_disk(tmp_path, "prompt")) == 2
+
+
+def test_the_edit_and_delete_buttons_follow_the_polygons_the_map_holds(
+    app_url: str, browser_page: Page, tmp_path: Path, demo_scene: Path
+):
+    page = browser_page
+    frame = open_label_page(page, app_url, demo_scene, "buttons")
+    buttons = [frame.locator(".leaflet-draw-edit-edit"), frame.locator(".leaflet-draw-edit-remove")]
+    for button in buttons:  # nothing to edit or delete
+        expect(button).to_have_class(re.compile("leaflet-disabled"))
+    cx, cy = centre(frame)
+    frame = draw_field(
+        page, frame, [(cx - 150, cy - 60), (cx - 40, cy - 60), (cx - 40, cy + 60)], 1
+    )
+    for button in buttons:  # the saved polygon came with the page's update, in a batch
+        expect(button).not_to_have_class(re.compile("leaflet-disabled"))
+    page.get_by_role("button", name="↶ Undo").click()
+    expect(page.get_by_text("undone")).to_be_visible(timeout=30_000)
+    poll(page, lambda: frame.evaluate(HELD) == [], "the undone polygon is still on the map")
+    for button in buttons:
+        expect(button).to_have_class(re.compile("leaflet-disabled"))

@@ -48,6 +48,17 @@ def test_new_edited_and_deleted_are_told_apart():
     assert changes.summary() == "1 new, 1 edited, 1 deleted"
 
 
+def test_a_polygon_edited_on_the_map_keeps_its_record_from_the_set():
+    """The map holds a polygon's id, class and review only (``webmap.mirror.SHOWN``): an edit
+    takes the new outline and keeps the rest of the record as the set has it."""
+    a = new_feature(A, "maize", "a", "s", "original")
+    a["properties"]["note"] = "wet corner"
+    on_map = {**a, "properties": {"id": a["id"], "crop_class": "maize"}}
+    moved = {"type": "Polygon", "coordinates": [[[12.6, 52.47], [12.62, 52.47], [12.6, 52.49]]]}
+    changes = diff_drawings([as_drawing(on_map, moved)], [a])
+    assert [f["properties"] for f in changes.changed] == [a["properties"]]
+
+
 def test_rounding_by_leaflet_is_not_an_edit():
     a = new_feature(
         {

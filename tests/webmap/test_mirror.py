@@ -106,9 +106,36 @@ def test_class_names_and_notes_reach_the_map_as_written_not_as_template_code(tmp
     (branca compiled each rendered script as a template, so ``{{ 7 * 7 }}`` became 49)."""
     store = LabelStore(tmp_path / "labels")
     odd = new_feature(square(0), "{{ 7 * 7 }}", "Ann", "S2", "original")
-    odd["properties"]["note"] = "{% raw %}"
+    odd["properties"].update(review="rejected", review_reason="{% raw %}")
     features = store.apply("s", [odd], who="Ann").data["features"]
     m = label_map(image(), {"type": "FeatureCollection", "features": []}, {})
     label_update(MapMirror().update(0, features), {}).add_to(m)
     page = html(m)
     assert "{{ 7 * 7 }}" in page and "{% raw %}" in page
+
+
+def test_the_map_is_sent_what_it_draws_and_reports_and_the_rest_stays_on_the_server(tmp_path):
+    """Class, review and id (style, tooltip, report): notes, names and times are not sent (half
+    the bytes of a set sent whole); the page reads them from the set."""
+    store = LabelStore(tmp_path / "labels")
+    field = new_feature(square(0), "wheat", "Ann", "S2", "original")
+    field["properties"].update(note="private note", review="rejected", review_reason="too big")
+    features = store.apply("s", [field], who="Ann").data["features"]
+    sent = MapMirror().update(0, features).as_json()["upserts"]
+    assert sent == [
+        {
+            "type": "Feature",
+            "id": field["id"],
+            "geometry": features[0]["geometry"],
+            "properties": {
+                "id": field["id"],
+                "crop_class": "wheat",
+                "review": "rejected",
+                "review_reason": "too big",
+            },
+        }
+    ]
+    m = label_map(image(), {"type": "FeatureCollection", "features": []}, {})
+    label_update(MapMirror().update(0, features), {}).add_to(m)
+    page = html(m)
+    assert "too big" in page and "private note" not in page and "Ann" not in page
