@@ -44,7 +44,10 @@ PRESET = "fast"
 LOAD_AT = 0.30  # fraction of the job done when the load arrives
 MIN_LEFT = 0.10  # samples scored: real time left at least this share of the whole
 WITHIN = 1.5  # the factor the forecast should keep within (issue 26)
-BUSY = "import torch\na = torch.rand(1024, 1024)\nwhile True:\n    a = torch.tanh(a @ a)\n"
+BUSY = (
+    "import torch\na = torch.rand(1024, 1024)\nprint('ready', flush=True)\n"
+    "while True:\n    a = torch.tanh(a @ a)\n"
+)
 
 
 def area(side: int) -> Raster:
@@ -69,7 +72,9 @@ def run(raster: Raster, load: bool) -> dict[str, float]:
                 if job.state == "running":
                     samples.append((now, job.fraction, job.remaining(now)))
                 if load and busy is None and job.fraction >= LOAD_AT:
-                    busy = subprocess.Popen([sys.executable, "-c", BUSY])
+                    busy = subprocess.Popen([sys.executable, "-c", BUSY], stdout=subprocess.PIPE)
+                    assert busy.stdout is not None
+                    busy.stdout.readline()  # torch imported: the load starts now
                     arrived = time.time()
                 time.sleep(0.5)
         finally:
@@ -85,7 +90,7 @@ def run(raster: Raster, load: bool) -> dict[str, float]:
         if f and job.finished - t >= MIN_LEFT * total
     ]
     factors = [factor for _, factor in scored]
-    off = [t for t, factor in scored if factor > WITHIN]
+    off = [t for t, factor in scored if factor > WITHIN and arrived is not None and t >= arrived]
     return {
         "estimate": estimate,
         "total": total,
@@ -93,7 +98,7 @@ def run(raster: Raster, load: bool) -> dict[str, float]:
         "worst": max(factors, default=float("nan")),
         "within": sum(factor <= WITHIN for factor in factors) / max(len(factors), 1),
         # how long after the load arrived the forecast was last off by more than WITHIN
-        "settled": max(off) - arrived if arrived is not None and off else 0.0,
+        "settled": (max(off, default=arrived) - arrived) if arrived is not None else float("nan"),
         "scored": len(factors),
     }
 

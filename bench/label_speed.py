@@ -325,7 +325,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     results = []
-    busy = subprocess.Popen([sys.executable, "-c", BUSY]) if args.busy else None
+    busy = (
+        subprocess.Popen([sys.executable, "-c", BUSY], stdout=subprocess.DEVNULL)
+        if args.busy
+        else None
+    )
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -203,8 +203,8 @@ class DrawingAids(MacroElement):
 
 
 class ReportAtOnce(MacroElement):
-    """A polygon closed, an edit or deletion saved in the toolbar, or a click reaches the page at
-    once: streamlit-folium (0.27, pinned) reports what the map did 250 ms after its last event
+    """A polygon closed, or an edit or deletion saved in the toolbar, reaches the page at once:
+    streamlit-folium (0.27, pinned) reports what the map did 250 ms after its last event
     (a debounce meant for panning), a quarter of a second added to every save. This reports the
     same value the moment streamlit-folium's own handlers have read the event, and records it as
     sent, so the debounced report that follows finds nothing new to send. The value is built as
@@ -251,8 +251,9 @@ class ReportAtOnce(MacroElement):
                 window.parent.postMessage({isStreamlitMessage: true,
                     type: "streamlit:setComponentValue", value: value, dataType: "json"}, "*");
             }
-            // After every handler of the event (streamlit-folium's included) has run.
-            map.on("draw:created draw:edited draw:deleted click", function () {
+            // After every handler of the event (streamlit-folium's included) has run. Clicks
+            // stay debounced: a double-click (a zoom) must not select and unselect a polygon.
+            map.on("draw:created draw:edited draw:deleted", function () {
                 setTimeout(report, 0);
             });
         })();
