@@ -77,10 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     ex = sub.add_parser("export", help=f"export to {' '.join(FORMATS)}")
     ex.add_argument("set", type=Path)
     ex.add_argument("out", type=Path)
-    ex.add_argument(
-        "--image", choices=["enhanced", "original"], default="enhanced", help="grid of a .tif mask"
+    grid = ex.add_mutually_exclusive_group()  # two ways to choose one grid: one at a time
+    grid.add_argument(
+        "--image",
+        choices=["enhanced", "original"],
+        default="enhanced",
+        help="grid of a .tif mask (default: enhanced)",
     )
-    ex.add_argument(
+    grid.add_argument(
         "--like",
         type=Path,
         metavar="RASTER",

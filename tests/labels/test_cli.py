@@ -104,6 +104,18 @@ def test_cli_parquet_round_trip_and_a_mask_like_the_set_image(label_set, tmp_pat
     assert len(err) == 1 and "cannot open fields.parquet as a raster" in err[0]
 
 
+def test_a_mask_grid_chosen_two_ways_is_refused_not_half_ignored(label_set, tmp_path, capsys):
+    """``--image`` was ignored when ``--like`` was given: the mask came out on the other grid
+    than the one asked for, silently."""
+    assert main(["export", str(label_set), str(tmp_path / "grid.tif"), "--image", "original"]) == 0
+    both = ["--image", "original", "--like", str(tmp_path / "grid.tif")]
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", str(label_set), str(tmp_path / "m.tif"), *both])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert not (tmp_path / "m.tif").exists()
+
+
 def test_agreement_of_a_set_with_its_geopackage_and_with_a_moved_copy(label_set, tmp_path, capsys):
     gpkg = tmp_path / "same.gpkg"  # the same polygons in another format and CRS (UTM)
     assert main(["export", str(label_set), str(gpkg)]) == 0
