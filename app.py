@@ -1,10 +1,19 @@
 """Entry point: page set-up and navigation. Run with ``make run``."""
 
+import gc
 from pathlib import Path
 
 import streamlit as st
 
 import access
+import views.common  # noqa: F401  what the pages import (torch among it), once per process
+
+if not gc.get_freeze_count():
+    # Python's full collections walk every object it tracks: with torch and the app's modules
+    # that took 0.2-0.3 s, several times a minute with a large label set open. What exists now
+    # (modules, classes, functions) lives as long as the server: it is left out of them
+    # (0.05-0.1 s; docs/benchmarks.md, "Round 3").
+    gc.freeze()
 
 st.set_page_config(page_title="Field labeller · Sentinel-2 x4", layout="wide")
 
