@@ -25,6 +25,7 @@ from labels.features import (
     LabelError,
     as_geojson,
     clip_to_neighbours,
+    near_box,
     new_feature,
     polygon_geometry,
     snap_to_neighbours,
@@ -161,7 +162,10 @@ def new_polygon(
         LabelError: not a polygon, wholly outside the image, inside its neighbours, or under
             ``rules.min_m2`` measured in ``rules.crs``.
     """
-    geom = snap_to_neighbours(polygon_geometry(geometry), others, TOLERANCE)
+    drawn = polygon_geometry(geometry)
+    # snapping moves vertices by TOLERANCE at most: what it or clipping can touch is near
+    others = near_box(others, shape(drawn).bounds, 2 * TOLERANCE)
+    geom = snap_to_neighbours(drawn, others, TOLERANCE)
     if rules.footprint is not None:
         geom = within_image(geom, rules.footprint)
     drawn_m2 = area_ha(geom, rules.crs) * 10_000

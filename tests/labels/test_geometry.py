@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely.geometry import Polygon, box, mapping, shape
 
-from labels.features import clip_to_neighbours, on_grid, polygon_geometry
+from labels.features import clip_to_neighbours, near_box, on_grid, polygon_geometry
 from labels.geometry import area_ha, utm_zone
 
 lon = st.floats(-179.0, 178.9)
@@ -75,3 +75,23 @@ def test_rounding_for_export_never_makes_a_valid_polygon_invalid(spikes):
     out = on_grid(polygon)
     assert out.is_valid
     assert abs(out.area - polygon.area) <= polygon.length * 1e-7  # moved by a grid step at most
+
+
+def test_only_neighbours_whose_box_comes_near_are_kept_for_snapping_and_clipping():
+    def square(x: float, y: float, d: float = 0.001) -> dict:
+        return mapping(box(x, y, x + d, y + d))
+
+    bounds = (12.0, 52.0, 12.001, 52.001)
+    touching = square(12.001, 52.0)  # shares the east edge
+    within = square(12.0010015, 52.0)  # 0.15 m east: within the margin
+    far = square(12.01, 52.0)
+    parts = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            square(12.02, 52.0)["coordinates"],
+            square(11.9995, 51.9995)["coordinates"],
+        ],
+    }
+    line = {"type": "LineString", "coordinates": [[13.0, 53.0], [13.1, 53.1]]}
+    kept = near_box([touching, within, far, parts, line], bounds, 2e-6)
+    assert kept == [touching, within, parts, line]  # a type it cannot read is kept
