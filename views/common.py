@@ -25,6 +25,9 @@ T = TypeVar("T")
 APP_MAX_SIZE = 512
 
 
+PAGE_RUNS = "page_runs"
+
+
 def init_state() -> None:
     """Session keys used across pages, created once per session, and the annotator field."""
     defaults: dict[str, Any] = {
@@ -45,6 +48,9 @@ def init_state() -> None:
     for key, value in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = value
+    # the session's page runs, every page counted (a page tells from it whether another ran
+    # since its own last run: views.label_state.LabelPageState.came_back)
+    st.session_state[PAGE_RUNS] = st.session_state.get(PAGE_RUNS, 0) + 1
     # widget state Streamlit would drop on pages without the widget (the Label page's choices)
     for key in (workspace.CROP_KEY, workspace.SUGGEST_KEY, workspace.OTHER_KEY):
         if key in st.session_state:

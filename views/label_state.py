@@ -71,6 +71,8 @@ class LabelPageState:
         table: ``(snapshot, conflicts, rows)``: the table's rows for that snapshot (the same
             object) and conflicts.
         report: ``(report, JSON)``: the map's last report read (the same object) as JSON.
+        ran_at: the session's page run (:data:`views.common.PAGE_RUNS`) in which the page last
+            ran.
     """
 
     snapshot: dict[str, Any] | None = None
@@ -94,6 +96,7 @@ class LabelPageState:
     mirror: MapMirror = field(default_factory=MapMirror)
     table: tuple[dict[str, Any], tuple[str, ...], Rows] | None = None
     report: tuple[dict[str, Any], str] | None = None
+    ran_at: int = -1
 
     @property
     def map_key(self) -> str:
@@ -144,12 +147,21 @@ class LabelPageState:
         build and the address."""
         self.view = ([centre["lat"], centre["lng"]], int(zoom))
 
-    def map_update(self, report: dict[str, Any]) -> Delta:
+    def came_back(self, run: int) -> bool:
+        """Whether this is the page's first run, or another page ran since its last (``run``:
+        the session's page runs, :data:`views.common.PAGE_RUNS`): its map is then a new frame,
+        which holds nothing of the set."""
+        back = self.ran_at != run - 1
+        self.ran_at = run
+        return back
+
+    def map_update(self, report: dict[str, Any], fresh: bool = False) -> Delta:
         """What to send the map on screen so that it shows the snapshot, given its last
-        ``report``: what changed since it was last sent, or the whole set when it asks."""
+        ``report``: what changed since it was last sent, or the whole set when it asks or is a
+        new frame (``fresh``: :meth:`came_back`)."""
         assert self.snapshot is not None
         self.mirror.read(report)
-        return self.mirror.update(self.map_rev, self.snapshot["features"])
+        return self.mirror.update(self.map_rev, self.snapshot["features"], fresh)
 
     def rows(self, make: Callable[[dict[str, Any], set[str]], Rows]) -> Rows:
         """The table's rows for the snapshot and conflicts, made by ``make`` once for each."""

@@ -101,9 +101,14 @@ class MapMirror:
     target: list[Feature] | None = None
     resynced: int | None = None
 
-    def update(self, generation: int, features: list[Feature]) -> Delta:
+    def update(self, generation: int, features: list[Feature], fresh: bool = False) -> Delta:
         """The update that brings the map of ``generation`` to ``features``: the whole set for
-        a generation not seen before, else what changed since the last update."""
+        a generation not seen before or a ``fresh`` map (a new frame, back from another page:
+        the whole set sent last when the set is unchanged, so that the browser may still hold
+        it), else what changed since the last update."""
+        whole = self.last is not None and self.last.base is None and features is self.target
+        if fresh and not whole:  # sent at once: an update it cannot apply costs two more runs
+            self.forget()
         if generation != self.generation:
             self.generation, self.rev = generation, self.rev + 1
             self.held = {f["id"]: fingerprint(f) for f in features}

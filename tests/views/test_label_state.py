@@ -133,3 +133,12 @@ def test_the_map_gets_the_whole_set_once_then_what_changed_and_the_whole_set_whe
     resync = {"properties": {"event": "label:resync", "stamp": 1}}  # a map that missed it
     again = state.map_update({"last_active_drawing": resync})
     assert again.base is None and [f["id"] for f in again.upserts] == ["a", "b"]
+
+
+def test_the_page_knows_when_it_comes_back_after_another_page():
+    """Its map is then a new frame, holding nothing: it is sent the whole set at once."""
+    state = LabelPageState()
+    assert state.came_back(1)  # the first run
+    assert not state.came_back(2) and not state.came_back(3)  # its own runs
+    assert state.came_back(5)  # run 4 was another page's
+    assert not state.came_back(6)

@@ -41,6 +41,21 @@ def test_a_map_built_anew_gets_the_whole_set_once_then_nothing_until_it_changes(
     assert rebuilt.rev > first.rev
 
 
+def test_a_map_back_from_another_page_gets_the_whole_set_in_its_first_run(tmp_path):
+    """A new frame holds nothing: an update of what changed would make it ask for the whole set,
+    two runs later. Unchanged, the set goes as the very update sent before (the browser may
+    still hold its bytes)."""
+    store, features = a_set(tmp_path)
+    mirror = MapMirror()
+    whole = mirror.update(0, features)
+    assert mirror.update(0, features, fresh=True) is whole  # unchanged since
+    saved = store.apply("s", [new_feature(square(9), "maize", "Ann", "S2", "original")], who="Ann")
+    changed = saved.data["features"]
+    assert mirror.update(0, changed).base == whole.rev  # the change, to the map on screen
+    anew = mirror.update(0, changed, fresh=True)  # then another page, and back
+    assert anew.base is None and ids(anew.upserts) == ids(changed) and anew.rev > whole.rev
+
+
 def test_after_a_save_only_the_added_and_edited_polygons_go_and_the_deleted_ids(tmp_path):
     store, features = a_set(tmp_path)
     mirror = MapMirror()

@@ -17,7 +17,7 @@ from labels.session import LabelSession
 from labels.shapes import plan
 from labels.stats import areas
 from labels.store import LabelStore
-from views.common import attempt, image_overlay, init_state, label_store
+from views.common import PAGE_RUNS, attempt, image_overlay, init_state, label_store
 from views.dates import drawn_on, other_date, two_dates
 from views.keys import CLASS_LABEL, keyboard_shortcuts, shortcuts_help
 from views.label_state import page_state
@@ -97,6 +97,7 @@ if original is None:
     st.page_link("views/pages/area.py", label="← Area")
     st.stop()
 state = page_state()
+came_back = state.came_back(st.session_state[PAGE_RUNS])  # the map is then a new frame
 
 store: LabelStore = label_store()
 if not st.session_state["label_set"]:  # apart from the widget, which forgets on page change
@@ -303,7 +304,7 @@ st_folium(
     label_map(image_overlay(image, "true"), NO_LABELS, classes, state.view_for_build(), dates),
     key=state.map_key,
     feature_group_to_add=label_update(
-        state.map_update(value),  # what changed since the map was last sent the set
+        state.map_update(value, came_back),  # what changed since the map was last sent the set
         classes,
         [(r.geometry, r.reason) for r in state.refused],
         [f["id"] for f in chosen],
