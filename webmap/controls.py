@@ -137,6 +137,21 @@ class DrawingAids(MacroElement):
                 nudge = 1 - nudge;
                 e.latlng = L.latLng(e.latlng.lat, e.latlng.lng + nudge * 1e-9);
             });
+            // Leaflet.Snap measured every polygon at each move of the mouse while drawing (0.1-0.2
+            // s a move with 5,000): it gets those whose box is within snapping distance (its own
+            // buffer is computed as zero: not used).
+            group.searchBuffer = function (latlng) {
+                var p = map.latLngToLayerPoint(latlng), d = {{ this.pixels }};
+                var near = L.latLngBounds(map.layerPointToLatLng(p.subtract([d, d])),
+                                          map.layerPointToLatLng(p.add([d, d])));
+                var found = [];
+                group.eachLayer(function (layer) {
+                    if (!layer.getBounds || near.intersects(layer.getBounds())) {
+                        found.push(layer);
+                    }
+                });
+                return found;
+            };
             window.labelGroup = group;  // for label_layers.LabelUpdate, which updates it
             // Leaflet.draw counts the whole group each time a polygon is added or removed (to
             // enable its edit and delete buttons): a set of thousands added one by one took

@@ -103,6 +103,11 @@ def test_the_edit_and_delete_buttons_follow_the_polygons_the_map_holds(
     buttons = [frame.locator(".leaflet-draw-edit-edit"), frame.locator(".leaflet-draw-edit-remove")]
     for button in buttons:
         expect(button).not_to_have_class(re.compile("leaflet-disabled"))
+    near = frame.evaluate(  # snapping measures only the polygons near the mouse, not the set
+        "([lng, lat]) => window.labelGroup.searchBuffer(L.latLng(lat, lng)).map(l => l.feature.id)",
+        [12.5928, 52.477],
+    )
+    assert near == [fields[0]["id"]]
     page.get_by_role("button", name="↶ Undo").click()  # both polygons go, in one update
     expect(page.get_by_text("undone")).to_be_visible(timeout=30_000)
     poll(page, lambda: frame.evaluate(HELD) == [], "the undone polygons are still on the map")
