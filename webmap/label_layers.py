@@ -128,7 +128,7 @@ class LabelUpdate(PlainMacro):
                 }
                 return;
             }
-            (window.labelBatch || function (change) { change(); })(function () {
+            window.labelBatch(function () {  // DrawingAids sets it with labelGroup
                 group.eachLayer(function (layer) {  // drawings not saved (or shown red instead)
                     if (!layer.feature || !layer.feature.id) { group.removeLayer(layer); }
                 });

@@ -26,23 +26,29 @@ HELD = """() => {
 }"""
 
 
+def left_field(cx: float, cy: float) -> list[tuple[float, float]]:
+    """A triangle left of the map's centre (``cx``, ``cy``, page pixels)."""
+    return [(cx - 150, cy - 60), (cx - 40, cy - 60), (cx - 40, cy + 60)]
+
+
+def right_field(cx: float, cy: float) -> list[tuple[float, float]]:
+    """A triangle right of the map's centre, apart from :func:`left_field`'s."""
+    return [(cx + 40, cy - 60), (cx + 150, cy - 60), (cx + 150, cy + 60)]
+
+
 def test_a_map_that_missed_an_update_gets_the_whole_set(
     app_url: str, browser_page: Page, tmp_path: Path, demo_scene: Path
 ):
     page = browser_page
     frame = open_label_page(page, app_url, demo_scene, "updates")
     cx, cy = centre(frame)
-    frame = draw_field(
-        page, frame, [(cx - 150, cy - 60), (cx - 40, cy - 60), (cx - 40, cy + 60)], 1
-    )
+    frame = draw_field(page, frame, left_field(cx, cy), 1)
     assert frame.evaluate(HELD) == [f["id"] for f in on_disk(tmp_path, "updates")]
 
     # As if an update had been lost on its way (two reruns' updates merged by the page): the
     # next one does not apply on what the map holds.
     frame.evaluate("() => { window.labelRev = -1; }")
-    frame = draw_field(
-        page, frame, [(cx + 40, cy - 60), (cx + 150, cy - 60), (cx + 150, cy + 60)], 2
-    )
+    frame = draw_field(page, frame, right_field(cx, cy), 2)
     poll(page, lambda: len(on_disk(tmp_path, "updates")) == 2, "the second field was not saved")
     saved = sorted(f["id"] for f in on_disk(tmp_path, "updates"))
     poll(
@@ -67,16 +73,12 @@ def test_a_closed_polygon_reaches_the_page_at_once_in_one_report(
     frame = open_label_page(page, app_url, demo_scene, "prompt")
     cx, cy = centre(frame)
     frame.evaluate(NO_SLOW_TIMERS)  # it was saved a quarter of a second after, by the debounce
-    frame = draw_field(
-        page, frame, [(cx - 150, cy - 60), (cx - 40, cy - 60), (cx - 40, cy + 60)], 1
-    )
+    frame = draw_field(page, frame, left_field(cx, cy), 1)
     assert len(on_disk(tmp_path, "prompt")) == 1
 
     frame.evaluate("() => window.realTimers()")
     asked = runs(page).asked
-    frame = draw_field(
-        page, frame, [(cx + 40, cy - 60), (cx + 150, cy - 60), (cx + 150, cy + 60)], 2
-    )
+    frame = draw_field(page, frame, right_field(cx, cy), 2)
     assert runs(page).asked == asked + 1  # the debounced report found nothing new to send
     assert len(on_disk(tmp_path, "prompt")) == 2
 
