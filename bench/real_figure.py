@@ -23,7 +23,8 @@ from affine import Affine
 from PIL import Image, ImageDraw
 
 import settings
-from bench.real_use import STAND_IN, TCI_REFLECTANCE, read_rgb, real_scenes
+from bench.cross_sensor import read_rgb
+from bench.real_use import STAND_IN, TCI_REFLECTANCE, real_scenes
 from imagery.raster import Raster
 from sr.cache import ResultCache
 from sr.consistency import make_consistent

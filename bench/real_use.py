@@ -1,23 +1,11 @@
-"""Real use: what annotators see when a real 10 m image is enhanced x4 to 2.5 m, and how close
-the result is to a real sharper image of the same ground.
+"""Real use: what annotators see when a real 10 m image is enhanced x4 to 2.5 m.
 
-1. Real use, no reference: a centred crop of ``--crop`` px of every scene of
-   ``shared/data/train``, the demo scene and the held-out Austria file (both dates), enhanced x4
-   for real (no degradation). Each result is scored against bicubic of the same input
-   (:mod:`sr.training.metrics`): its colour speckle (high-pass of the chroma channels) and its
-   luminance noise over the flat third of the area, as ratios to bicubic's (1.00: as clean as
-   bicubic; 3: three times bicubic's RMS).
-2. Cross-sensor: ``shared/data/xsens/s2naip_pair{1,2}``, the clear Sentinel-2 true-colour frames
-   (8-bit TCI, reflectance = value x 0.3 / 255; frames t3-t5 of pair 1 and t4 of pair 2 are
-   cloudy or hazy and left out), each x4 against the NAIP image of the same place (8-bit,
-   scaled to 0-1, then registered and harmonised to each output by
-   :func:`sr.training.metrics.cross_sensor`): PSNR, PSNR at Sentinel-2's resolution, the
-   correlation of the fine detail, and opensr-test's correctness classes of the pixels that
-   change (improved, hallucinated; the rest is omission, bicubic's detail). These files have 3
-   bands (R, G, B) and no CRS, which ``imagery`` refuses for the app: they are read with
-   rasterio directly and given a stand-in CRS (Web Mercator, whose pixels they are; nothing here
-   depends on it). Decrappify refines them with the mean of the three bands standing in for near
-   infrared.
+A centred crop of ``--crop`` px of every scene of ``shared/data/train``, the demo scene and the
+held-out Austria file (both dates), enhanced x4 for real (no degradation). Each result is scored
+against bicubic of the same input (:mod:`sr.training.metrics`): its colour speckle (high-pass of
+the chroma channels) and its luminance noise over the flat third of the area, as ratios to
+bicubic's (1.00: as clean as bicubic; 3: three times bicubic's RMS). How close the results are
+to a real sharper image of the same ground: :mod:`bench.cross_sensor`.
 
 The ``*_nogeo`` training files carry no CRS either: they are read with
 :func:`imagery.geotiff.read_bands` and given the same stand-in CRS.
@@ -53,7 +41,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import rasterio
 import torch
 from affine import Affine
 from rasterio.crs import CRS
@@ -68,14 +55,11 @@ from imagery.read import read_window, scene_grid
 from sr.cache import ResultCache
 from sr.consistency import consistency_step, make_consistent
 from sr.enhance import DEFAULT_PRESET, enhance, fill_nodata, uses_dip
-from sr.errors import EnhanceError
 from sr.training.evaluate import centre_crop
 from sr.training.metrics import (
     colour_speckle,
-    cross_sensor,
     flat_mask,
     luminance_noise,
-    register_reference,
 )
 
 SCALE = 4
@@ -92,10 +76,6 @@ COUNTRIES = {
     "s2_virginia": "USA",
     "S2_T33UUU": "Germany",
 }
-#: Clear frames of each cross-sensor pair (the others are cloudy or hazy).
-CLEAR = {"s2naip_pair1": ("t0", "t1", "t2"), "s2naip_pair2": ("t0", "t1", "t2", "t3", "t5")}
-#: Frames the data README calls clear that look hazy (t3) or have a cloud in a corner (t5).
-DOUBTFUL = {("s2naip_pair2", "t3"), ("s2naip_pair2", "t5")}
 TCI_REFLECTANCE = 1 / TCI_SCALE  # reflectance of one TCI step
 
 
@@ -242,91 +222,6 @@ def real_use(
     return lines
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    """``(3, H, W)`` float64 values of an 8-bit RGB file without CRS (rasterio directly: the
-    ``imagery`` readers refuse files without one)."""
-    with rasterio.open(path) as ds:
-        return np.asarray(ds.read().astype(np.float64))
-
-
-def cross_sensor_table(
-    todo: list[Run], device: str, preset: str, cache: ResultCache, timer: Timer
-) -> list[str]:
-    """One row per clear frame and pipeline, then the means. The reference is registered once
-    per frame, onto bicubic's output, and that shift is used for every pipeline of the frame:
-    all keep the input's geometry, and the same pixels are then compared."""
-    xsens = settings.shared_data_dir() / "xsens"
-    found: dict[str, list[tuple[float, ...]]] = defaultdict(list)
-    found_clear: dict[str, list[tuple[float, ...]]] = defaultdict(list)
-    refused: dict[str, str] = {}
-    lines = [
-        "Cross-sensor: Sentinel-2 TCI x4 against NAIP, registered (the shift that moves NAIP "
-        "onto bicubic's output) and harmonised to each output; PSNR peak 1.0 reflectance; "
-        "at S2 res: both blurred by sigma 2 output px; detail r: correlation of the high-pass; "
-        "improved / hallucinated: opensr-test's correctness classes, % of the changed pixels",
-        "",
-        "| pair | frame | pipeline | shift dy, dx (px) | PSNR dB | PSNR dB at S2 res | detail r "
-        "| improved % | hallucinated % |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for pair, frames in CLEAR.items():
-        hr = read_rgb(xsens / pair / "naip_rgb_ref.tif") / 255
-        for frame in frames:
-            tci = read_rgb(xsens / pair / f"s2_tci_{frame}_rgb.tif")
-            data = (tci * TCI_REFLECTANCE).astype(np.float32)
-            lr = Raster(data, STAND_IN, Affine(9.555, 0, 0, 0, -9.555, 0), ("B04", "B03", "B02"))
-            shift: tuple[float, float] | None = None
-            bicubic: np.ndarray | None = None
-            for run in todo:
-                try:
-                    out = enhanced(lr, run, device, preset, cache, timer)
-                except EnhanceError as err:
-                    refused[run.label] = str(err)
-                    continue
-                if shift is None:  # bicubic comes first
-                    shift, bicubic = register_reference(out, hr), out
-                score = cross_sensor(out, hr, shift=shift, baseline=bicubic)
-                values = (
-                    score.psnr,
-                    score.psnr_s2,
-                    score.detail,
-                    100 * score.improvement,
-                    100 * score.hallucination,
-                )
-                found[run.label].append(values)
-                if (pair, frame) not in DOUBTFUL:
-                    found_clear[run.label].append(values)
-                lines.append(
-                    f"| {pair[-5:]} | {frame} | {run.label} | {shift[0]:+.2f}, {shift[1]:+.2f} | "
-                    f"{score.psnr:.2f} | {score.psnr_s2:.2f} | {score.detail:.3f} | "
-                    f"{values[3]:.0f} | {values[4]:.0f} |"
-                )
-    n_all = sum(len(f) for f in CLEAR.values())
-    n_clear = n_all - len(DOUBTFUL)
-    lines += [
-        "",
-        f"Cross-sensor, mean over the {n_all} frames the data README calls clear, and over the "
-        f"{n_clear} of them clear by eye (pair 2 t3 looks hazy, t5 has a cloud in a corner)",
-        "",
-        f"| pipeline | PSNR dB | PSNR dB at S2 res | detail r | improved % | hallucinated % "
-        f"| PSNR dB ({n_clear}) | at S2 res ({n_clear}) | detail r ({n_clear}) |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    formats = ("{:.2f}", "{:.2f}", "{:.3f}", "{:.0f}", "{:.0f}")
-    for run in todo:
-        if run.label in refused:
-            lines.append(f"| {run.label} | refused (below) | | | | | | | |")
-            continue
-        every, clear = np.mean(found[run.label], axis=0), np.mean(found_clear[run.label], axis=0)
-        cells = [f.format(v) for f, v in zip(formats, every, strict=True)]
-        cells += [f.format(v) for f, v in zip(formats[:3], clear[:3], strict=True)]
-        lines.append(f"| {run.label} | " + " | ".join(cells) + " |")
-    if refused:
-        lines += ["", *sorted({f"- {k}: {v}" for k, v in refused.items()})]
-    lines.append("")
-    return lines
-
-
 def machine(device: str) -> str:
     flags = ""
     try:
@@ -357,7 +252,6 @@ def main() -> None:
     print(machine(args.device))
     print()
     print("\n".join(real_use(args.crop, todo, args.device, args.preset, cache, timer, args.tci)))
-    print("\n".join(cross_sensor_table(todo, args.device, args.preset, cache, timer)))
     print(
         "Time per pipeline: enhancement only (scoring left out), real-use areas and "
         "cross-sensor frames together; DIP fits taken from the cache count as found there"

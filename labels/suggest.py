@@ -6,7 +6,11 @@ NDVI, when the image has B08) lies within a tolerance of the click's, for a swee
 The region kept is the most stable one (in the manner of maximally stable extremal regions): a
 field's border holds while the tolerance rises, until the region leaks into a neighbour. It is
 opened (no bridges one pixel wide), its holes are filled, and it is simplified to a polygon with
-few vertices. Images with pixels finer than 10 m (the enhanced one) are averaged to about 10 m
+few vertices. When what is left is too small or narrow for a field (the most stable region was a
+sliver: a small plot, a stripe inside a field), the next most stable regions are tried, wider
+ones that keep the clicked pixel and whose median colour lies near the click's (a click on a
+road joins the fields beside it only far from their colour, and stays refused as narrow).
+Images with pixels finer than 10 m (the enhanced one) are averaged to about 10 m
 first: measured, that gives better outlines than finer pixels, and is several times faster.
 Settings were chosen on the hand-drawn outlines in ``bench/data/austria_fields.geojson``; the
 fallback under :data:`MAX_AREA_M2` and the confidence were checked on the tuning half of the
@@ -106,23 +110,50 @@ def suggest(raster: Raster, lon: float, lat: float, second: Raster | None = None
         r0, c0 = max(0, row - half), max(0, col - half)
         r1, c1 = min(raster.height, row + half + 1), min(raster.width, col + half + 1)
         window = [f[:, r0:r1, c0:c1] for f in dates]
-        region, confidence = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, sizes)
+        sweep = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, sizes)
         whole = (r0, c0, r1, c1) == (0, 0, raster.height, raster.width)
-        if whole or not _touches_inner_edge(region, (r0, c0, r1, c1), raster):
+        if whole or not _touches_inner_edge(sweep.regions[sweep.chosen], (r0, c0, r1, c1), raster):
             break
         half *= 2
-    cleaned = _clean(region, row - r0, col - c0, pixel_m)
-    if cleaned is None:
-        return Suggestion(None, NARROW)
     unit = abs(raster.transform.a) / pixel_m  # CRS units a metre
-    window_transform = raster.transform @ Affine.translation(c0, r0)
-    outline = _polygon(
-        cleaned, window_transform, Point(x, y), max(0.75 * pixel_m, SIMPLIFY_M) * unit
-    )
-    area_m2, width_m = outline.area / unit**2, 2 * outline.area / outline.length / unit
-    if area_m2 < MIN_AREA_M2 or width_m < MIN_WIDTH_M:
+    place = _Place(raster.transform @ Affine.translation(c0, r0), Point(x, y), unit, pixel_m)
+    outline = place.outline(sweep.regions[sweep.chosen], row - r0, col - c0, nearest=True)
+    confidence = sweep.confidence
+    for i in sweep.wider() if outline is None else []:
+        # The region proposed first is a sliver or a speck: a wider one that holds the click.
+        outline = place.outline(sweep.regions[i], row - r0, col - c0, nearest=False)
+        if outline is not None:
+            confidence = _confidence(float(sweep.growth[i]), leaked=True)
+            break
+    if outline is None:
         return Suggestion(None, NARROW)
     return Suggestion(transform_geom(raster.crs, "EPSG:4326", mapping(outline)), "", confidence)
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a window of regions lies: its transform, the click (CRS units), CRS units a metre,
+    and metres a pixel."""
+
+    transform: Affine
+    click: Point
+    unit: float
+    pixel_m: float
+
+    def outline(self, region: np.ndarray, row: int, col: int, nearest: bool) -> Any:
+        """``region`` opened, filled and simplified to the polygon at the click, or None when
+        what is left is too small or narrow for a field. Without ``nearest`` the click's pixel
+        must be left by the opening (no part nearby stands in for it)."""
+        cleaned = _clean(region, row, col, self.pixel_m)
+        if cleaned is None or not (nearest or cleaned[row, col]):
+            return None
+        tolerance = max(0.75 * self.pixel_m, SIMPLIFY_M) * self.unit
+        outline = _polygon(cleaned, self.transform, self.click, tolerance)
+        area_m2, width_m = (
+            outline.area / self.unit**2,
+            2 * outline.area / outline.length / self.unit,
+        )
+        return None if area_m2 < MIN_AREA_M2 or width_m < MIN_WIDTH_M else outline
 
 
 def proposal(
@@ -216,9 +247,39 @@ def _is_water(raster: Raster, row: int, col: int) -> bool:
     return bool(nir < 0.1 and _ndvi(nir, red) < 0.05)
 
 
+@dataclass(frozen=True)
+class _Sweep:
+    """The regions grown around a click at each of :data:`TOLERANCES`; ``growth``: how much each
+    one's area grows between the tolerances either side (inf where it is too small or too large
+    to propose); ``chosen``: the one proposed first; ``features``, ``seed``: the first date's
+    features and their median around the click."""
+
+    regions: list[np.ndarray]
+    growth: np.ndarray
+    chosen: int
+    confidence: float
+    features: np.ndarray
+    seed: np.ndarray
+
+    def wider(self) -> list[int]:
+        """The other proposable regions that the click's pixels stand for, most stable first:
+        the distance between the click's features and the region's median at most half the
+        region's tolerance (a click on a road joins its fields only at a tolerance near the
+        road's distance from them, far from their median)."""
+        return [
+            int(i)
+            for i in np.argsort(self.growth, kind="stable")
+            if i != self.chosen and np.isfinite(self.growth[i]) and self._typical(int(i))
+        ]
+
+    def _typical(self, i: int) -> bool:
+        centre = np.nanmedian(self.features[:, self.regions[i]], axis=1)
+        return bool(np.sqrt(((centre - self.seed) ** 2).sum()) <= 0.5 * TOLERANCES[i])
+
+
 def _grow(
     dates: list[np.ndarray], valid: np.ndarray, row: int, col: int, sizes: tuple[int, int]
-) -> tuple[np.ndarray, float]:
+) -> _Sweep:
     """The most stable region around (row, col) among those grown at each tolerance, of
     ``sizes`` (least, most pixels): the one whose area changes least between the tolerances
     either side of it (a field's border holds while the tolerance rises, until the region leaks
@@ -226,12 +287,13 @@ def _grow(
     ``(C, H, W)`` features of each date (NaN where a second date has no data); a pixel's
     distance from the click is the largest of its dates'."""
     distance = np.full(valid.shape, np.nan, np.float32)
+    seeds = []
     for features in dates:
         near = features[:, max(0, row - 2) : row + 3, max(0, col - 2) : col + 3]
         if np.isnan(near).all():  # a second date without data at the click: no say here
             continue
-        seed = np.nanmedian(near, (1, 2))
-        distance = np.fmax(distance, np.sqrt(((features - seed[:, None, None]) ** 2).sum(0)))
+        seeds.append(np.nanmedian(near, (1, 2)))
+        distance = np.fmax(distance, np.sqrt(((features - seeds[-1][:, None, None]) ** 2).sum(0)))
     regions, areas = [], []
     for tol in TOLERANCES:
         labels, _ = ndimage.label(valid & (distance <= tol))
@@ -245,9 +307,11 @@ def _grow(
     growth[a > sizes[1]] = np.inf
     if np.isinf(growth).all():  # all specks or all too large: the largest region not too large
         fits = np.flatnonzero(a <= sizes[1])
-        return regions[int(fits[-1]) if fits.size else 0], 0.0
+        chosen = int(fits[-1]) if fits.size else 0
+        return _Sweep(regions, growth, chosen, 0.0, dates[0], seeds[0])
     chosen = int(np.argmin(growth))
-    return regions[chosen], _confidence(float(growth[chosen]), leaked=chosen != best)
+    confidence = _confidence(float(growth[chosen]), leaked=chosen != best)
+    return _Sweep(regions, growth, chosen, confidence, dates[0], seeds[0])
 
 
 def _confidence(growth: float, leaked: bool) -> float:
