@@ -39,6 +39,12 @@ def project_to(geom: Any, crs: str) -> Any:
     return shapely.transform(geom, lambda xy: np.column_stack(to_crs.transform(*xy.T)))
 
 
+def from_crs(geom: Any, crs: str) -> Any:
+    """Shapely geometries in ``crs`` back in WGS84 (the inverse of :func:`project_to`)."""
+    to_wgs84 = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
+    return shapely.transform(geom, lambda xy: np.column_stack(to_wgs84.transform(*xy.T)))
+
+
 def area_ha(geometry: dict[str, Any], crs: str) -> float:
     """Area of a WGS84 polygon in hectares, measured in ``crs`` (a UTM zone), not in degrees."""
     return float(project_to(shape(geometry), crs).area) / 10_000

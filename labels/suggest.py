@@ -6,7 +6,8 @@ NDVI, when the image has B08) lies within a tolerance of the click's, for a swee
 The region kept is the most stable one (in the manner of maximally stable extremal regions): a
 field's border holds while the tolerance rises, until the region leaks into a neighbour. It is
 opened (no bridges one pixel wide), its holes are filled, and it is simplified to a polygon with
-few vertices. When what is left is too small or narrow for a field (the most stable region was a
+few vertices, widened by half a pixel (the border runs through the mixed pixels around the
+field's own). When what is left is too small or narrow for a field (the most stable region was a
 sliver: a small plot, a stripe inside a field), the next most stable regions are tried, wider
 ones that keep the clicked pixel and whose median colour lies near the click's (a click on a
 road joins the fields beside it only far from their colour, and stays refused as narrow).
@@ -40,7 +41,7 @@ from shapely.geometry.base import BaseGeometry
 from imagery.raster import Raster, on_grid_of
 from labels.edits import NewPolygonRules, new_polygon
 from labels.features import INSIDE, LabelError, as_geojson
-from labels.geometry import project_to
+from labels.geometry import from_crs, project_to
 
 #: Outlines are found on pixels of about this size (smaller ones are averaged first).
 WORK_M = 10.0
@@ -63,6 +64,8 @@ MIN_WIDTH_M = 20.0
 #: across low-contrast borders: winter fields), the most stable one under it is, with a lower
 #: confidence.
 MAX_AREA_M2 = 2_000_000.0
+#: Widened and opened outlines keep their corners square.
+MITRE: dict[str, Any] = {"join_style": "mitre", "mitre_limit": 2}
 NARROW = "too small or narrow for a field: a road, a path or a hedge?"
 LABELLED = "this field is already labelled (select it in the table to change it)"
 
@@ -141,9 +144,10 @@ class _Place:
     pixel_m: float
 
     def outline(self, region: np.ndarray, row: int, col: int, nearest: bool) -> Any:
-        """``region`` opened, filled and simplified to the polygon at the click, or None when
-        what is left is too small or narrow for a field. Without ``nearest`` the click's pixel
-        must be left by the opening (no part nearby stands in for it)."""
+        """``region`` opened, filled and simplified to the polygon at the click and widened by
+        half a pixel, or None when what is left is too small or narrow for a field (before the
+        widening). Without ``nearest`` the click's pixel must be left by the opening (no part
+        nearby stands in for it)."""
         cleaned = _clean(region, row, col, self.pixel_m)
         if cleaned is None or not (nearest or cleaned[row, col]):
             return None
@@ -153,7 +157,11 @@ class _Place:
             outline.area / self.unit**2,
             2 * outline.area / outline.length / self.unit,
         )
-        return None if area_m2 < MIN_AREA_M2 or width_m < MIN_WIDTH_M else outline
+        if area_m2 < MIN_AREA_M2 or width_m < MIN_WIDTH_M:
+            return None
+        # The region holds the pixels of the field's own colour; its border lies in the mixed
+        # pixels around them, on average through their middle.
+        return outline.buffer(0.5 * self.pixel_m * self.unit, **MITRE)
 
 
 def proposal(
@@ -184,12 +192,23 @@ def proposal(
         geom = shape(new_polygon(found.geometry, others, rules))
     except LabelError as err:
         raise LabelError(LABELLED if str(err) == INSIDE else str(err)) from err
-    if geom.geom_type == "MultiPolygon":
-        geom = min(geom.geoms, key=click.distance)
-    metric = project_to(geom, rules.crs)
+    # Clipped against a labelled polygon, the outline (widened by half a pixel) can keep strips
+    # that wide along it: they are opened away, and the piece at the click is kept.
+    band = 0.3 * _work_pixel_m(raster, lat)
+    metric = project_to(geom, rules.crs).buffer(-band).buffer(band, **MITRE)
+    pieces = [p for p in getattr(metric, "geoms", [metric]) if not p.is_empty]
+    if not pieces:
+        raise LabelError(NARROW)
+    metric = min(pieces, key=project_to(click, rules.crs).distance)
     if metric.area < MIN_AREA_M2 or 2 * metric.area / metric.length < MIN_WIDTH_M:
         raise LabelError(NARROW)
-    return Suggestion(as_geojson(geom), "", found.confidence)
+    return Suggestion(as_geojson(from_crs(metric, rules.crs)), "", found.confidence)
+
+
+def _work_pixel_m(raster: Raster, lat: float) -> float:
+    """Metres a pixel of what outlines are found on (:func:`_coarsened`)."""
+    pixel_m = _pixel_metres(raster, lat)
+    return pixel_m * max(1, int(WORK_M // pixel_m))
 
 
 def _coarsened(raster: Raster, lat: float) -> Raster:

@@ -94,6 +94,23 @@ def test_a_field_larger_than_the_first_window_is_found_whole():
     assert got.geometry is not None and iou(got.geometry, raster, (20, 140, 10, 170)) > 0.95
 
 
+def test_the_outline_runs_through_the_mixed_pixels_around_a_small_field():
+    """A 0.64 ha plot (80 x 80 m) whose borders fall in the middle of pixels: the pixels around
+    it are half plot, half neighbour. The outline follows the plot's border, not the edge of
+    its pure pixels (a 70 m square, IoU 0.77)."""
+    fine = np.empty((4, 400, 400), np.float32)  # 1 m cells, averaged to 10 m pixels
+    fine[:] = np.asarray(CROPS[2], np.float32)[:, None, None]
+    fine[:, 205:285, 205:285] = np.asarray(CROPS[1], np.float32)[:, None, None]
+    data = fine.reshape(4, 40, 10, 40, 10).mean(axis=(2, 4))
+    data += np.random.default_rng(2).normal(0, 0.002, data.shape).astype(np.float32)
+    raster = Raster(data, UTM, Affine(10, 0, ORIGIN[0], 0, -10, ORIGIN[1]))
+    got = suggest(raster, *lonlat(raster, 24.5, 24.5))
+    assert got.geometry is not None
+    outline = shape(transform_geom("EPSG:4326", raster.crs, got.geometry))
+    truth = box(ORIGIN[0] + 205, ORIGIN[1] - 285, ORIGIN[0] + 285, ORIGIN[1] - 205)
+    assert outline.intersection(truth).area / outline.union(truth).area > 0.9
+
+
 def test_refusals_say_why():
     raster = farmland()
     raster.data[:, 100:, 100:] = np.asarray(WATER, np.float32)[:, None, None]
