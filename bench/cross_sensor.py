@@ -107,10 +107,10 @@ def _resized(lr: np.ndarray, mode: str) -> np.ndarray:
 
 #: The controls: (name, the output from the frame and its bicubic).
 CONTROLS: list[tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]] = [
-    ("bilinear", lambda lr, bic: _resized(lr, "bilinear")),
-    ("Lanczos-3", lambda lr, bic: _resized(lr, "lanczos")),
-    ("bicubic blurred (sigma 1 px)", lambda lr, bic: blur(bic, 1.0)),
-    ("bicubic sharpened (unsharp mask 1 x, sigma 2 px)", lambda lr, bic: 2 * bic - blur(bic, 2.0)),
+    ("control: bilinear", lambda lr, bic: _resized(lr, "bilinear")),
+    ("control: Lanczos-3", lambda lr, bic: _resized(lr, "lanczos")),
+    ("control: bicubic blurred (sigma 1 px)", lambda lr, bic: blur(bic, 1.0)),
+    ("control: bicubic unsharp-masked (1 x, sigma 2 px)", lambda lr, bic: 2 * bic - blur(bic, 2)),
 ]
 
 
@@ -127,6 +127,26 @@ def _values(score: CrossSensor) -> tuple[float, ...]:
         100 * score.improvement,
         100 * score.hallucination,
     )
+
+
+def _outputs(
+    lr: Raster,
+    todo: list[Run],
+    device: str,
+    preset: str,
+    cache: ResultCache,
+    timer: Timer,
+    refused: dict[str, str],
+) -> dict[str, np.ndarray]:
+    """Each pipeline's output on ``lr`` by label (bicubic first, as :func:`runs` orders them);
+    the pipelines that refuse it go to ``refused``, with why."""
+    outputs: dict[str, np.ndarray] = {}
+    for run in todo:
+        try:
+            outputs[run.label] = enhanced(lr, run, device, preset, cache, timer)
+        except EnhanceError as err:
+            refused[run.label] = str(err)
+    return outputs
 
 
 def scores(
@@ -149,14 +169,9 @@ def scores(
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for pair, frame, lr, hr in frames():
-        bicubic = enhanced(lr, Run("bicubic", False), device, preset, cache, timer)
+        outputs = _outputs(lr, todo, device, preset, cache, timer, refused)
+        bicubic = outputs["bicubic"]
         shift = register_reference(bicubic, hr)
-        outputs: dict[str, np.ndarray] = {}
-        for run in todo:
-            try:
-                outputs[run.label] = enhanced(lr, run, device, preset, cache, timer)
-            except EnhanceError as err:
-                refused[run.label] = str(err)
         for name, control in CONTROLS:
             outputs[name] = control(lr.data.astype(np.float64), bicubic.astype(np.float64))
         for label, out in outputs.items():
@@ -219,22 +234,19 @@ def opensr_table(
     columns = ("im_metric", "ha_metric", "om_metric", "synthesis", "reflectance")
     found: dict[str, list[list[float]]] = defaultdict(list)
     for _, _, lr, hr in frames():
-        bicubic = enhanced(lr, Run("bicubic", False), device, preset, cache, timer)
+        outputs = _outputs(lr, todo, device, preset, cache, timer, {})
+        bicubic = outputs["bicubic"]
         shift = register_reference(bicubic, hr)
         moved = shift_image(hr, shift)
         edge = BORDER + int(np.ceil(max(abs(shift[0]), abs(shift[1]))))
         keep = np.zeros(bicubic.shape[1:], dtype=bool)
         keep[edge:-edge, edge:-edge] = True
         reference = torch.from_numpy(harmonise(moved, bicubic, keep)).float()
-        for run in todo:
-            try:
-                out = enhanced(lr, run, device, preset, cache, timer)
-            except EnhanceError:
-                continue
+        for label, out in outputs.items():
             score = metrics.compute(
                 lr=torch.from_numpy(lr.data), sr=torch.from_numpy(np.nan_to_num(out)), hr=reference
             )
-            found[run.label].append([float(score[c]) for c in columns])
+            found[label].append([float(score[c]) for c in columns])
     lines = [
         f"opensr-test {version('opensr-test')} on the same frames, NAIP registered and "
         "harmonised to bicubic once a frame "

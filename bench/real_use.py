@@ -253,8 +253,8 @@ def main() -> None:
     print()
     print("\n".join(real_use(args.crop, todo, args.device, args.preset, cache, timer, args.tci)))
     print(
-        "Time per pipeline: enhancement only (scoring left out), real-use areas and "
-        "cross-sensor frames together; DIP fits taken from the cache count as found there"
+        "Time per pipeline: enhancement only (scoring left out), over the real-use areas; "
+        "DIP fits taken from the cache count as found there"
     )
     print()
     print("| pipeline | areas | seconds | seconds per area |")

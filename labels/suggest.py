@@ -8,8 +8,8 @@ field's border holds while the tolerance rises, until the region leaks into a ne
 opened (no bridges one pixel wide), its holes are filled, and it is simplified to a polygon with
 few vertices, widened by half a pixel (the border runs through the mixed pixels around the
 field's own). When what is left is too small or narrow for a field (the most stable region was a
-sliver: a small plot, a stripe inside a field), the next most stable regions are tried, wider
-ones that keep the clicked pixel and whose median colour lies near the click's (a click on a
+sliver: a small plot, a stripe inside a field), the next most stable regions are tried, others
+that keep the clicked pixel and whose median colour lies near the click's (a click on a
 road joins the fields beside it only far from their colour, and stays refused as narrow).
 Images with pixels finer than 10 m (the enhanced one) are averaged to about 10 m
 first: measured, that gives better outlines than finer pixels, and is several times faster.
@@ -35,7 +35,7 @@ from rasterio.features import shapes
 from rasterio.transform import rowcol
 from rasterio.warp import transform, transform_geom
 from scipy import ndimage
-from shapely.geometry import Point, mapping, shape
+from shapely.geometry import Point, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from imagery.raster import Raster, on_grid_of
@@ -122,14 +122,21 @@ def suggest(raster: Raster, lon: float, lat: float, second: Raster | None = None
     place = _Place(raster.transform @ Affine.translation(c0, r0), Point(x, y), unit, pixel_m)
     outline = place.outline(sweep.regions[sweep.chosen], row - r0, col - c0, nearest=True)
     confidence = sweep.confidence
-    for i in sweep.wider() if outline is None else []:
-        # The region proposed first is a sliver or a speck: a wider one that holds the click.
+    for i in sweep.others() if outline is None else []:
+        # The region kept first is a sliver or a speck: another that holds the click, unless
+        # the window's edge cuts it (it was grown at another tolerance than the window was
+        # sized for).
+        if not whole and _touches_inner_edge(sweep.regions[i], (r0, c0, r1, c1), raster):
+            continue
         outline = place.outline(sweep.regions[i], row - r0, col - c0, nearest=False)
         if outline is not None:
             confidence = _confidence(float(sweep.growth[i]), leaked=True)
             break
     if outline is None:
         return Suggestion(None, NARROW)
+    (x0, y0), (x1, y1) = raster.transform * (0, 0), raster.transform * (raster.width, raster.height)
+    image = box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    outline = _piece_at(outline.intersection(image), Point(x, y))  # widened past the edge
     return Suggestion(transform_geom(raster.crs, "EPSG:4326", mapping(outline)), "", confidence)
 
 
@@ -148,11 +155,23 @@ class _Place:
         half a pixel, or None when what is left is too small or narrow for a field (before the
         widening). Without ``nearest`` the click's pixel must be left by the opening (no part
         nearby stands in for it)."""
+        found = ndimage.find_objects(region.astype(np.uint8))
+        if not found or found[0] is None:
+            return None
+        # Only the region's box (and a margin for the opening) is looked at.
+        r0, c0 = max(0, found[0][0].start - 2), max(0, found[0][1].start - 2)
+        region, row, col = (
+            region[r0 : found[0][0].stop + 2, c0 : found[0][1].stop + 2],
+            row - r0,
+            col - c0,
+        )
         cleaned = _clean(region, row, col, self.pixel_m)
         if cleaned is None or not (nearest or cleaned[row, col]):
             return None
         tolerance = max(0.75 * self.pixel_m, SIMPLIFY_M) * self.unit
-        outline = _polygon(cleaned, self.transform, self.click, tolerance)
+        outline = _polygon(
+            cleaned, self.transform @ Affine.translation(c0, r0), self.click, tolerance
+        )
         area_m2, width_m = (
             outline.area / self.unit**2,
             2 * outline.area / outline.length / self.unit,
@@ -195,14 +214,26 @@ def proposal(
     # Clipped against a labelled polygon, the outline (widened by half a pixel) can keep strips
     # that wide along it: they are opened away, and the piece at the click is kept.
     band = 0.3 * _work_pixel_m(raster, lat)
-    metric = project_to(geom, rules.crs).buffer(-band).buffer(band, **MITRE)
-    pieces = [p for p in getattr(metric, "geoms", [metric]) if not p.is_empty]
-    if not pieces:
-        raise LabelError(NARROW)
-    metric = min(pieces, key=project_to(click, rules.crs).distance)
-    if metric.area < MIN_AREA_M2 or 2 * metric.area / metric.length < MIN_WIDTH_M:
+    clipped = project_to(geom, rules.crs)
+    opened = clipped.buffer(-band).buffer(band, **MITRE).intersection(clipped)
+    metric = _piece_at(opened, project_to(click, rules.crs))
+    if (
+        metric.is_empty
+        or metric.distance(project_to(click, rules.crs)) > band  # the click's piece went
+        or metric.area < MIN_AREA_M2
+        or 2 * metric.area / metric.length < MIN_WIDTH_M
+    ):
         raise LabelError(NARROW)
     return Suggestion(as_geojson(from_crs(metric, rules.crs)), "", found.confidence)
+
+
+def _piece_at(geom: BaseGeometry, click: Point) -> Any:
+    """The polygon of ``geom`` nearest the click (``geom`` itself when it is one piece; empty
+    when it is empty)."""
+    pieces = [
+        g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon" and not g.is_empty
+    ]
+    return min(pieces, key=click.distance) if pieces else Polygon()
 
 
 def _work_pixel_m(raster: Raster, lat: float) -> float:
@@ -280,8 +311,9 @@ class _Sweep:
     features: np.ndarray
     seed: np.ndarray
 
-    def wider(self) -> list[int]:
-        """The other proposable regions that the click's pixels stand for, most stable first:
+    def others(self) -> list[int]:
+        """The other proposable regions (smaller or larger) that the click's pixels stand for,
+        most stable first:
         the distance between the click's features and the region's median at most half the
         region's tolerance (a click on a road joins its fields only at a tolerance near the
         road's distance from them, far from their median)."""

@@ -197,12 +197,13 @@ def test_clicks_in_winter_fields_get_an_outline_not_a_refusal(demo_scene: Path):
     assert any(s.confidence < 0.5 for s in outlined) and any(s.confidence > 0.8 for s in outlined)
 
 
-def test_no_click_inside_a_field_is_refused_as_narrow():
-    """Issue 25: on the development set's tuning half, 3 of 76 clicks inside fields (small plots
-    in Madagascar, winter fields in Brandenburg) were refused "too small or narrow" because the
-    most stable region was a sliver; a wider region that holds the click and that its pixels
-    stand for is proposed instead, with a lower confidence."""
-    refused, sure = [], []
+def test_no_click_inside_a_field_is_refused_as_narrow(demo_scene: Path, austria: Path):
+    """Issue 25: on the development set's tuning half (the demo scene and scenes of
+    ``../shared/data``), 3 of 76 clicks inside fields (small plots in Madagascar, winter fields
+    in Brandenburg) were refused "too small or narrow" because the most stable region was a
+    sliver; another region that holds the click and that its pixels stand for is proposed
+    instead. The outlines still match the fields (median IoU 0.74 when this was written)."""
+    refused, ious = [], []
     for region in dev_fields.regions():
         raster, fields = dev_fields.scene(region)
         for f in [f for f in fields if f.half == "tune"]:
@@ -211,9 +212,12 @@ def test_no_click_inside_a_field_is_refused_as_narrow():
             got = suggest(raster, lon, lat)
             if got.geometry is None:
                 refused.append((f.id, got.reason))
-            sure.append(got.confidence)
+                continue
+            assert got.confidence is not None and 0 <= got.confidence <= 1
+            outline = shape(transform_geom("EPSG:4326", raster.crs, got.geometry))
+            ious.append(outline.intersection(f.outline).area / outline.union(f.outline).area)
     assert refused == []
-    assert all(c is not None and 0 <= c <= 1 for c in sure)
+    assert statistics.median(ious) >= 0.7
 
 
 def test_the_command_prints_one_feature_per_point_in_order(tmp_path: Path, capsys):
@@ -273,8 +277,10 @@ def test_a_proposal_cut_by_a_labelled_polygon_is_the_piece_at_the_click_never_sl
     got = found.geometry
     assert got is not None and got["type"] == "Polygon" and 0 < (found.confidence or 0) <= 1
     outline = shape(transform_geom("EPSG:4326", raster.crs, got))
+    labelled_m = shape(transform_geom("EPSG:4326", raster.crs, strip))
+    assert outline.intersection(labelled_m).area < 5  # m2: 1 cm (7 decimals) along a 490 m edge
     assert outline.bounds[0] == pytest.approx(ORIGIN[0] + 360, abs=15)
     assert outline.bounds[2] == pytest.approx(ORIGIN[0] + 450, abs=15)  # stops at the strip
     with pytest.raises(LabelError) as err:  # what is left at the click is a 15 m strip
-        proposal(raster, *lonlat(raster, 36.7, 55), [labelled(raster, 37.5, 90, 31, 80)], RULES)
+        proposal(raster, *lonlat(raster, 36.5, 55), [labelled(raster, 37, 90, 31, 80)], RULES)
     assert str(err.value) == NARROW
