@@ -30,9 +30,6 @@ Run alone: ``.venv/bin/python -m bench.cross_sensor [--with-dip] [--opensr-test]
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
@@ -47,10 +44,17 @@ from PIL import Image
 from scipy import ndimage
 
 import settings
-from bench.real_use import STAND_IN, TCI_REFLECTANCE, Run, Timer, enhanced, machine, runs
+from bench.real_use import (
+    STAND_IN,
+    TCI_REFLECTANCE,
+    Run,
+    Timer,
+    enhanced,
+    pipeline_parser,
+    start,
+)
 from imagery.raster import Raster
 from sr.cache import ResultCache
-from sr.enhance import DEFAULT_PRESET
 from sr.errors import EnhanceError
 from sr.training.metrics import (
     S2_SIGMA,
@@ -59,6 +63,7 @@ from sr.training.metrics import (
     harmonise,
     register_reference,
     shift_image,
+    shifted_interior,
 )
 
 #: Clear frames of each cross-sensor pair (the others are cloudy or hazy).
@@ -237,11 +242,8 @@ def opensr_table(
         outputs = _outputs(lr, todo, device, preset, cache, timer, {})
         bicubic = outputs["bicubic"]
         shift = register_reference(bicubic, hr)
-        moved = shift_image(hr, shift)
-        edge = BORDER + int(np.ceil(max(abs(shift[0]), abs(shift[1]))))
-        keep = np.zeros(bicubic.shape[1:], dtype=bool)
-        keep[edge:-edge, edge:-edge] = True
-        reference = torch.from_numpy(harmonise(moved, bicubic, keep)).float()
+        keep = shifted_interior(bicubic.shape[1:], BORDER, shift)
+        reference = torch.from_numpy(harmonise(shift_image(hr, shift), bicubic, keep)).float()
         for label, out in outputs.items():
             score = metrics.compute(
                 lr=torch.from_numpy(lr.data), sr=torch.from_numpy(np.nan_to_num(out)), hr=reference
@@ -265,19 +267,10 @@ def opensr_table(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--with-dip", action="store_true", help="also DIP and DIP + Decrappify")
+    parser = pipeline_parser(__doc__)
     parser.add_argument("--opensr-test", action="store_true", help="also opensr-test's metrics")
-    parser.add_argument("--preset", default=DEFAULT_PRESET, help="DIP preset")
-    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
-    cache = ResultCache(settings.cache_dir())
-    todo = runs(args.with_dip)
-    timer = Timer()
-    print(machine(args.device))
-    print()
+    cache, todo, timer = start(args)
     lines, found, refused = scores(todo, args.device, args.preset, cache, timer)
     labels = [run.label for run in todo] + [name for name, _ in CONTROLS]
     print("\n".join(lines + [""] + summary(labels, found, refused)))

@@ -236,21 +236,30 @@ def machine(device: str) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--crop", type=int, default=128, help="side of the centred crop, 10 m px")
+def pipeline_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options of the benches that enhance with :func:`runs`' pipelines."""
+    parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--with-dip", action="store_true", help="also DIP and DIP + Decrappify")
-    parser.add_argument("--tci", action="store_true", help="real-use scenes as 8-bit RGB")
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="DIP preset")
     parser.add_argument("--device", default="cpu")
-    args = parser.parse_args()
+    return parser
+
+
+def start(args: argparse.Namespace) -> tuple[ResultCache, list[Run], Timer]:
+    """Logging, 2 threads at most, the result cache, the runs and a timer; the machine printed."""
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(min(2, os.cpu_count() or 1))
-    cache = ResultCache(settings.cache_dir())
-    todo = runs(args.with_dip)
-    timer = Timer()
     print(machine(args.device))
     print()
+    return ResultCache(settings.cache_dir()), runs(args.with_dip), Timer()
+
+
+def main() -> None:
+    parser = pipeline_parser(__doc__)
+    parser.add_argument("--crop", type=int, default=128, help="side of the centred crop, 10 m px")
+    parser.add_argument("--tci", action="store_true", help="real-use scenes as 8-bit RGB")
+    args = parser.parse_args()
+    cache, todo, timer = start(args)
     print("\n".join(real_use(args.crop, todo, args.device, args.preset, cache, timer, args.tci)))
     print(
         "Time per pipeline: enhancement only (scoring left out), over the real-use areas; "

@@ -35,14 +35,17 @@ def set_crs(collection: dict[str, Any]) -> str:
 
 def project_to(geom: Any, crs: str) -> Any:
     """WGS84 shapely geometries (one, or an array of them) in ``crs`` (a UTM zone: metres)."""
-    to_crs = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True)
-    return shapely.transform(geom, lambda xy: np.column_stack(to_crs.transform(*xy.T)))
+    return _reprojected(geom, "EPSG:4326", CRS.from_user_input(crs))
 
 
 def from_crs(geom: Any, crs: str) -> Any:
     """Shapely geometries in ``crs`` back in WGS84 (the inverse of :func:`project_to`)."""
-    to_wgs84 = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
-    return shapely.transform(geom, lambda xy: np.column_stack(to_wgs84.transform(*xy.T)))
+    return _reprojected(geom, CRS.from_user_input(crs), "EPSG:4326")
+
+
+def _reprojected(geom: Any, source: Any, target: Any) -> Any:
+    to_target = Transformer.from_crs(source, target, always_xy=True)
+    return shapely.transform(geom, lambda xy: np.column_stack(to_target.transform(*xy.T)))
 
 
 def area_ha(geometry: dict[str, Any], crs: str) -> float:

@@ -213,13 +213,13 @@ def proposal(
         raise LabelError(LABELLED if str(err) == INSIDE else str(err)) from err
     # Clipped against a labelled polygon, the outline (widened by half a pixel) can keep strips
     # that wide along it: they are opened away, and the piece at the click is kept.
-    band = 0.3 * _work_pixel_m(raster, lat)
-    clipped = project_to(geom, rules.crs)
+    band = 0.3 * _pixel_metres(raster, lat) * _work_factor(raster, lat)
+    clipped, at = project_to(geom, rules.crs), project_to(click, rules.crs)
     opened = clipped.buffer(-band).buffer(band, **MITRE).intersection(clipped)
-    metric = _piece_at(opened, project_to(click, rules.crs))
+    metric = _piece_at(opened, at)
     if (
         metric.is_empty
-        or metric.distance(project_to(click, rules.crs)) > band  # the click's piece went
+        or metric.distance(at) > band  # the click's piece went
         or metric.area < MIN_AREA_M2
         or 2 * metric.area / metric.length < MIN_WIDTH_M
     ):
@@ -236,16 +236,16 @@ def _piece_at(geom: BaseGeometry, click: Point) -> Any:
     return min(pieces, key=click.distance) if pieces else Polygon()
 
 
-def _work_pixel_m(raster: Raster, lat: float) -> float:
-    """Metres a pixel of what outlines are found on (:func:`_coarsened`)."""
-    pixel_m = _pixel_metres(raster, lat)
-    return pixel_m * max(1, int(WORK_M // pixel_m))
+def _work_factor(raster: Raster, lat: float) -> int:
+    """How many of ``raster``'s pixels a side make one pixel of what outlines are found on
+    (:func:`_coarsened`): 1 for 10 m pixels and coarser."""
+    return max(1, int(WORK_M // _pixel_metres(raster, lat)))
 
 
 def _coarsened(raster: Raster, lat: float) -> Raster:
     """``raster`` averaged over blocks of pixels to about :data:`WORK_M` a pixel, when its
     pixels are smaller (the enhanced image): as good an outline, several times faster."""
-    factor = int(WORK_M // _pixel_metres(raster, lat))
+    factor = _work_factor(raster, lat)
     if factor < 2:
         return raster
     c, h, w = raster.data.shape
@@ -313,10 +313,9 @@ class _Sweep:
 
     def others(self) -> list[int]:
         """The other proposable regions (smaller or larger) that the click's pixels stand for,
-        most stable first:
-        the distance between the click's features and the region's median at most half the
-        region's tolerance (a click on a road joins its fields only at a tolerance near the
-        road's distance from them, far from their median)."""
+        most stable first: the distance between the click's features and the region's median
+        at most half the region's tolerance (a click on a road joins its fields only at a
+        tolerance near the road's distance from them, far from their median)."""
         return [
             int(i)
             for i in np.argsort(self.growth, kind="stable")

@@ -342,6 +342,21 @@ def correctness(
     return float(shares[0]), float(shares[1]), float(shares[2])
 
 
+def shifted_interior(shape: tuple[int, ...], border: int, shift: tuple[float, float]) -> np.ndarray:
+    """``(H, W)`` mask of the pixels ``border`` px + the shift (rounded up) from the edge: what
+    :func:`shift_image`'s wrap-around leaves untouched.
+
+    Raises:
+        ValueError: nothing is left inside.
+    """
+    edge = border + int(np.ceil(max(abs(shift[0]), abs(shift[1]))))
+    keep = np.zeros(shape, dtype=bool)
+    keep[edge:-edge, edge:-edge] = True
+    if not keep.any():
+        raise ValueError(f"a {shape[1]} x {shape[0]} px image has nothing {edge} px inside")
+    return keep
+
+
 def register_reference(sr: np.ndarray, hr: np.ndarray, max_shift: float = 8) -> tuple[float, float]:
     """The ``(dy, dx)`` px that move a sharper reference ``hr`` of another sensor onto the
     ``(C, H, W)`` output ``sr`` (:func:`register` of the luminances, weighted to what both
@@ -372,11 +387,7 @@ def cross_sensor(
     if shift is None:
         shift = register_reference(out, hr)
     moved = shift_image(np.nan_to_num(hr.astype(np.float64)), shift)
-    edge = border + int(np.ceil(max(abs(shift[0]), abs(shift[1]))))
-    keep = np.zeros(sr.shape[1:], dtype=bool)
-    keep[edge:-edge, edge:-edge] = True
-    if not keep.any():
-        raise ValueError(f"a {sr.shape[2]} x {sr.shape[1]} px image has nothing {edge} px inside")
+    keep = shifted_interior(sr.shape[1:], border, shift)
     ref = harmonise(moved, out, keep)
     err = float(np.mean((out[:, keep] - ref[:, keep]) ** 2))
     err_s2 = float(np.mean((_blur(out, S2_SIGMA)[:, keep] - _blur(ref, S2_SIGMA)[:, keep]) ** 2))
