@@ -77,14 +77,18 @@ class StacCatalog:
 
 
 def item_to_scene(item: Item) -> Scene | None:
-    """A scene from a STAC item, or None when the item lacks one of the four bands."""
-    bands = []
-    for name in BANDS:
-        asset = next((item.assets[k] for k in ASSET_KEYS[name] if k in item.assets), None)
-        if asset is None:
-            return None
-        scale, offset = _scale_offset(asset.extra_fields)
-        bands.append(BandSource(name, asset.href, 1, scale, offset))
+    """A scene from a STAC item, or None when the item lacks one of the bands B04, B03, B02
+    (and B08, unless all three are in one asset: a true-colour image).
+
+    A band is an asset of its own (keyed by common or ESA name, as catalogues do) or one band
+    of an asset that lists several (``eo:bands``, or STAC 1.1's ``bands``, by ESA or common
+    name: the Items that ``runs enhance-region`` writes). Relative hrefs are resolved against
+    the Item's own location."""
+    found = [s for s in (_band_source(item, name) for name in BANDS) if s is not None]
+    names = [s.name for s in found]
+    true_colour = names == ["B04", "B03", "B02"] and len({s.href for s in found}) == 1
+    if len(found) < len(BANDS) and not true_colour:
+        return None
     props = item.properties
     cloud = props.get("eo:cloud_cover")
     return Scene(
@@ -94,14 +98,41 @@ def item_to_scene(item: Item) -> Scene | None:
         tile=_tile(props),
         cloud_cover=float(cloud) if cloud is not None else None,
         footprint=item.geometry or {},
-        bands=tuple(bands),
+        bands=tuple(found),
     )
 
 
-def _scale_offset(fields: dict[str, Any]) -> tuple[float, float]:
-    """Reflectance scale and offset from the raster extension (L2A since 2022 has offset -0.1)."""
-    rb = fields.get("raster:bands") or [{}]
-    return float(rb[0].get("scale", 1e-4)), float(rb[0].get("offset", 0.0))
+def _band_source(item: Item, name: str) -> BandSource | None:
+    """Where band ``name`` of the item is: an asset of its own, else a band of an asset that
+    lists its bands; None when it is in neither."""
+    asset = next((item.assets[k] for k in ASSET_KEYS[name] if k in item.assets), None)
+    if asset is not None and len(_listed(asset.extra_fields)) <= 1:
+        scale, offset, nodata = _stored(asset.extra_fields, 0)
+        return BandSource(name, asset.get_absolute_href() or asset.href, 1, scale, offset, nodata)
+    for asset in item.assets.values():
+        for index, band in enumerate(_listed(asset.extra_fields)):
+            names = {band.get("name"), band.get("common_name"), band.get("eo:common_name")}
+            if names & set(ASSET_KEYS[name]):
+                scale, offset, nodata = _stored(asset.extra_fields, index)
+                href = asset.get_absolute_href() or asset.href
+                return BandSource(name, href, index + 1, scale, offset, nodata)
+    return None
+
+
+def _listed(fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bands an asset says it holds (``eo:bands``, or STAC 1.1's ``bands``), in file order."""
+    listed = fields.get("eo:bands") or fields.get("bands") or []
+    return [b for b in listed if isinstance(b, dict)]
+
+
+def _stored(fields: dict[str, Any], index: int) -> tuple[float, float, int | None]:
+    """Reflectance scale and offset of the asset's band ``index`` (0-based) from the raster
+    extension (L2A since 2022 has offset -0.1), and its nodata when that is a whole number."""
+    rb = fields.get("raster:bands") or []
+    band = rb[index] if index < len(rb) and isinstance(rb[index], dict) else {}
+    nodata = band.get("nodata")
+    whole = isinstance(nodata, int) and not isinstance(nodata, bool)
+    return float(band.get("scale", 1e-4)), float(band.get("offset", 0.0)), nodata if whole else None
 
 
 def _tile(props: dict[str, Any]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -54,10 +55,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _enhance_region(args: argparse.Namespace) -> None:
+    scene = region_scene(args.input, args.stac_item, args.acquisition)
     region = enhance_region(
         RegionRequest(
-            region_scene(args.input, args.stac_item, args.acquisition),
-            args.input.stem if args.input else args.stac_item.rstrip("/").split("/")[-1],
+            scene,
+            args.input.stem if args.input else item_name(scene.id),
             args.pipeline,
             args.preset,
             args.tile,
@@ -91,6 +93,12 @@ def positive(text: str) -> int:
     return value
 
 
+def item_name(item_id: str) -> str:
+    """The outputs' base name for a STAC Item: its id, with anything but letters, digits,
+    ``_ . -`` replaced (an id is the catalogue's text, and it names files in ``OUT_DIR``)."""
+    return re.sub(r"[^\w.-]", "_", item_id).strip("._")[:120] or "item"
+
+
 def region_scene(path: Path | None, item_url: str, acquisition: int) -> Scene:
     """The scene a region run reads: a local GeoTIFF's acquisition or a STAC Item's COGs.
 
@@ -105,7 +113,10 @@ def region_scene(path: Path | None, item_url: str, acquisition: int) -> Scene:
         except (OSError, ValueError, KeyError, pystac.STACError) as err:
             raise EnhanceError(f"cannot read the STAC Item {item_url}: {err}") from err
         if scene is None:
-            raise EnhanceError(f"the STAC Item {item_url} lacks the bands B04, B03, B02, B08")
+            raise EnhanceError(
+                f"the STAC Item {item_url} lacks the bands B04, B03, B02, B08 "
+                "(or B04, B03, B02 in one true-colour asset)"
+            )
         return scene
     assert path is not None
     try:

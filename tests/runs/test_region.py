@@ -24,6 +24,7 @@ from rasterio.windows import Window
 from imagery.local import LocalCatalog, scenes_in_file
 from imagery.pixels import TCI_SCALE
 from imagery.read import read_window
+from imagery.stac import item_to_scene
 from runs.cli import main
 from runs.region import RegionRequest, TileStore, only_run, plan, tiles_folder
 from runs.region_run import enhance_region
@@ -234,6 +235,54 @@ def test_a_stac_item_is_read_from_its_cogs_over_http_into_a_cog_with_overviews(
         assert ds.overviews(1)[:3] == [2, 4, 8]
         overview = ds.read(1, out_shape=(ds.height // 8, ds.width // 8))
         assert (overview > 0).mean() > 0.99
+
+
+def test_a_runs_own_item_is_an_input_of_the_next(small, tmp_path):
+    """The Item a run writes (one asset holding the four bands, a relative href) reads back,
+    through ``--stac-item``, as the reflectance written; an 8-bit true-colour one too."""
+    first = tmp_path / "first"
+    args = ["enhance-region", str(small), str(first), "--tile", "48", "--pipeline", "bicubic"]
+    assert main([*args, "--no-ray"]) == 0
+    item_path = first / "small_x4.json"
+    scene = item_to_scene(pystac.Item.from_file(str(item_path)))
+    assert scene is not None
+    assert [b.name for b in scene.bands] == ["B04", "B03", "B02", "B08"]
+    assert [b.index for b in scene.bands] == [1, 2, 3, 4]
+    read = read_window(scene, Window(0, 0, 400, 360))
+    with rasterio.open(first / "small_x4.tif") as ds:
+        dn = ds.read().astype(np.float32)
+    np.testing.assert_allclose(read.data, np.where(dn == 0, np.nan, dn * 1e-4), atol=1e-6)
+
+    second = tmp_path / "second"
+    args = ["enhance-region", str(second), "--stac-item", str(item_path), "--tile", "512"]
+    assert main([*args, "--pipeline", "bicubic", "--no-ray"]) == 0
+    with rasterio.open(second / "small_x4_x4.tif") as ds:
+        assert (ds.width, ds.height) == (1600, 1440)
+        assert ds.descriptions == ("B04", "B03", "B02", "B08")
+
+    # Its id names the outputs: what is not a letter, a digit or _ . - is replaced.
+    written = json.loads(item_path.read_text())
+    (first / "odd.json").write_text(json.dumps({**written, "id": "../x y"}))
+    third = tmp_path / "third"
+    args = ["enhance-region", str(third), "--stac-item", str(first / "odd.json"), "--tile", "512"]
+    assert main([*args, "--pipeline", "bicubic", "--no-ray"]) == 0
+    written_now = sorted(p.name for p in third.iterdir() if not p.name.startswith("."))
+    assert written_now == ["x_y_x4.json", "x_y_x4.tif"]
+
+
+def test_a_true_colour_item_reads_as_a_true_colour_scene(small, tmp_path):
+    with rasterio.open(small) as ds:
+        tci = np.clip(np.round(ds.read([1, 2, 3]) / 10000 * 255 / 0.3), 1, 255).astype(np.uint8)
+        origin = (ds.transform.c, ds.transform.f)
+    path = write_tif(tmp_path / "tci.tif", tci, origin, descriptions=None, nodata=None)
+    out = tmp_path / "out"
+    assert main(["enhance-region", str(path), str(out), "--tile", "48", "--no-ray"]) == 0
+    scene = item_to_scene(pystac.Item.from_file(str(out / "tci_x4.json")))
+    assert scene is not None and [b.name for b in scene.bands] == ["B04", "B03", "B02"]
+    read = read_window(scene, Window(0, 0, 400, 360))
+    with rasterio.open(out / "tci_x4.tif") as ds:
+        dn = ds.read().astype(np.float32)
+    np.testing.assert_allclose(read.data, np.where(dn == 0, np.nan, dn / TCI_SCALE), atol=1e-6)
 
 
 def test_bad_requests_get_one_line(small, tmp_path, capsys):
