@@ -104,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     sg.add_argument("raster", type=Path, help="GeoTIFF with bands B04, B03, B02 (and B08)")
     sg.add_argument("points", type=_point, nargs="+", metavar="LON,LAT")
+    sg.add_argument(
+        "--step",
+        type=int,
+        default=0,
+        help="the page's Larger (1, 2, ...) or Smaller (-1, ...): the next outlines around each "
+        "point, each at least 1.4 times larger (smaller) in area",
+    )
     ag = sub.add_parser(
         "agreement",
         help="how far two label files agree: polygons matched one to one at IoU >= 0.5, as JSON",
@@ -129,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "suggest":
             raster = _suggest_raster(args.raster)
-            found = [suggest(raster, lon, lat).feature() for lon, lat in args.points]
+            found = [suggest(raster, x, y, step=args.step).feature() for x, y in args.points]
             say(json.dumps({"type": "FeatureCollection", "features": found}))
             return 0
         session = LabelSession.of_file(args.set, getattr(args, "annotator", ""))

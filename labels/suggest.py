@@ -64,6 +64,9 @@ MIN_WIDTH_M = 20.0
 #: across low-contrast borders: winter fields), the most stable one under it is, with a lower
 #: confidence.
 MAX_AREA_M2 = 2_000_000.0
+#: Larger and Smaller (``step``): each step is an outline at least this many times larger (or
+#: smaller) in area than the one before it.
+STEP_AREA = 1.4
 #: Widened and opened outlines keep their corners square.
 MITRE: dict[str, Any] = {"join_style": "mitre", "mitre_limit": 2}
 NARROW = "too small or narrow for a field: a road, a path or a hedge?"
@@ -86,12 +89,19 @@ class Suggestion:
         return {"type": "Feature", "geometry": self.geometry, "properties": props}
 
 
-def suggest(raster: Raster, lon: float, lat: float, second: Raster | None = None) -> Suggestion:
+def suggest(
+    raster: Raster, lon: float, lat: float, second: Raster | None = None, step: int = 0
+) -> Suggestion:
     """The field around the point (lon, lat) on ``raster`` (bands B04, B03, B02, and B08 when
     present), or an empty :class:`Suggestion` with a reason a user can act on.
 
     ``second``: the same area on another date (the same bands; any grid, resampled onto the
-    one the outline is found on), whose borders count too (see the module docstring)."""
+    one the outline is found on), whose borders count too (see the module docstring).
+    ``step``: the annotator's Larger (+1, +2 ...) or Smaller (-1 ...) from the outline first
+    proposed: the regions grown around the same click at the next tolerances up (or down), each
+    outline at least :data:`STEP_AREA` times larger (or smaller) in area than the one before
+    (:func:`_stepped`); counted from the most stable region (the one proposed first, unless that
+    was a sliver)."""
     [x], [y] = transform("EPSG:4326", raster.crs, [lon], [lat])
     raster = _coarsened(raster, lat)
     row, col = rowcol(raster.transform, x, y)
@@ -115,11 +125,19 @@ def suggest(raster: Raster, lon: float, lat: float, second: Raster | None = None
         window = [f[:, r0:r1, c0:c1] for f in dates]
         sweep = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, sizes)
         whole = (r0, c0, r1, c1) == (0, 0, raster.height, raster.width)
-        if whole or not _touches_inner_edge(sweep.regions[sweep.chosen], (r0, c0, r1, c1), raster):
+        unit = abs(raster.transform.a) / pixel_m  # CRS units a metre
+        place = _Place(raster.transform @ Affine.translation(c0, r0), Point(x, y), unit, pixel_m)
+        stepped = _stepped(sweep, place, (row - r0, col - c0), step) if step else None
+        shown = stepped[0] if stepped else sweep.chosen
+        if whole or not _touches_inner_edge(sweep.regions[shown], (r0, c0, r1, c1), raster):
             break
         half *= 2
-    unit = abs(raster.transform.a) / pixel_m  # CRS units a metre
-    place = _Place(raster.transform @ Affine.translation(c0, r0), Point(x, y), unit, pixel_m)
+    if step:
+        if stepped is None:
+            more = "larger" if step > 0 else "smaller"
+            return Suggestion(None, f"no {more} outline is found around this point")
+        i, outline = stepped
+        return _found(raster, place, outline, _confidence(float(sweep.growth[i]), leaked=False))
     outline = place.outline(sweep.regions[sweep.chosen], row - r0, col - c0, nearest=True)
     confidence = sweep.confidence
     for i in sweep.others() if outline is None else []:
@@ -134,9 +152,38 @@ def suggest(raster: Raster, lon: float, lat: float, second: Raster | None = None
             break
     if outline is None:
         return Suggestion(None, NARROW)
+    return _found(raster, place, outline, confidence)
+
+
+def _stepped(sweep: _Sweep, place: _Place, at: tuple[int, int], step: int) -> Any:
+    """The outline ``step`` times Larger (positive) or Smaller (negative) than the one first
+    proposed: the regions grown at the next tolerances up (or down) from the chosen one, each
+    outline at least :data:`STEP_AREA` times larger (smaller) in area than the one before it
+    (a region that opens to the same outline is passed over, as is one too narrow for a field);
+    as ``(index, outline)``, or None when there are not that many."""
+    first = place.outline(sweep.regions[sweep.chosen], *at, nearest=True)
+    pixel = (place.pixel_m * place.unit) ** 2
+    last = first.area if first is not None else sweep.regions[sweep.chosen].sum() * pixel
+    up = step > 0
+    went = 0
+    for i in range(sweep.chosen + 1, len(sweep.regions)) if up else range(sweep.chosen - 1, -1, -1):
+        area = sweep.regions[i].sum() * pixel
+        if not np.isfinite(sweep.growth[i]) or (area < last * 1.1 if up else area > last):
+            continue  # not proposable, or no larger (smaller) than the last outline
+        outline = place.outline(sweep.regions[i], *at, nearest=False)
+        if outline is None or (outline.area / last if up else last / outline.area) < STEP_AREA:
+            continue
+        went, last = went + 1, outline.area
+        if went == abs(step):
+            return i, outline
+    return None
+
+
+def _found(raster: Raster, place: _Place, outline: Any, confidence: float) -> Suggestion:
+    """``outline`` (CRS units) cut to the image, as a :class:`Suggestion`."""
     (x0, y0), (x1, y1) = raster.transform * (0, 0), raster.transform * (raster.width, raster.height)
     image = box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
-    outline = _piece_at(outline.intersection(image), Point(x, y))  # widened past the edge
+    outline = _piece_at(outline.intersection(image), place.click)  # widened past the edge
     return Suggestion(transform_geom(raster.crs, "EPSG:4326", mapping(outline)), "", confidence)
 
 
@@ -190,9 +237,11 @@ def proposal(
     others: list[dict[str, Any]],
     rules: NewPolygonRules,
     second: Raster | None = None,
+    step: int = 0,
 ) -> Suggestion:
     """The outline around (lon, lat) as Accept would save it, next to the polygons ``others``
-    already labelled (WGS84 GeoJSON): :func:`suggest` (with the ``second`` date, if any), then
+    already labelled (WGS84 GeoJSON): :func:`suggest` (with the ``second`` date and the
+    annotator's Larger / Smaller ``step``, if any), then
     :func:`labels.edits.new_polygon` (snapped, cut to the image, clipped off ``others`` when
     ``rules.clip``). Of what clipping leaves, only the piece at the click is proposed, never a
     MultiPolygon of slivers. Returned with :func:`suggest`'s confidence.
@@ -204,7 +253,7 @@ def proposal(
     click = Point(lon, lat)
     if any(shape(o).covers(click) for o in others):
         raise LabelError(LABELLED)
-    found = suggest(raster, lon, lat, second)
+    found = suggest(raster, lon, lat, second, step)
     if found.geometry is None:
         raise LabelError(found.reason)
     try:

@@ -3,9 +3,9 @@
 A script in an invisible component listens to keys on the page and on the map: Ctrl+Z undoes,
 Ctrl+Shift+Z or Ctrl+Y redoes, 1-9 choose the class of new polygons, H hides or shows the
 polygons, D switches the map between the two dates (``views.dates``), Enter and Esc accept
-and reject a suggested outline, N selects the next unreviewed polygon, A and R accept and
-reject the selected polygons (``views.reviewing``: they press its buttons, which only reviewers
-have).
+and reject a suggested outline, + and - try a larger or smaller one, N selects the next
+unreviewed polygon, A and R accept and reject the selected polygons (``views.reviewing``: they
+press its buttons, which only reviewers have).
 While a polygon is being drawn, Enter and Esc finish and cancel it: they belong to the map then
 (``webmap.controls``). Keys typed into a text field are left alone.
 """
@@ -27,6 +27,7 @@ SHORTCUTS = [
     ("1 … 9", "class of new polygons"),
     ("Enter", "finish the polygon being drawn; accept the suggested outline"),
     ("Esc", "cancel the polygon being drawn; reject the suggested outline"),
+    ("+ and -", "a larger or smaller outline around the same click (suggested outlines)"),
     ("Backspace", "remove the last point of the polygon being drawn"),
     ("Ctrl+Z", "undo"),
     ("Ctrl+Shift+Z, Ctrl+Y", "redo"),
@@ -73,6 +74,8 @@ _SCRIPT = """
     else if (ctrl && key === "y") { e.preventDefault(); press(REDO); }
     else if (!ctrl && e.key === "Enter" && !drawing()) { press(ACCEPT); }
     else if (!ctrl && e.key === "Escape" && !drawing()) { press(REJECT); }
+    else if (!ctrl && !e.altKey && (e.key === "+" || e.key === "=")) { press(LARGER); }
+    else if (!ctrl && !e.altKey && e.key === "-") { press(SMALLER); }
     else if (!ctrl && !e.altKey && /^[1-9]$/.test(e.key)) { chooseClass(Number(e.key) - 1); }
     else if (!ctrl && !e.altKey && key === "n") { press(NEXT_POLYGON); }
     // a key held down repeats: one review per press
@@ -111,18 +114,23 @@ def keyboard_shortcuts(
     redo: str,
     accept: str,
     reject: str,
+    larger: str,
+    smaller: str,
     next_polygon: str = NEXT_UNREVIEWED,
     accept_selected: str = ACCEPT_SELECTED,
     reject_selected: str = REJECT_SELECTED,
 ) -> None:
     """Listen to the keys (on this page and its maps); the arguments are the labels of the
-    buttons the keys press (``accept`` and ``reject``: a suggested outline's)."""
+    buttons the keys press (``accept``, ``reject``, ``larger``, ``smaller``: a suggested
+    outline's)."""
     labels = {
         "CLASS_LABEL": CLASS_LABEL,
         "UNDO": undo,
         "REDO": redo,
         "ACCEPT": accept,
         "REJECT": reject,
+        "LARGER": larger,
+        "SMALLER": smaller,
         "NEXT_POLYGON": next_polygon,
         "ACCEPT_SELECTED": accept_selected,
         "REJECT_SELECTED": reject_selected,

@@ -67,6 +67,9 @@ class LabelPageState:
         suggest_map: whether the current map generation reports clicks (suggest mode).
         clicked: the map click last turned into a suggestion (as JSON).
         proposal: the suggested outline waiting to be accepted (WGS84 GeoJSON), if any.
+        proposed_at: the click (longitude, latitude) the proposal is for.
+        step: how many times Larger (positive) or Smaller (negative) moved it from the outline
+            first proposed there.
         mirror: what the map on screen was sent of the set, to send it only what changed.
         table: ``(snapshot, conflicts, rows)``: the table's rows for that snapshot (the same
             object) and conflicts.
@@ -93,6 +96,8 @@ class LabelPageState:
     suggest_map: bool = False
     clicked: str = ""
     proposal: dict[str, Any] | None = None
+    proposed_at: tuple[float, float] | None = None
+    step: int = 0
     mirror: MapMirror = field(default_factory=MapMirror)
     table: tuple[dict[str, Any], tuple[str, ...], Rows] | None = None
     report: tuple[dict[str, Any], str] | None = None
@@ -262,10 +267,22 @@ class LabelPageState:
         new, self.clicked = text != self.clicked, text
         return new
 
-    def propose(self, name: str, proposal: dict[str, Any] | None, status: str) -> None:
-        """The outline suggested for the last click (``None`` when there is none, ``status``
-        says why)."""
+    def propose(
+        self,
+        name: str,
+        proposal: dict[str, Any] | None,
+        status: str,
+        at: tuple[float, float] | None = None,
+        step: int = 0,
+    ) -> None:
+        """The outline suggested for the click ``at`` (``None`` when there is none, ``status``
+        says why), ``step`` times Larger or Smaller."""
         self.proposal, self.status, self.status_for, self.alert = proposal, status, name, False
+        self.proposed_at, self.step = at, step
+
+    def no_step(self, name: str, status: str) -> None:
+        """Larger or Smaller found nothing: the proposal stays, ``status`` says why."""
+        self.status, self.status_for, self.alert = status, name, False
 
     def accept(self) -> None:
         """The proposed outline is being saved: no longer proposed."""

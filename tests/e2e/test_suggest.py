@@ -1,10 +1,12 @@
-"""Suggest mode on the Label page: a click inside a field shows its outline dashed; Enter saves
-it as an ordinary polygon marked ``source: suggested``; Esc drops the next one. Prints the
+"""Suggest mode on the Label page: a click inside a field shows its outline dashed; + shows a
+larger one and - the first again; Enter saves it as an ordinary polygon marked
+``source: suggested``; Esc drops the next one. Prints the
 effort: actions per field with a suggestion against the clicks drawing that outline by hand."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -65,12 +67,27 @@ def test_click_a_field_accept_with_enter(
     frame = settled(page, shapes=0)
     frame.locator(".leaflet-container").scroll_into_view_if_needed()  # as a user sees it whole
     top = map_box(frame)["y"]
-    outline = suggest(raster, *click_at(page, lon, lat, shapes=0)).geometry
-    assert outline is not None
+    clicked = click_at(page, lon, lat, shapes=0)
+    outline = suggest(raster, *clicked).geometry
+    assert outline is not None and suggest(raster, *clicked, step=1).geometry is not None
     expect(page.get_by_text("Suggested outline, dashed on the map")).to_be_visible(timeout=30_000)
     frame = settled(page, shapes=0)  # the outline lets clicks through: not interactive
     assert map_box(frame)["y"] == pytest.approx(top, abs=1)  # the Accept row moved nothing
     expect(frame.locator(DASHED)).to_have_count(1)
+    first = frame.locator(DASHED).get_attribute("d")
+
+    # + (or =) tries a larger outline around the same click, - goes back: the map moves not.
+    larger = page.get_by_text(re.compile(r"Suggested outline \(dashed\), 1 x larger"))
+    page.keyboard.press("Equal")
+    expect(larger).to_be_visible(timeout=30_000)
+    frame = settled(page, shapes=0)
+    expect(frame.locator(DASHED)).to_have_count(1)
+    assert frame.locator(DASHED).get_attribute("d") != first
+    assert map_box(frame)["y"] == pytest.approx(top, abs=1)
+    page.keyboard.press("Minus")
+    expect(larger).to_have_count(0, timeout=30_000)
+    frame = settled(page, shapes=0)
+    expect(frame.locator(DASHED)).to_have_attribute("d", first or "")
     page.keyboard.press("Enter")  # the map has the focus: the key reaches the page through it
     expect(page.get_by_text("1 new, 0 edited, 0 deleted.")).to_be_visible(timeout=30_000)
 

@@ -9,6 +9,7 @@ import re
 from views.keys import SHORTCUTS, shortcuts_script
 from views.reviewing import ACCEPT, REJECT
 from views.suggesting import ACCEPT as ACCEPT_OUTLINE
+from views.suggesting import LARGER, SMALLER
 from views.suggesting import REJECT as REJECT_OUTLINE
 
 LABELS = {
@@ -17,6 +18,8 @@ LABELS = {
     "REDO": "↷ Redo",
     "ACCEPT": ACCEPT_OUTLINE,
     "REJECT": REJECT_OUTLINE,
+    "LARGER": LARGER,
+    "SMALLER": SMALLER,
     "NEXT_POLYGON": "Next unreviewed",
     "ACCEPT_SELECTED": ACCEPT,
     "REJECT_SELECTED": REJECT,
@@ -38,6 +41,8 @@ def test_each_key_presses_its_own_button():
     assert pressed_by(script, 'key === "r"') == REJECT
     assert pressed_by(script, 'e.key === "Enter"') == ACCEPT_OUTLINE
     assert pressed_by(script, 'e.key === "Escape"') == REJECT_OUTLINE
+    assert pressed_by(script, 'e.key === "+"') == LARGER
+    assert pressed_by(script, 'e.key === "-"') == SMALLER
     assert pressed_by(script, 'key === "n"') == "Next unreviewed"
     assert not re.search(rf"\b({'|'.join(LABELS)})\b", script)  # every placeholder replaced
 

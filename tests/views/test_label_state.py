@@ -107,6 +107,20 @@ def test_a_click_is_proposed_once_and_suggest_mode_off_drops_the_proposal():
     assert state.proposal is None and state.map_key != key
 
 
+def test_larger_keeps_the_click_and_nothing_larger_keeps_the_outline_shown():
+    state = LabelPageState()
+    state.suggest(True)
+    state.propose("trial", SQUARE, "Suggested", (2.0, 1.0))
+    assert state.proposed_at == (2.0, 1.0) and state.step == 0
+    bigger = {**SQUARE, "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 0]]]}
+    state.propose("trial", bigger, "Suggested, 1 x larger", state.proposed_at, 1)
+    assert state.proposal == bigger and state.step == 1
+    state.no_step("trial", "Nothing larger")
+    assert state.proposal == bigger and state.step == 1 and state.status == "Nothing larger"
+    state.propose("trial", SQUARE, "Suggested", (5.0, 5.0))  # a new click starts again
+    assert state.step == 0 and state.proposed_at == (5.0, 5.0)
+
+
 def test_zooming_to_rows_never_rebuilds_the_map():
     # Issue 26, bug 6: rebuilding it for a table click scrolled the page to its top.
     state = LabelPageState()

@@ -24,7 +24,16 @@ from views.label_state import page_state
 from views.markdown import plain
 from views.reviewing import outlines_legend, review_columns, review_panel, table_key
 from views.shaping import pick_mode, selection, shape_row, with_picks
-from views.suggesting import ACCEPT, REJECT, SUGGEST, SUGGEST_HELP, propose
+from views.suggesting import (
+    ACCEPT,
+    LARGER,
+    REJECT,
+    SMALLER,
+    STEP_HELP,
+    SUGGEST,
+    SUGGEST_HELP,
+    propose,
+)
 from views.workspace import CROP_KEY, SUGGEST_KEY, default_set_name
 from webmap.maps import label_map, label_update
 
@@ -224,27 +233,34 @@ else:  # autosave; a report read once is not read again after a save made elsewh
         save(changes, rules)
         snapshot, chosen = saved_set()
 
+
+def outline_at(at: tuple[float, float], step: int = 0) -> tuple[dict[str, Any] | None, str]:
+    """The outline proposed for a click at ``at`` (longitude, latitude), ``step`` times Larger
+    or Smaller, or None and why not."""
+    second = other.raster if other and other.suggest else None
+    return propose(st.session_state[image], *at, snapshot["features"], rules, second, step)
+
+
 clicked = value.get("last_clicked") if suggesting else None
 if clicked and state.click(clicked):
-    state.propose(
-        set_name,
-        *propose(
-            st.session_state[image],
-            clicked["lng"],
-            clicked["lat"],
-            snapshot["features"],
-            rules,
-            other.raster if other and other.suggest else None,
-        ),
-    )
+    at = (clicked["lng"], clicked["lat"])
+    state.propose(set_name, *outline_at(at), at)
 if suggesting:  # the row is there while the mode is on, so the map never moves under a click
+    p1, p4, p5, p2, p3 = st.columns([4.5, 1.2, 1.2, 1.5, 1.2], vertical_alignment="center")
+    for column, label, change in ((p4, SMALLER, -1), (p5, LARGER, 1)):
+        pressed = column.button(label, disabled=state.proposal is None, help=STEP_HELP)
+        if pressed and state.proposal is not None and state.proposed_at is not None:
+            step = state.step + change
+            found, said = outline_at(state.proposed_at, step)
+            if found is None:
+                state.no_step(set_name, said)
+            else:
+                state.propose(set_name, found, said, state.proposed_at, step)
     proposal = state.proposal
-    p1, p2, p3 = st.columns([6, 1.5, 1.5], vertical_alignment="center")
     p1.caption(
         "Click inside a field on the map to get its outline."
         if proposal is None
-        else "Suggested outline, dashed on the map: Enter accepts it with the class above, "
-        "Esc drops it."
+        else "Suggested outline, dashed on the map: Enter accepts it, Esc drops it."
     )
     accepted = p2.button(ACCEPT, type="primary", disabled=proposal is None or not annotator)
     if accepted and proposal is not None:
@@ -276,7 +292,7 @@ for column, label, undo, batches in ((b1, UNDO, True, state.undo), (b2, REDO, Fa
     column.button(label, disabled=not batches, on_click=revert, args=(undo,))
 with keys:
     shortcuts_help()
-keyboard_shortcuts(UNDO, REDO, ACCEPT, REJECT)
+keyboard_shortcuts(UNDO, REDO, ACCEPT, REJECT, LARGER, SMALLER)
 status = state.status if state.status_for == set_name else ""
 s1, s2 = st.columns([8, 2])
 if status and state.alert:  # the newest message only: an older one would contradict it
