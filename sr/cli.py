@@ -22,7 +22,7 @@ from rasterio.errors import RasterioError
 import settings
 from imagery.clouds import cloud_warning
 from imagery.errors import UserError
-from imagery.geotiff import check_output, read_raster, write_raster
+from imagery.geotiff import check_output, read_raster, to_dtype, write_geotiff
 from imagery.local import scenes_in_file
 from imagery.raster import Raster
 from imagery.read import MAX_SIZE
@@ -108,21 +108,29 @@ def _enhance(args: argparse.Namespace) -> None:
     parts = acquisitions(args.input, raster)
     cache = None if args.no_cache else ResultCache(settings.cache_dir())
     lines, consistent = ProgressLines(len(parts)), not args.no_consistency
-    results = []
+    stored: np.ndarray | None = None  # every acquisition's result, as the file stores it
+    done = 0
     for i, (scene, part) in enumerate(parts):  # one acquisition at a time, each on its own
         named = f"{scene.id}: " if len(parts) > 1 else ""
         warning = cloud_warning(part)
         if warning:
             log.warning("warning: %s%s", named, warning)
         report = lines.of(i, named)
-        results.append(
-            enhance(
-                part, args.pipeline, args.scale, args.device, report, args.preset, cache, consistent
-            )
+        result = enhance(
+            part, args.pipeline, args.scale, args.device, report, args.preset, cache, consistent
         )
-    result = results[0] if len(results) == 1 else stacked(results)
+        # Converted as it comes: the reflectance of one acquisition at a time is held at x4.
+        data, nodata = to_dtype(result.data, dtype)
+        if stored is None:
+            bands = sum(len(p.bands) for _, p in parts)
+            stored = np.empty((bands, result.height, result.width), data.dtype)
+        stored[done : done + len(result.bands)] = data
+        done += len(result.bands)
+        del data
+    assert stored is not None
     tags = result_tags(parts[0][0], args.pipeline, args.preset, args.input.stem)
-    write_raster(result, args.output, dtype, tags)
+    names = [b for _, p in parts for b in p.bands]
+    write_geotiff(args.output, stored, result.crs, result.transform, nodata, names, tags)
     log.info("wrote %s (%d x %d px)", args.output, result.width, result.height)
 
 
@@ -167,10 +175,3 @@ def acquisitions(path: Path, raster: Raster) -> list[tuple[Scene, Raster]]:
     if left:
         log.warning("warning: %s: the bands %s are left out", path.name, ", ".join(left))
     return parts
-
-
-def stacked(rasters: list[Raster]) -> Raster:
-    """Rasters of one grid as one, their bands one after another."""
-    first = rasters[0]
-    bands = tuple(b for r in rasters for b in r.bands)
-    return Raster(np.concatenate([r.data for r in rasters]), first.crs, first.transform, bands)
