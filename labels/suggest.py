@@ -25,6 +25,7 @@ did not help (they were outlined on the first date): docs/benchmarks.md."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,54 +120,86 @@ def suggest(
         return Suggestion(None, "this looks like water, not a field")
     half = max(8, round(WINDOW_M / pixel_m))
     sizes = (max(4, round(MIN_STABLE_M2 / pixel_m**2)), round(MAX_AREA_M2 / pixel_m**2))
-    while True:
+
+    def look(half: int) -> tuple[_Sweep, _Place, tuple[int, int, int, int], bool]:
+        """The regions grown in the window of ``half`` pixels either side of the click, where
+        that window is, and whether it is the whole image."""
         r0, c0 = max(0, row - half), max(0, col - half)
         r1, c1 = min(raster.height, row + half + 1), min(raster.width, col + half + 1)
         window = [f[:, r0:r1, c0:c1] for f in dates]
         sweep = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, sizes)
-        whole = (r0, c0, r1, c1) == (0, 0, raster.height, raster.width)
         unit = abs(raster.transform.a) / pixel_m  # CRS units a metre
         place = _Place(raster.transform @ Affine.translation(c0, r0), Point(x, y), unit, pixel_m)
-        stepped = _stepped(sweep, place, (row - r0, col - c0), step) if step else None
-        shown = stepped[0] if stepped else sweep.chosen
-        if whole or not _touches_inner_edge(sweep.regions[shown], (r0, c0, r1, c1), raster):
+        return (
+            sweep,
+            place,
+            (r0, c0, r1, c1),
+            (r0, c0, r1, c1) == (0, 0, raster.height, raster.width),
+        )
+
+    while True:
+        sweep, place, bounds, whole = look(half)
+        if whole or not _touches_inner_edge(sweep.regions[sweep.chosen], bounds, raster):
             break
         half *= 2
-    if step:
-        if stepped is None:
-            more = "larger" if step > 0 else "smaller"
-            return Suggestion(None, f"no {more} outline is found around this point")
-        i, outline = stepped
-        return _found(raster, place, outline, _confidence(float(sweep.growth[i]), leaked=False))
-    outline = place.outline(sweep.regions[sweep.chosen], row - r0, col - c0, nearest=True)
-    confidence = sweep.confidence
-    for i in sweep.others() if outline is None else []:
-        # The region kept first is a sliver or a speck: another that holds the click, unless
-        # the window's edge cuts it (it was grown at another tolerance than the window was
-        # sized for).
-        if not whole and _touches_inner_edge(sweep.regions[i], (r0, c0, r1, c1), raster):
-            continue
-        outline = place.outline(sweep.regions[i], row - r0, col - c0, nearest=False)
-        if outline is not None:
-            confidence = _confidence(float(sweep.growth[i]), leaked=True)
-            break
-    if outline is None:
+    at = (row - bounds[0], col - bounds[1])
+    first = _first(sweep, place, at, lambda r: not whole and _touches_inner_edge(r, bounds, raster))
+    if first is None:
         return Suggestion(None, NARROW)
-    return _found(raster, place, outline, confidence)
+    if not step:
+        return _found(raster, place, first[1], first[2])
+    # The tolerance of each region does not depend on the window: a window grown for a larger
+    # region holds the first one, at the same index.
+    while True:
+        at = (row - bounds[0], col - bounds[1])
+        stepped = _stepped(sweep, place, at, (first[0], first[1].area), step)
+        if stepped is None or whole:
+            break
+        if not _touches_inner_edge(sweep.regions[stepped[0]], bounds, raster):
+            break
+        half *= 2
+        sweep, place, bounds, whole = look(half)
+    if stepped is None:
+        more = "larger" if step > 0 else "smaller"
+        return Suggestion(None, f"no {more} outline is found around this point")
+    i, outline = stepped
+    return _found(raster, place, outline, _confidence(float(sweep.growth[i]), leaked=False))
 
 
-def _stepped(sweep: _Sweep, place: _Place, at: tuple[int, int], step: int) -> Any:
+def _first(
+    sweep: _Sweep, place: _Place, at: tuple[int, int], cut: Callable[[np.ndarray], bool]
+) -> tuple[int, Any, float] | None:
+    """The region proposed first, its outline and the confidence in it: the most stable one,
+    or when that is a sliver or a speck another that holds the click and that the window's
+    edge does not ``cut``; None when none is wide enough for a field."""
+    outline = place.outline(sweep.regions[sweep.chosen], *at, nearest=True)
+    if outline is not None:
+        return sweep.chosen, outline, sweep.confidence
+    for i in sweep.others():
+        # another region that holds the click, unless the window's edge cuts it (it was grown
+        # at another tolerance than the window was sized for)
+        if cut(sweep.regions[i]):
+            continue
+        outline = place.outline(sweep.regions[i], *at, nearest=False)
+        if outline is not None:
+            return i, outline, _confidence(float(sweep.growth[i]), leaked=True)
+    return None
+
+
+def _stepped(
+    sweep: _Sweep, place: _Place, at: tuple[int, int], start: tuple[int, float], step: int
+) -> Any:
     """The outline ``step`` times Larger (positive) or Smaller (negative) than the one first
-    proposed: the regions grown at the next tolerances up (or down) from the chosen one, each
-    outline at least :data:`STEP_AREA` times larger (smaller) in area than the one before it
-    (a region that opens to the same outline is passed over, as is one too narrow for a field);
-    as ``(index, outline)``, or None when there are not that many."""
-    first = place.outline(sweep.regions[sweep.chosen], *at, nearest=True)
-    pixel = (place.pixel_m * place.unit) ** 2
-    last = first.area if first is not None else sweep.regions[sweep.chosen].sum() * pixel
+    proposed (``start``: its index in the sweep and its area, CRS units): the regions grown at
+    the next tolerances up (or down), each outline at least :data:`STEP_AREA` times larger
+    (smaller) in area than the one before it (a region that opens to the same outline is passed
+    over, as is one too narrow for a field); as ``(index, outline)``, or None when there are
+    not that many."""
+    index, last = start
+    pixel = abs(place.transform.a * place.transform.e)  # CRS units squared
     up = step > 0
     went = 0
-    for i in range(sweep.chosen + 1, len(sweep.regions)) if up else range(sweep.chosen - 1, -1, -1):
+    for i in range(index + 1, len(sweep.regions)) if up else range(index - 1, -1, -1):
         area = sweep.regions[i].sum() * pixel
         if not np.isfinite(sweep.growth[i]) or (area < last * 1.1 if up else area > last):
             continue  # not proposable, or no larger (smaller) than the last outline

@@ -27,7 +27,7 @@ SHORTCUTS = [
     ("1 … 9", "class of new polygons"),
     ("Enter", "finish the polygon being drawn; accept the suggested outline"),
     ("Esc", "cancel the polygon being drawn; reject the suggested outline"),
-    ("+ and -", "a larger or smaller outline around the same click (suggested outlines)"),
+    ("+ (or =) and -", "a larger or smaller suggested outline around the same click"),
     ("Backspace", "remove the last point of the polygon being drawn"),
     ("Ctrl+Z", "undo"),
     ("Ctrl+Shift+Z, Ctrl+Y", "redo"),
@@ -74,8 +74,10 @@ _SCRIPT = """
     else if (ctrl && key === "y") { e.preventDefault(); press(REDO); }
     else if (!ctrl && e.key === "Enter" && !drawing()) { press(ACCEPT); }
     else if (!ctrl && e.key === "Escape" && !drawing()) { press(REJECT); }
-    else if (!ctrl && !e.altKey && (e.key === "+" || e.key === "=")) { press(LARGER); }
-    else if (!ctrl && !e.altKey && e.key === "-") { press(SMALLER); }
+    // a key held down repeats: one step per press
+    else if (!ctrl && !e.altKey && !e.repeat &&
+             (e.key === "+" || e.key === "=")) { press(LARGER); }
+    else if (!ctrl && !e.altKey && e.key === "-" && !e.repeat) { press(SMALLER); }
     else if (!ctrl && !e.altKey && /^[1-9]$/.test(e.key)) { chooseClass(Number(e.key) - 1); }
     else if (!ctrl && !e.altKey && key === "n") { press(NEXT_POLYGON); }
     // a key held down repeats: one review per press

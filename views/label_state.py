@@ -286,11 +286,12 @@ class LabelPageState:
 
     def accept(self) -> None:
         """The proposed outline is being saved: no longer proposed."""
-        self.proposal = None
+        self.proposal, self.proposed_at, self.step = None, None, 0
 
     def reject(self) -> None:
         """The proposed outline is dropped, with its status."""
         self.proposal, self.status, self.alert = None, "", False
+        self.proposed_at, self.step = None, 0
 
     def zoom(self, rows: tuple[int, ...]) -> None:
         """The table rows chosen: the map on screen is moved to them in place and draws them

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shapely.geometry import shape
+
 from imagery.raster import Raster
 from labels.edits import NewPolygonRules
 from labels.features import Feature, LabelError
@@ -43,17 +45,46 @@ def propose(
         found = proposal(raster, lon, lat, [f["geometry"] for f in shown], rules, second, step)
     except LabelError as err:
         if step:
-            return (
-                None,
-                f"Nothing {'larger' if step > 0 else 'smaller'}: {err}. The outline shown stays.",
-            )
+            more = "larger" if step > 0 else "smaller"
+            return None, f"No {more} outline around this click ({err}): the one shown stays."
         return None, f"No outline here: {err}."
-    moved = "" if not step else f", {abs(step)} x {'larger' if step > 0 else 'smaller'}"
-    return (
-        found.geometry,
-        f"Suggested outline (dashed){moved}, {sureness(found.confidence)}: accept it, try "
-        "Larger or Smaller, or click elsewhere.",
-    )
+    return found.geometry, f"Suggested outline (dashed){steps(step)}, {sureness(found.confidence)}."
+
+
+def stepped(
+    raster: Raster,
+    at: tuple[float, float],
+    shown: list[Feature],
+    rules: NewPolygonRules,
+    second: Raster | None,
+    current: dict[str, Any],
+    step: int,
+) -> tuple[dict[str, Any] | None, str, int]:
+    """:func:`propose` at ``step`` for the click ``at``, or further on in the same direction
+    while clipping against the polygons ``shown`` leaves the outline ``current`` (a larger
+    outline that ran into a labelled field): the outline, the status and the step it is."""
+    direction = 1 if step > 0 else -1
+    for _ in range(4):
+        found, said = propose(raster, *at, shown, rules, second, step)
+        if found is None or _overlap(found, current) < 0.95:
+            return found, said, step
+        step += direction
+    more = "larger" if direction > 0 else "smaller"
+    return None, f"No {more} outline around this click: the one shown stays.", step
+
+
+def _overlap(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """Intersection over union of two WGS84 polygons, in degrees (enough to tell the same)."""
+    one, two = shape(a), shape(b)
+    return float(one.intersection(two).area / max(one.union(two).area, 1e-18))
+
+
+def steps(step: int) -> str:
+    """How far Larger or Smaller moved an outline, for the status line."""
+    if not step:
+        return ""
+    count = "1 step" if abs(step) == 1 else f"{abs(step)} steps"
+    return f", {count} {'larger' if step > 0 else 'smaller'}"
 
 
 def sureness(confidence: float | None) -> str:

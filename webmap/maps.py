@@ -197,10 +197,14 @@ def label_map(
     ``view``: ``(centre [lat, lon], zoom)`` to keep where the user was, or bounds
     ``[[south, west], [north, east]]`` to show; default the image. Later changes of the polygons
     are sent to the map on screen by :func:`label_update`, without building it again."""
+    # The page's keys (views.keys) are the label map's: + and - step a suggested outline, 1-9
+    # choose the class. Leaflet's own zoom keys (+, - and, on its list, 6) would zoom the map as
+    # well: their zoom step is 0 here (the buttons, the wheel and the arrows still move it).
+    options = {**_map_options(), "keyboard_zoom_offset": 0}
     if isinstance(view, tuple):
-        m = folium.Map(location=view[0], zoom_start=view[1], **_map_options())
+        m = folium.Map(location=view[0], zoom_start=view[1], **options)
     else:
-        m = folium.Map(**_map_options())
+        m = folium.Map(**options)
     _add_basemap(m)
     first = _image(image, "image")
     first.add_to(m)

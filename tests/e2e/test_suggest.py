@@ -77,7 +77,7 @@ def test_click_a_field_accept_with_enter(
     first = frame.locator(DASHED).get_attribute("d")
 
     # + (or =) tries a larger outline around the same click, - goes back: the map moves not.
-    larger = page.get_by_text(re.compile(r"Suggested outline \(dashed\), 1 x larger"))
+    larger = page.get_by_text(re.compile(r"Suggested outline \(dashed\), 1 step larger"))
     page.keyboard.press("Equal")
     expect(larger).to_be_visible(timeout=30_000)
     frame = settled(page, shapes=0)

@@ -41,7 +41,7 @@ def test_each_key_presses_its_own_button():
     assert pressed_by(script, 'key === "r"') == REJECT
     assert pressed_by(script, 'e.key === "Enter"') == ACCEPT_OUTLINE
     assert pressed_by(script, 'e.key === "Escape"') == REJECT_OUTLINE
-    assert pressed_by(script, 'e.key === "+"') == LARGER
+    assert pressed_by(script, 'e.key === "+"') == pressed_by(script, 'e.key === "="') == LARGER
     assert pressed_by(script, 'e.key === "-"') == SMALLER
     assert pressed_by(script, 'key === "n"') == "Next unreviewed"
     assert not re.search(rf"\b({'|'.join(LABELS)})\b", script)  # every placeholder replaced

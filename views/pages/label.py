@@ -33,6 +33,7 @@ from views.suggesting import (
     SUGGEST,
     SUGGEST_HELP,
     propose,
+    stepped,
 )
 from views.workspace import CROP_KEY, SUGGEST_KEY, default_set_name
 from webmap.maps import label_map, label_update
@@ -234,28 +235,26 @@ else:  # autosave; a report read once is not read again after a save made elsewh
         snapshot, chosen = saved_set()
 
 
-def outline_at(at: tuple[float, float], step: int = 0) -> tuple[dict[str, Any] | None, str]:
-    """The outline proposed for a click at ``at`` (longitude, latitude), ``step`` times Larger
-    or Smaller, or None and why not."""
-    second = other.raster if other and other.suggest else None
-    return propose(st.session_state[image], *at, snapshot["features"], rules, second, step)
-
-
+second = other.raster if other and other.suggest else None
 clicked = value.get("last_clicked") if suggesting else None
 if clicked and state.click(clicked):
     at = (clicked["lng"], clicked["lat"])
-    state.propose(set_name, *outline_at(at), at)
+    found = propose(st.session_state[image], *at, snapshot["features"], rules, second)
+    state.propose(set_name, *found, at)
 if suggesting:  # the row is there while the mode is on, so the map never moves under a click
     p1, p4, p5, p2, p3 = st.columns([4.5, 1.2, 1.2, 1.5, 1.2], vertical_alignment="center")
     for column, label, change in ((p4, SMALLER, -1), (p5, LARGER, 1)):
         pressed = column.button(label, disabled=state.proposal is None, help=STEP_HELP)
         if pressed and state.proposal is not None and state.proposed_at is not None:
-            step = state.step + change
-            found, said = outline_at(state.proposed_at, step)
-            if found is None:
+            at, now = state.proposed_at, state.proposal
+            outline, said, step = stepped(
+                st.session_state[image], at, snapshot["features"], rules, second, now,
+                state.step + change,
+            )  # fmt: skip
+            if outline is None:
                 state.no_step(set_name, said)
             else:
-                state.propose(set_name, found, said, state.proposed_at, step)
+                state.propose(set_name, outline, said, at, step)
     proposal = state.proposal
     p1.caption(
         "Click inside a field on the map to get its outline."
