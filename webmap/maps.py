@@ -11,6 +11,8 @@ from typing import Any
 
 import folium
 import folium.plugins
+from branca.element import MacroElement
+from jinja2 import Template
 from shapely.geometry import box, mapping
 
 import settings
@@ -45,6 +47,25 @@ NO_SHAPES = {"polyline": False, "circle": False, "marker": False, "circlemarker"
 POLYGON_TOOL = {"allowIntersection": False, "showArea": True, "metric": ["ha", "m"]}
 #: The line tool of the label map, to split the selected polygon (dark orange, no fill).
 SPLIT_LINE = {"polyline": {"shapeOptions": {"color": "#d95f02", "weight": 3}, "metric": True}}
+
+
+class NoZoomKeys(MacroElement):
+    """The label map's keys are the page's (``views.keys``: + and - step a suggested outline,
+    1-9 choose the class): Leaflet's zoom keys (+, - and, on its list of key codes, 6) are taken
+    off its keyboard handler, which sets them once, when the map is made. The zoom buttons, the
+    wheel and the arrow keys still move the map."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.keyboard._zoomKeys = {};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "NoZoomKeys"
 
 
 def _map_options() -> dict[str, Any]:
@@ -197,14 +218,11 @@ def label_map(
     ``view``: ``(centre [lat, lon], zoom)`` to keep where the user was, or bounds
     ``[[south, west], [north, east]]`` to show; default the image. Later changes of the polygons
     are sent to the map on screen by :func:`label_update`, without building it again."""
-    # The page's keys (views.keys) are the label map's: + and - step a suggested outline, 1-9
-    # choose the class. Leaflet's own zoom keys (+, - and, on its list, 6) would zoom the map as
-    # well: their zoom step is 0 here (the buttons, the wheel and the arrows still move it).
-    options = {**_map_options(), "keyboard_zoom_offset": 0}
     if isinstance(view, tuple):
-        m = folium.Map(location=view[0], zoom_start=view[1], **options)
+        m = folium.Map(location=view[0], zoom_start=view[1], **_map_options())
     else:
-        m = folium.Map(**options)
+        m = folium.Map(**_map_options())
+    NoZoomKeys().add_to(m)
     _add_basemap(m)
     first = _image(image, "image")
     first.add_to(m)

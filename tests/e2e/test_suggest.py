@@ -23,6 +23,7 @@ from tests.e2e.mapping import SCREEN, draw_polygon, map_box, map_frame, settled,
 
 AREA = (12.637, 52.469, 12.666, 52.482)  # farmland in the south-east of the demo scene
 DASHED = "path[stroke-dasharray='8 6']"
+ZOOM = "() => Object.values(window).find(v => v instanceof L.Map).getZoom()"
 
 
 def overlap(a: dict, b: dict) -> float:
@@ -75,6 +76,7 @@ def test_click_a_field_accept_with_enter(
     assert map_box(frame)["y"] == pytest.approx(top, abs=1)  # the Accept row moved nothing
     expect(frame.locator(DASHED)).to_have_count(1)
     first = frame.locator(DASHED).get_attribute("d")
+    zoom = frame.evaluate(ZOOM)
 
     # + (or =) tries a larger outline around the same click, - goes back: the map moves not.
     larger = page.get_by_text(re.compile(r"Suggested outline \(dashed\), 1 step larger"))
@@ -82,6 +84,7 @@ def test_click_a_field_accept_with_enter(
     expect(larger).to_be_visible(timeout=30_000)
     frame = settled(page, shapes=0)
     expect(frame.locator(DASHED)).to_have_count(1)
+    assert frame.evaluate(ZOOM) == zoom  # the keys are the page's, not Leaflet's zoom keys
     assert frame.locator(DASHED).get_attribute("d") != first
     assert map_box(frame)["y"] == pytest.approx(top, abs=1)
     page.keyboard.press("Minus")
