@@ -72,13 +72,9 @@ def scores(
         start = time.perf_counter()
         got = suggest(raster, click.x, click.y, second)
         seconds.append(time.perf_counter() - start)
-        if got.geometry is None:
-            refused += 1
-            ious.append(0.0)
-            continue
-        a = shape(transform_geom("EPSG:4326", raster.crs, got.geometry))
-        b = shape(transform_geom("EPSG:4326", raster.crs, f["geometry"]))
-        ious.append(a.intersection(b).area / a.union(b).area)
+        refused += got.geometry is None
+        truth_crs = shape(transform_geom("EPSG:4326", raster.crs, f["geometry"]))
+        ious.append(overlap(got.geometry, truth_crs, raster.crs))
     return ious, seconds, refused
 
 

@@ -151,7 +151,6 @@ def suggest(
     # The tolerance of each region does not depend on the window: a window grown for a larger
     # region holds the first one, at the same index.
     while True:
-        at = (row - bounds[0], col - bounds[1])
         stepped = _stepped(sweep, place, at, (first[0], first[1].area), step)
         if stepped is None or whole:
             break
@@ -159,6 +158,7 @@ def suggest(
             break
         half *= 2
         sweep, place, bounds, whole = look(half)
+        at = (row - bounds[0], col - bounds[1])
     if stepped is None:
         more = "larger" if step > 0 else "smaller"
         return Suggestion(None, f"no {more} outline is found around this point")
@@ -200,7 +200,7 @@ def _stepped(
     up = step > 0
     went = 0
     for i in range(index + 1, len(sweep.regions)) if up else range(index - 1, -1, -1):
-        area = sweep.regions[i].sum() * pixel
+        area = sweep.areas[i] * pixel
         if not np.isfinite(sweep.growth[i]) or (area < last * 1.1 if up else area > last):
             continue  # not proposable, or no larger (smaller) than the last outline
         outline = place.outline(sweep.regions[i], *at, nearest=False)
@@ -383,10 +383,11 @@ def _is_water(raster: Raster, row: int, col: int) -> bool:
 class _Sweep:
     """The regions grown around a click at each of :data:`TOLERANCES`; ``growth``: how much each
     one's area grows between the tolerances either side (inf where it is too small or too large
-    to propose); ``chosen``: the one proposed first; ``features``, ``seed``: the first date's
-    features and their median around the click."""
+    to propose); ``areas``: their pixels (at least 1); ``chosen``: the one proposed first;
+    ``features``, ``seed``: the first date's features and their median around the click."""
 
     regions: list[np.ndarray]
+    areas: np.ndarray
     growth: np.ndarray
     chosen: int
     confidence: float
@@ -440,10 +441,10 @@ def _grow(
     if np.isinf(growth).all():  # all specks or all too large: the largest region not too large
         fits = np.flatnonzero(a <= sizes[1])
         chosen = int(fits[-1]) if fits.size else 0
-        return _Sweep(regions, growth, chosen, 0.0, dates[0], seeds[0])
+        return _Sweep(regions, a, growth, chosen, 0.0, dates[0], seeds[0])
     chosen = int(np.argmin(growth))
     confidence = _confidence(float(growth[chosen]), leaked=chosen != best)
-    return _Sweep(regions, growth, chosen, confidence, dates[0], seeds[0])
+    return _Sweep(regions, a, growth, chosen, confidence, dates[0], seeds[0])
 
 
 def _confidence(growth: float, leaked: bool) -> float:
