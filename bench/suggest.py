@@ -8,7 +8,8 @@ development set instead of the held-out one; ``--no-austria`` skips the Austria 
    click at each field's interior point (shapely's ``representative_point``) on the 10 m image;
    per region, the median IoU counting a refusal as 0, the share refused, and the median
    confidence; and what one press of Larger or Smaller gives (the best of the three outlines:
-   an annotator sees which one fits). Claims are made on the held-out half only.
+   an annotator sees which one fits). Then the same with the images' red, green and blue bands
+   alone, as a true-colour file gives them. Claims are made on the held-out half only.
 2. **Austria**: the 31 fields of ``bench/data/austria_fields.geojson``, outlined by hand on the
    10 m image of date A of the held-out Austria file; the settings of before 2026-12-04 were
    chosen on them, so these figures are optimistic. Clicked on the original 10 m image and on the
@@ -100,9 +101,12 @@ def speed(raster: Raster) -> list[float]:
     return seconds
 
 
-def dev_set(half: str) -> None:
-    """Print the development set's table for ``half`` (``"held-out"`` or ``"tune"``)."""
+def dev_set(half: str, true_colour: bool = False) -> None:
+    """Print the development set's table for ``half`` (``"held-out"`` or ``"tune"``); with
+    ``true_colour``, of the images' red, green and blue bands alone (a true-colour file)."""
+    bands = "red, green and blue bands only" if true_colour else "B04, B03, B02, B08"
     print(f"Development set, {half} half: one click at each field's interior point, 10 m image")
+    print(f"({bands})")
     print("(one press: the best of the outline proposed, one Larger and one Smaller)")
     print()
     print(
@@ -115,6 +119,8 @@ def dev_set(half: str) -> None:
     refusals = 0
     for region in dev.regions():
         raster, fields = dev.scene(region)
+        if true_colour:
+            raster = Raster(raster.data[:3], raster.crs, raster.transform, raster.bands[:3])
         ious, best, sure, refused = [], [], [], 0
         for f in [f for f in fields if f.half == half]:
             point = f.outline.representative_point()
@@ -170,6 +176,7 @@ def main() -> None:
     parser.add_argument("--no-austria", action="store_true", help="the development set only")
     args = parser.parse_args()
     dev_set(args.half)
+    dev_set(args.half, true_colour=True)
     if args.no_austria:
         return
     fields = json.loads(FIELDS.read_text())["features"]

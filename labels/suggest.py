@@ -2,7 +2,8 @@
 
 A field on a Sentinel-2 image is a patch of near-uniform colour and NDVI bounded by sharper
 edges. From the clicked pixel, regions are grown over the connected pixels whose colour (and
-NDVI, when the image has B08) lies within a tolerance of the click's, for a sweep of tolerances.
+NDVI, when the image has B08; its hue, on a true-colour image) lies within a tolerance of the
+click's, for a sweep of tolerances.
 The region kept is the most stable one (in the manner of maximally stable extremal regions): a
 field's border holds while the tolerance rises, until the region leaks into a neighbour. It is
 opened (no bridges one pixel wide), its holes are filled, and it is simplified to a polygon with
@@ -353,13 +354,16 @@ def _pixel_metres(raster: Raster, lat: float) -> float:
 
 
 def _features(raster: Raster) -> tuple[np.ndarray, np.ndarray]:
-    """The bands (and NDVI), each divided by its spread over the image; and where there is
-    data."""
+    """The bands and NDVI, or for a true-colour image (no B08) the bands and the logarithms of
+    red and blue over green (:func:`_hues`); each divided by its spread over the image; and
+    where there is data."""
     data = raster.data
     valid = np.all(np.isfinite(data), axis=0)
     channels = [data[raster.bands.index(b)] for b in ("B04", "B03", "B02") if b in raster.bands]
     if "B08" in raster.bands:
         channels.append(_ndvi(data[raster.bands.index("B08")], data[raster.bands.index("B04")]))
+    elif len(channels) == 3:
+        channels += _hues(*channels)
     out = []
     for band in channels:
         lo, hi = np.percentile(band[valid], (5, 95)) if valid.any() else (0.0, 1.0)
@@ -369,6 +373,16 @@ def _features(raster: Raster) -> tuple[np.ndarray, np.ndarray]:
 
 def _ndvi(nir: np.ndarray, red: np.ndarray) -> np.ndarray:
     return np.asarray((nir - red) / np.maximum(nir + red, 1e-3))
+
+
+def _hues(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> list[np.ndarray]:
+    """log(red / green) and log(blue / green): a field's hue apart from its brightness, which
+    stands in for NDVI where there is no near-infrared band (green crops against bare soil of
+    the same brightness). Chosen on the development set's tuning half, true-colour only: median
+    IoU 0.698 -> 0.738 against the bands alone (docs/benchmarks.md)."""
+    floor = 1e-3  # about one count of an 8-bit true-colour file
+    low = [np.maximum(band, floor) for band in (red, green, blue)]
+    return [np.log(low[0] / low[1]), np.log(low[2] / low[1])]
 
 
 def _is_water(raster: Raster, row: int, col: int) -> bool:
