@@ -70,6 +70,7 @@ class LabelPageState:
         proposed_at: the click (longitude, latitude) the proposal is for.
         step: how many times Larger (positive) or Smaller (negative) moved it from the outline
             first proposed there.
+        second: the other date suggestions use (its scene id), or "" for none.
         mirror: what the map on screen was sent of the set, to send it only what changed.
         table: ``(snapshot, conflicts, rows)``: the table's rows for that snapshot (the same
             object) and conflicts.
@@ -98,6 +99,7 @@ class LabelPageState:
     proposal: dict[str, Any] | None = None
     proposed_at: tuple[float, float] | None = None
     step: int = 0
+    second: str = ""
     mirror: MapMirror = field(default_factory=MapMirror)
     table: tuple[dict[str, Any], tuple[str, ...], Rows] | None = None
     report: tuple[dict[str, Any], str] | None = None
@@ -146,6 +148,14 @@ class LabelPageState:
         if on != self.suggest_map:
             self.suggest_map, self.proposal = on, None
             self.remount()
+
+    def dates(self, second: str) -> None:
+        """Suggestions now use the other date ``second`` (its scene id; "" for none): an outline
+        proposed with another is dropped (its Larger and Smaller would step through regions
+        grown on other pixels)."""
+        if second != self.second:
+            self.second = second
+            self.proposal, self.proposed_at, self.step = None, None, 0
 
     def moved(self, centre: dict[str, float], zoom: float) -> None:
         """The map reported where it is (``centre`` with ``lat`` and ``lng``): kept for the next

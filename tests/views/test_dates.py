@@ -17,6 +17,7 @@ from tests.labels.test_suggest import FIELDS, ORIGIN, farmland, iou, lonlat, sow
 from tests.views.test_pages import AREA, page
 from views.dates import BOTH, OTHER_DATE, drawn_on
 from views.markdown import plain
+from views.suggesting import ACCEPT, LARGER, SMALLER
 from webmap.dates import TwoDates
 from webmap.render import Overlay
 
@@ -110,6 +111,10 @@ def test_suggest_from_both_dates_finds_a_border_seen_only_on_the_other_date(
         proposed.append(at.session_state["label_page"].proposal)
     assert iou(proposed[0], first, (31, 80, 36, 120)) > 0.9  # the loaded date alone: one field
     assert iou(proposed[1], first, FIELDS[3]) > 0.9  # with the other date: the clicked one
+    [box] = [c for c in at.checkbox if c.label == BOTH]
+    box.set_value(False).run()  # an outline found with the other date is not stepped without it
+    assert at.session_state["label_page"].proposal is None
+    assert all(b.disabled for b in at.button if b.label in (LARGER, SMALLER, ACCEPT))
 
 
 def test_an_other_date_that_cannot_be_read_is_said_once_and_the_page_goes_on(

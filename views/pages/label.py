@@ -236,6 +236,7 @@ else:  # autosave; a report read once is not read again after a save made elsewh
 
 
 second = other.raster if other and other.suggest else None
+state.dates(other.scene.id if other and other.suggest else "")
 clicked = value.get("last_clicked") if suggesting else None
 if clicked and state.click(clicked):
     at = (clicked["lng"], clicked["lat"])
