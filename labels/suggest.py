@@ -26,7 +26,7 @@ did not help (they were outlined on the first date): docs/benchmarks.md."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,21 +104,32 @@ def suggest(
     outline at least :data:`STEP_AREA` times larger (or smaller) in area than the one before
     (:func:`_stepped`); counted from the most stable region (the one proposed first, unless that
     was a sliver)."""
+    return next(suggestions(raster, lon, lat, second, (step,)))
+
+
+def suggestions(
+    raster: Raster,
+    lon: float,
+    lat: float,
+    second: Raster | None = None,
+    steps: Sequence[int] = (0,),
+) -> Iterator[Suggestion]:
+    """:func:`suggest` at each of ``steps``, found as they are asked for, from one sweep of the
+    regions around the click (the page asks for the next when clipping makes a step's outline
+    the one shown)."""
     [x], [y] = transform("EPSG:4326", raster.crs, [lon], [lat])
     raster = _coarsened(raster, lat)
     row, col = rowcol(raster.transform, x, y)
-    if not (0 <= row < raster.height and 0 <= col < raster.width):
-        return Suggestion(None, "the point is outside the image")
+    refusal = _refusal(raster, row, col)
+    if refusal:
+        yield from [Suggestion(None, refusal)] * len(steps)
+        return
     pixel_m = _pixel_metres(raster, lat)
     features, valid = _features(raster)
     dates = [features]
     if second is not None:
         other, other_valid = _features(_on_grid(second, raster))
         dates.append(np.where(other_valid, other, np.nan))
-    if not valid[row, col]:
-        return Suggestion(None, "no data at this point (outside the scene, or masked clouds)")
-    if _is_water(raster, row, col):
-        return Suggestion(None, "this looks like water, not a field")
     half = max(8, round(WINDOW_M / pixel_m))
     sizes = (max(4, round(MIN_STABLE_M2 / pixel_m**2)), round(MAX_AREA_M2 / pixel_m**2))
 
@@ -146,25 +157,40 @@ def suggest(
     at = (row - bounds[0], col - bounds[1])
     first = _first(sweep, place, at, lambda r: not whole and _touches_inner_edge(r, bounds, raster))
     if first is None:
-        return Suggestion(None, NARROW)
-    if not step:
-        return _found(raster, place, first[1], first[2])
-    # The tolerance of each region does not depend on the window: a window grown for a larger
-    # region holds the first one, at the same index.
-    while True:
-        stepped = _stepped(sweep, place, at, (first[0], first[1].area), step)
-        if stepped is None or whole:
-            break
-        if not _touches_inner_edge(sweep.regions[stepped[0]], bounds, raster):
-            break
-        half *= 2
-        sweep, place, bounds, whole = look(half)
-        at = (row - bounds[0], col - bounds[1])
-    if stepped is None:
-        more = "larger" if step > 0 else "smaller"
-        return Suggestion(None, f"no {more} outline is found around this point")
-    i, outline = stepped
-    return _found(raster, place, outline, _confidence(float(sweep.growth[i]), leaked=False))
+        yield from [Suggestion(None, NARROW)] * len(steps)
+        return
+    for step in steps:
+        if not step:
+            yield _found(raster, place, first[1], first[2])
+            continue
+        # The tolerance of each region does not depend on the window: a window grown for a
+        # larger region holds the first one, at the same index.
+        while True:
+            stepped = _stepped(sweep, place, at, (first[0], first[1].area), step)
+            if stepped is None or whole:
+                break
+            if not _touches_inner_edge(sweep.regions[stepped[0]], bounds, raster):
+                break
+            half *= 2
+            sweep, place, bounds, whole = look(half)
+            at = (row - bounds[0], col - bounds[1])
+        if stepped is None:
+            more = "larger" if step > 0 else "smaller"
+            yield Suggestion(None, f"no {more} outline is found around this point")
+            continue
+        i, outline = stepped
+        yield _found(raster, place, outline, _confidence(float(sweep.growth[i]), leaked=False))
+
+
+def _refusal(raster: Raster, row: int, col: int) -> str:
+    """Why nothing is outlined at pixel (row, col), or "" when something may be."""
+    if not (0 <= row < raster.height and 0 <= col < raster.width):
+        return "the point is outside the image"
+    if not np.isfinite(raster.data[:, row, col]).all():
+        return "no data at this point (outside the scene, or masked clouds)"
+    if _is_water(raster, row, col):
+        return "this looks like water, not a field"
+    return ""
 
 
 def _first(
@@ -284,10 +310,47 @@ def proposal(
         LabelError: the click is inside a labelled polygon (nothing is proposed), no outline was
             found (the reason), or what is left at the click is too small or narrow.
     """
+    found = next(proposals(raster, lon, lat, others, rules, second, (step,)))
+    if found.geometry is None:
+        raise LabelError(found.reason)
+    return found
+
+
+def proposals(
+    raster: Raster,
+    lon: float,
+    lat: float,
+    others: list[dict[str, Any]],
+    rules: NewPolygonRules,
+    second: Raster | None = None,
+    steps: Sequence[int] = (0,),
+) -> Iterator[Suggestion]:
+    """:func:`proposal` at each of ``steps``, found as they are asked for, from one sweep
+    (:func:`suggestions`); where there is none, a :class:`Suggestion` without an outline says
+    why."""
     click = Point(lon, lat)
     if any(shape(o).covers(click) for o in others):
-        raise LabelError(LABELLED)
-    found = suggest(raster, lon, lat, second, step)
+        yield from [Suggestion(None, LABELLED)] * len(steps)
+        return
+    for found in suggestions(raster, lon, lat, second, steps):
+        try:
+            yield _clipped(found, raster, click, others, rules)
+        except LabelError as err:
+            yield Suggestion(None, str(err))
+
+
+def _clipped(
+    found: Suggestion,
+    raster: Raster,
+    click: Point,
+    others: list[dict[str, Any]],
+    rules: NewPolygonRules,
+) -> Suggestion:
+    """``found`` as Accept would save it next to ``others`` (:func:`proposal`).
+
+    Raises:
+        LabelError: as :func:`proposal`.
+    """
     if found.geometry is None:
         raise LabelError(found.reason)
     try:
@@ -296,7 +359,7 @@ def proposal(
         raise LabelError(LABELLED if str(err) == INSIDE else str(err)) from err
     # Clipped against a labelled polygon, the outline (widened by half a pixel) can keep strips
     # that wide along it: they are opened away, and the piece at the click is kept.
-    band = 0.3 * _pixel_metres(raster, lat) * _work_factor(raster, lat)
+    band = 0.3 * _pixel_metres(raster, click.y) * _work_factor(raster, click.y)
     clipped, at = project_to(geom, rules.crs), project_to(click, rules.crs)
     opened = clipped.buffer(-band).buffer(band, **MITRE).intersection(clipped)
     metric = _piece_at(opened, at)

@@ -9,8 +9,8 @@ from shapely.geometry import shape
 
 from imagery.raster import Raster
 from labels.edits import NewPolygonRules
-from labels.features import Feature, LabelError
-from labels.suggest import proposal
+from labels.features import Feature
+from labels.suggest import Suggestion, proposals
 
 SUGGEST = "Suggest outlines: click inside a field"
 SUGGEST_HELP = (
@@ -36,19 +36,11 @@ def propose(
     shown: list[Feature],
     rules: NewPolygonRules,
     second: Raster | None = None,
-    step: int = 0,
 ) -> tuple[dict[str, Any] | None, str]:
     """The outline around (lon, lat) as Accept would save it (:func:`labels.suggest.proposal`,
-    with the ``second`` date when one is loaded, ``step`` times Larger or Smaller), or None and
-    why not."""
-    try:
-        found = proposal(raster, lon, lat, [f["geometry"] for f in shown], rules, second, step)
-    except LabelError as err:
-        if step:
-            more = "larger" if step > 0 else "smaller"
-            return None, f"No {more} outline around this click ({err}): the one shown stays."
-        return None, f"No outline here: {err}."
-    return found.geometry, f"Suggested outline (dashed){steps(step)}, {sureness(found.confidence)}."
+    with the ``second`` date when one is loaded), or None and why not."""
+    found = next(proposals(raster, lon, lat, [f["geometry"] for f in shown], rules, second))
+    return found.geometry, _said(found, 0)
 
 
 def stepped(
@@ -60,17 +52,29 @@ def stepped(
     current: dict[str, Any],
     step: int,
 ) -> tuple[dict[str, Any] | None, str, int]:
-    """:func:`propose` at ``step`` for the click ``at``, or further on in the same direction
-    while clipping against the polygons ``shown`` leaves the outline ``current`` (a larger
-    outline that ran into a labelled field): the outline, the status and the step it is."""
+    """The outline ``step`` times Larger or Smaller for the click ``at``, or further on in the
+    same direction (up to 3 more) while clipping against the polygons ``shown`` leaves the
+    outline ``current`` (a larger outline that ran into a labelled field): the outline, the
+    status and the step it is. One sweep of the regions around the click serves them all."""
     direction = 1 if step > 0 else -1
-    for _ in range(4):
-        found, said = propose(raster, *at, shown, rules, second, step)
-        if found is None or _overlap(found, current) < 0.95:
-            return found, said, step
-        step += direction
+    tried = [step + k * direction for k in range(4)]
+    geometries = [f["geometry"] for f in shown]
+    found_at = proposals(raster, *at, geometries, rules, second, tried)
+    for now, found in zip(tried, found_at, strict=True):
+        if found.geometry is None or _overlap(found.geometry, current) < 0.95:
+            return found.geometry, _said(found, now), now
     more = "larger" if direction > 0 else "smaller"
     return None, f"No {more} outline around this click: the one shown stays.", step
+
+
+def _said(found: Suggestion, step: int) -> str:
+    """The status line for an outline found ``step`` times Larger or Smaller, or for none."""
+    if found.geometry is None:
+        if step:
+            more = "larger" if step > 0 else "smaller"
+            return f"No {more} outline around this click ({found.reason}): the one shown stays."
+        return f"No outline here: {found.reason}."
+    return f"Suggested outline (dashed){steps(step)}, {sureness(found.confidence)}."
 
 
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> float:

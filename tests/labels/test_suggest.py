@@ -20,7 +20,7 @@ from imagery.raster import Raster
 from labels.cli import main
 from labels.edits import NewPolygonRules
 from labels.features import LabelError
-from labels.suggest import LABELLED, NARROW, proposal, suggest
+from labels.suggest import LABELLED, NARROW, proposal, suggest, suggestions
 from tests.conftest import write_tif
 
 UTM = CRS.from_epsg(32633)
@@ -146,6 +146,17 @@ def test_larger_and_smaller_step_between_part_of_a_field_and_the_whole():
     rules = NewPolygonRules("wheat", "Ann", "s", "original", crs="EPSG:32633")
     bigger = proposal(raster, *click, [], rules, step=1)
     assert bigger.geometry is not None and iou(bigger.geometry, raster, WHOLE) > 0.9
+
+
+def test_several_steps_from_one_sweep_are_the_steps_asked_one_by_one():
+    """The page asks for the next steps at once when clipping leaves the outline shown."""
+    raster = two_shades()
+    click = lonlat(raster, 80, 60)
+    together = list(suggestions(raster, *click, steps=(0, 1, 2, -1)))
+    assert [s.feature() for s in together] == [
+        suggest(raster, *click, step=k).feature() for k in (0, 1, 2, -1)
+    ]
+    assert together[1].geometry is not None and together[2].geometry is None  # nothing larger
 
 
 def test_refusals_say_why():
