@@ -116,7 +116,9 @@ def suggestions(
 ) -> Iterator[Suggestion]:
     """:func:`suggest` at each of ``steps``, found as they are asked for, from one sweep of the
     regions around the click (the page asks for the next when clipping makes a step's outline
-    the one shown)."""
+    the one shown). The steps are meant to go one way from 0 (1, 2, 3 or -1, -2): a window
+    grown for a larger step holds the smaller ones, but can give a region grown in it a
+    slightly other confidence than a fresh click would."""
     [x], [y] = transform("EPSG:4326", raster.crs, [lon], [lat])
     raster = _coarsened(raster, lat)
     row, col = rowcol(raster.transform, x, y)

@@ -155,6 +155,8 @@ class LabelPageState:
         grown on other pixels)."""
         if second != self.second:
             self.second = second
+            if self.proposal is not None:
+                self.status = "The dates suggestions use changed: click again for an outline."
             self.proposal, self.proposed_at, self.step = None, None, 0
 
     def moved(self, centre: dict[str, float], zoom: float) -> None:

@@ -72,7 +72,8 @@ def _said(found: Suggestion, step: int) -> str:
     if found.geometry is None:
         if step:
             more = "larger" if step > 0 else "smaller"
-            return f"No {more} outline around this click ({found.reason}): the one shown stays."
+            why = "" if found.reason.startswith(f"no {more} outline") else f" ({found.reason})"
+            return f"No {more} outline around this click{why}: the one shown stays."
         return f"No outline here: {found.reason}."
     return f"Suggested outline (dashed){steps(step)}, {sureness(found.confidence)}."
 

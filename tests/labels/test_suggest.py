@@ -149,14 +149,26 @@ def test_larger_and_smaller_step_between_part_of_a_field_and_the_whole():
 
 
 def test_several_steps_from_one_sweep_are_the_steps_asked_one_by_one():
-    """The page asks for the next steps at once when clipping leaves the outline shown."""
-    raster = two_shades()
-    click = lonlat(raster, 80, 60)
-    together = list(suggestions(raster, *click, steps=(0, 1, 2, -1)))
+    """The page asks for the next steps at once when clipping leaves the outline shown. A
+    3.6 km x 500 m field whose east end is a shade darker: the click there gets the end, found
+    in a window that does not hold the whole field; Larger must look wider, and the steps after
+    it come from that wider window."""
+    rng = np.random.default_rng(4)
+    data = np.empty((4, 120, 420), np.float32)
+    data[:] = np.asarray(CROPS[2], np.float32)[:, None, None]
+    data[:, 19:71, 19:381] = np.asarray(ROAD, np.float32)[:, None, None]
+    data[:, 20:70, 20:380] = np.asarray(CROPS[1], np.float32)[:, None, None]
+    data[:3, 20:70, 20:300] += 0.015
+    data += rng.normal(0, 0.002, data.shape).astype(np.float32)
+    raster = Raster(data, UTM, Affine(10, 0, ORIGIN[0], 0, -10, ORIGIN[1]))
+    click = lonlat(raster, 340, 45)
+    together = list(suggestions(raster, *click, steps=(0, 1, 2, -1, 0)))
     assert [s.feature() for s in together] == [
-        suggest(raster, *click, step=k).feature() for k in (0, 1, 2, -1)
+        suggest(raster, *click, step=k).feature() for k in (0, 1, 2, -1, 0)
     ]
-    assert together[1].geometry is not None and together[2].geometry is None  # nothing larger
+    assert iou(together[0].geometry, raster, (20, 70, 300, 380)) > 0.9  # the end
+    assert iou(together[1].geometry, raster, (20, 70, 20, 380)) > 0.9  # the whole field
+    assert together[2].geometry is None  # nothing larger within its roads
 
 
 def test_refusals_say_why():

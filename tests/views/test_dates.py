@@ -114,6 +114,7 @@ def test_suggest_from_both_dates_finds_a_border_seen_only_on_the_other_date(
     [box] = [c for c in at.checkbox if c.label == BOTH]
     box.set_value(False).run()  # an outline found with the other date is not stepped without it
     assert at.session_state["label_page"].proposal is None
+    assert "click again" in at.session_state["label_page"].status
     assert all(b.disabled for b in at.button if b.label in (LARGER, SMALLER, ACCEPT))
 
 
