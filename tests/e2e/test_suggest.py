@@ -33,12 +33,15 @@ def overlap(a: dict, b: dict) -> float:
 
 
 def fields_to_click(raster: Raster) -> list[tuple[float, float]]:
-    """Two points of the demo area, well inside it, where ``labels.suggest`` finds two fields."""
+    """Two points of the demo area, well inside it, where ``labels.suggest`` finds two fields,
+    and a Larger outline around each (for the + key)."""
     found: list[tuple[float, float, dict]] = []
     for lon in np.linspace(AREA[0], AREA[2], 15)[2:-2]:
         for lat in np.linspace(AREA[1], AREA[3], 15)[2:-2]:
             outline = suggest(raster, lon, lat).geometry
-            if outline is not None and all(overlap(outline, g) == 0 for _, _, g in found):
+            if outline is None or any(overlap(outline, g) > 0 for _, _, g in found):
+                continue
+            if suggest(raster, lon, lat, step=1).geometry is not None:
                 found.append((float(lon), float(lat), outline))
     assert len(found) >= 2, "the demo area has fewer than two fields to click"
     return [(lon, lat) for lon, lat, _ in found[:2]]
