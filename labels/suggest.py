@@ -171,7 +171,8 @@ def suggestions(
             yield _found(raster, place, first[1], first[2])
             continue
         # The tolerance of each region does not depend on the window: a window grown for a
-        # larger region holds the first one, at the same index.
+        # larger region holds the first one, at the same index (but for a speck under the
+        # click, :func:`_grow`, whose neighbour's region the window's edge can cut).
         while True:
             stepped = _stepped(sweep, place, at, (first[0], first[1].area), step)
             if stepped is None or whole:
@@ -523,18 +524,19 @@ def _grow(
         distance = np.fmax(distance, np.sqrt(((features - seeds[-1][:, None, None]) ** 2).sum(0)))
     steps = _steps(dates)
     regions, areas = [], []
-    speck = False
+    speck: tuple[int, int] | None = None
     for tol in TOLERANCES:
         inside = valid & (distance <= tol)
         region = _joined(inside, steps, tol, (row, col), speck)
-        if inside[row, col] and region.sum() == 1 and not speck:
+        nearest = _nearest(inside, steps, (row, col))
+        if speck is None and nearest is not None and region.sum() == 1:
             # The clicked pixel is within the tolerance but no neighbour is joined to it: when
-            # its neighbours are joined to a region of their own (an odd pixel in a field, not
-            # a pixel of a road, whose neighbours along it are as alone), it is joined to them
-            # from here on.
-            joined = _joined(inside, steps, tol, (row, col), True)
+            # the neighbour nearest its colour is joined to a region of its own (an odd pixel
+            # in a field, not a pixel of a road, whose neighbours along it are as alone), the
+            # clicked pixel is joined to it from here on.
+            joined = _joined(inside, steps, tol, (row, col), nearest)
             if joined.sum() >= sizes[0]:
-                speck, region = True, joined
+                speck, region = nearest, joined
         regions.append(region)
         areas.append(max(int(region.sum()), 1))
     a = np.asarray(areas, float)
@@ -562,20 +564,41 @@ def _steps(dates: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return across, down
 
 
+def _nearest(
+    inside: np.ndarray, steps: tuple[np.ndarray, np.ndarray], at: tuple[int, int]
+) -> tuple[int, int] | None:
+    """The neighbour of pixel ``at`` nearest it in features (as a row and column offset),
+    among those within the tolerance (``inside``); None when ``at`` or all four are not."""
+    row, col = at
+    if not inside[row, col]:
+        return None
+    across, down = steps
+    near = []
+    if col > 0 and inside[row, col - 1]:
+        near.append((across[row, col - 1], (0, -1)))
+    if col + 1 < inside.shape[1] and inside[row, col + 1]:
+        near.append((across[row, col], (0, 1)))
+    if row > 0 and inside[row - 1, col]:
+        near.append((down[row - 1, col], (-1, 0)))
+    if row + 1 < inside.shape[0] and inside[row + 1, col]:
+        near.append((down[row, col], (1, 0)))
+    return min(near)[1] if near else None
+
+
 def _joined(
     inside: np.ndarray,
     steps: tuple[np.ndarray, np.ndarray],
     tolerance: float,
     at: tuple[int, int],
-    speck: bool,
+    speck: tuple[int, int] | None,
 ) -> np.ndarray:
     """The pixels of ``inside`` (within ``tolerance`` of the click) joined to the clicked pixel
     ``at`` (row, column) through neighbours whose features differ by at most
     :data:`BORDER_STEP` times the tolerance (``steps``: :func:`_steps`): a sharp step is a
     border even where both sides lie within the tolerance of the click (a narrow track or a row
-    of mixed pixels between two fields of near colours). A ``speck`` (the clicked pixel is an
-    odd one, :func:`_grow`) is joined to its neighbours within the tolerance whatever the step
-    to them."""
+    of mixed pixels between two fields of near colours). ``speck``: the offset of a neighbour
+    within the tolerance that the clicked pixel (an odd one, :func:`_grow`) is joined to
+    whatever the step to it."""
     row, col = at
     labels, _ = ndimage.label(inside)
     region = labels == labels[row, col] if labels[row, col] else np.zeros_like(inside)
@@ -597,11 +620,8 @@ def _joined(
     grid[::2, ::2] = box
     grid[::2, 1::2], grid[1::2, ::2] = held
     centre = (2 * (row - r0), 2 * (col - c0))
-    if speck:  # the clicked pixel is joined to its neighbours within the tolerance
-        for dr, dc in ((0, -1), (0, 1), (-1, 0), (1, 0)):
-            pixel = (centre[0] + 2 * dr, centre[1] + 2 * dc)
-            if 0 <= pixel[0] < grid.shape[0] and 0 <= pixel[1] < grid.shape[1]:
-                grid[centre[0] + dr, centre[1] + dc] = grid[pixel]
+    if speck is not None:  # the neighbour is within the tolerance: in the region's box
+        grid[centre[0] + speck[0], centre[1] + speck[1]] = True
     linked, _ = ndimage.label(grid)
     joined = np.zeros_like(inside)
     joined[r0:r1, c0:c1] = linked[::2, ::2] == linked[centre]

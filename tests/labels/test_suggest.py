@@ -147,6 +147,16 @@ def test_a_sharp_step_is_a_border_and_a_gradual_change_is_not():
     assert got.geometry is not None and iou(got.geometry, raster, (20, 100, 20, 70)) > 0.9
 
 
+def test_a_click_on_an_odd_pixel_inside_a_field_gets_the_field():
+    """A pixel unlike its neighbours (a bush, a puddle) under the click: no neighbour is joined
+    to it while the field around is (it was refused as narrow); it is joined to the neighbour
+    nearest its colour, and so to the field."""
+    raster = farmland()
+    raster.data[:, 55, 62] = np.asarray((0.09, 0.10, 0.07, 0.30), np.float32)  # in FIELDS[3]
+    got = suggest(raster, *lonlat(raster, 62.5, 55.5))
+    assert got.geometry is not None and iou(got.geometry, raster, FIELDS[3]) > 0.9
+
+
 def test_larger_and_smaller_step_between_part_of_a_field_and_the_whole():
     """An 800 m field whose west half is a shade brighter (soil, moisture): the click in the east
     half gets that half; one Larger gets the whole field (the page's Smaller then goes back to
