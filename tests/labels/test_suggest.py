@@ -114,15 +114,22 @@ def test_the_outline_runs_through_the_mixed_pixels_around_a_small_field():
 EAST, WHOLE = (20, 100, 60, 100), (20, 100, 20, 100)
 
 
-def two_shades() -> Raster:
-    """An 800 m field (:data:`WHOLE`) within roads whose west half is a shade brighter than its
-    east half (:data:`EAST`)."""
-    rng = np.random.default_rng(3)
-    data = np.empty((4, 120, 120), np.float32)
+def two_shades(
+    size: tuple[int, int] = (120, 120),
+    field: tuple[int, int, int, int] = WHOLE,
+    bright_to: int = 60,
+    seed: int = 3,
+) -> Raster:
+    """A field within roads (``field``: rows and columns; by default an 800 m one,
+    :data:`WHOLE`) whose west part, up to column ``bright_to``, is a shade brighter than the
+    rest (by default the east half, :data:`EAST`)."""
+    r0, r1, c0, c1 = field
+    rng = np.random.default_rng(seed)
+    data = np.empty((4, *size), np.float32)
     data[:] = np.asarray(CROPS[2], np.float32)[:, None, None]
-    data[:, 19:101, 19:101] = np.asarray(ROAD, np.float32)[:, None, None]
-    data[:, 20:100, 20:100] = np.asarray(CROPS[1], np.float32)[:, None, None]
-    data[:3, 20:100, 20:60] += 0.015
+    data[:, r0 - 1 : r1 + 1, c0 - 1 : c1 + 1] = np.asarray(ROAD, np.float32)[:, None, None]
+    data[:, r0:r1, c0:c1] = np.asarray(CROPS[1], np.float32)[:, None, None]
+    data[:3, r0:r1, c0:bright_to] += 0.015
     data += rng.normal(0, 0.002, data.shape).astype(np.float32)
     return Raster(data, UTM, Affine(10, 0, ORIGIN[0], 0, -10, ORIGIN[1]))
 
@@ -184,14 +191,7 @@ def test_several_steps_from_one_sweep_are_the_steps_asked_one_by_one():
     3.6 km x 500 m field whose east end is a shade darker: the click there gets the end, found
     in a window that does not hold the whole field; Larger must look wider, and the steps after
     it come from that wider window."""
-    rng = np.random.default_rng(4)
-    data = np.empty((4, 120, 420), np.float32)
-    data[:] = np.asarray(CROPS[2], np.float32)[:, None, None]
-    data[:, 19:71, 19:381] = np.asarray(ROAD, np.float32)[:, None, None]
-    data[:, 20:70, 20:380] = np.asarray(CROPS[1], np.float32)[:, None, None]
-    data[:3, 20:70, 20:300] += 0.015
-    data += rng.normal(0, 0.002, data.shape).astype(np.float32)
-    raster = Raster(data, UTM, Affine(10, 0, ORIGIN[0], 0, -10, ORIGIN[1]))
+    raster = two_shades((120, 420), (20, 70, 20, 380), bright_to=300, seed=4)
     click = lonlat(raster, 340, 45)
     together = list(suggestions(raster, *click, steps=(0, 1, 2, -1, 0)))
     assert [s.feature() for s in together] == [
