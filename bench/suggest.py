@@ -1,7 +1,8 @@
 """Polygon suggestions (``labels.suggest``) against fields outlined by hand, and their speed.
 
 Run alone: ``.venv/bin/python -m bench.suggest`` (``--half tune`` shows the tuning half of the
-development set instead of the held-out one; ``--no-austria`` skips the Austria part).
+development set instead of the held-out one; ``--no-austria`` skips the Austria part;
+``--learn`` prints part 4 alone).
 
 1. **The development set** (``bench.fields``: 157 fields outlined by eye on four real scenes, in
    Denmark, Brandenburg, Virginia and Madagascar, by sessions that did not see the method): one
@@ -18,6 +19,10 @@ development set instead of the held-out one; ``--no-austria`` skips the Austria 
    date (``suggest(..., second=)``).
 3. **Speed**: clicks at 25 points of a 512 x 512 px area made by mirroring the Austria image,
    and of that area enhanced (2048 x 2048 px, bicubic: the cost does not depend on the method).
+4. **Learning from the set** (``--learn``): the same clicks once 5 or 10 fields are labelled on
+   the image (``suggest(..., typical_m2=)``, as the Label page passes it): for each field
+   clicked, the fields labelled before are drawn at random among the region's others (either
+   half: only their areas are used), :data:`DRAWS` times; per region and for the Austria fields.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from labels.suggest import suggest
 from sr.cache import ResultCache
 from sr.enhance import enhance
 
+#: Random sets of fields labelled before each click (part 4).
+DRAWS = 3
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ROOT / "bench" / "data" / "austria_fields.geojson"
 AUSTRIA = ROOT / settings.shared_data_dir() / "s2_austria_T33UUP_2021_2dates.tif"
@@ -152,6 +159,48 @@ def dev_set(half: str, true_colour: bool = False) -> None:
     print()
 
 
+def learning(half: str) -> None:
+    """Print part 4: per region of the development set (``half``'s fields clicked) and for the
+    Austria fields, the median / mean IoU of one click alone and once 5 or 10 fields are
+    labelled on the image (:data:`DRAWS` random sets of them for each click)."""
+    print(f"Learning from the set: {half} half, one click at each field's interior point, once")
+    print("5 or 10 other fields of the region are labelled (10 m image, B04, B03, B02, B08)")
+    print()
+    print("| region | fields | click alone: median / mean IoU | after 5 | after 10 |")
+    print("|---|---|---|---|---|")
+    original = date_a()
+    austria = [
+        shape(transform_geom("EPSG:4326", original.crs, f["geometry"]))
+        for f in json.loads(FIELDS.read_text())["features"]
+    ]
+    places = [(r, *dev.scene(r)) for r in dev.regions()]
+    places.append(("austria (tuned on before)", original, []))
+    every: dict[int, list[float]] = {0: [], 5: [], 10: []}
+    for name, raster, fields in places:
+        outlines = [f.outline for f in fields] or austria
+        clicked = [i for i, f in enumerate(fields) if f.half == half] or range(len(austria))
+        got: dict[int, list[float]] = {0: [], 5: [], 10: []}
+        for i in clicked:
+            point = outlines[i].representative_point()
+            [lon], [lat] = transform(raster.crs, "EPSG:4326", [point.x], [point.y])
+            others = [o.area for j, o in enumerate(outlines) if j != i]  # metres: UTM scenes
+            for k in got:
+                rng = np.random.default_rng(i)
+                for _ in range(DRAWS if k else 1):
+                    labelled = np.log(rng.choice(others, k, replace=False)) if k else None
+                    typical = None if labelled is None else float(np.exp(labelled.mean()))
+                    found = suggest(raster, lon, lat, typical_m2=typical)
+                    got[k].append(overlap(found.geometry, outlines[i], raster.crs))
+        cells = [f"{statistics.median(v):.3f} / {np.mean(v):.3f}" for v in got.values()]
+        print(f"| {name} | {len(clicked)} | " + " | ".join(cells) + " |")
+        if fields:
+            for k, v in got.items():
+                every[k] += v
+    cells = [f"{statistics.median(v):.3f} / {np.mean(v):.3f}" for v in every.values()]
+    print("| all four regions | - | " + " | ".join(cells) + " |")
+    print()
+
+
 def overlap(geometry: dict[str, Any] | None, truth: Any, crs: Any) -> float:
     """IoU of a suggested outline (WGS84 GeoJSON; 0 when there is none) with ``truth`` (in
     ``crs``)."""
@@ -174,7 +223,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--half", choices=("held-out", "tune"), default="held-out")
     parser.add_argument("--no-austria", action="store_true", help="the development set only")
+    parser.add_argument("--learn", action="store_true", help="part 4 alone: learning from the set")
     args = parser.parse_args()
+    if args.learn:
+        learning(args.half)
+        return
     dev_set(args.half)
     dev_set(args.half, true_colour=True)
     if args.no_austria:

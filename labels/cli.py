@@ -8,16 +8,19 @@ import json
 import sys
 from pathlib import Path
 
+from rasterio.warp import transform
+
 from imagery.errors import ImageryError
 from imagery.geotiff import check_output, read_raster
 from imagery.raster import BANDS, Raster
 from labels.agreement import agreement, of_annotator
 from labels.export import FORMATS, export
 from labels.features import LabelError
+from labels.geometry import utm_zone
 from labels.imports import read_labels
 from labels.session import LabelSession
 from labels.stats import area_by_class
-from labels.suggest import suggest
+from labels.suggest import LEARN_FROM, suggest, typical_area
 from terminal import say
 
 #: The largest raster ``suggest`` reads, in pixels a side (a 2.5 m image of 50 km).
@@ -47,6 +50,21 @@ def _suggest_raster(path: Path) -> Raster:
             "(and B08)"
         )
     return Raster(raster.data[: len(BANDS)], raster.crs, raster.transform, BANDS)
+
+
+def _typical(path: Path, raster: Raster) -> float | None:
+    """The typical area of the fields of label file ``path`` that lie on ``raster``
+    (:func:`labels.suggest.typical_area`, measured in the UTM zone of the raster's centre).
+
+    Raises:
+        LabelError: no such file, or one that import refuses.
+    """
+    if not path.is_file():
+        raise LabelError(f"there is no label file {path}")
+    geometries = [f["geometry"] for f in read_labels(path)["features"]]
+    x, y = raster.transform * (raster.width / 2, raster.height / 2)
+    [lon], [lat] = transform(raster.crs, "EPSG:4326", [x], [y])
+    return typical_area(geometries, raster, utm_zone(lon, lat))
 
 
 def _agreement(args: argparse.Namespace) -> str:
@@ -111,6 +129,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the page's Larger (1, 2, ...) or Smaller (-1, ...): the next outlines around each "
         "point, each at least 1.4 times larger (smaller) in area",
     )
+    sg.add_argument(
+        "--labelled",
+        type=Path,
+        metavar="FILE",
+        help=f"fields already outlined (a label file as import reads it): once {LEARN_FROM} lie "
+        "on the image, outlines of about their size are preferred, as on the Label page",
+    )
     ag = sub.add_parser(
         "agreement",
         help="how far two label files agree: polygons matched one to one at IoU >= 0.5, as JSON",
@@ -136,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "suggest":
             raster = _suggest_raster(args.raster)
-            found = [suggest(raster, x, y, step=args.step).feature() for x, y in args.points]
+            typical = _typical(args.labelled, raster) if args.labelled else None
+            found = [
+                suggest(raster, x, y, step=args.step, typical_m2=typical).feature()
+                for x, y in args.points
+            ]
             say(json.dumps({"type": "FeatureCollection", "features": found}))
             return 0
         session = LabelSession.of_file(args.set, getattr(args, "annotator", ""))

@@ -18,8 +18,9 @@ SUGGEST_HELP = (
     "colours (no download, well under a second). Enter or ✓ Accept saves it with the class "
     "chosen above, as an ordinary polygon; Esc or ✗ Reject drops it. When it holds only part "
     "of the field, or runs into the next one, the + and - keys (or + Larger and − Smaller) try "
-    "the next outline around the same click. Turn this off to draw and edit with the map's "
-    "toolbar only."
+    "the next outline around the same click. Once five fields are labelled on the image, "
+    "outlines of about their size are preferred. Turn this off to draw and edit with the "
+    "map's toolbar only."
 )
 ACCEPT, REJECT = "✓ Accept outline", "✗ Reject"
 LARGER, SMALLER = "+ Larger", "− Smaller"

@@ -20,7 +20,7 @@ from imagery.raster import Raster
 from labels.cli import main
 from labels.edits import NewPolygonRules
 from labels.features import LabelError
-from labels.suggest import LABELLED, NARROW, proposal, suggest, suggestions
+from labels.suggest import LABELLED, NARROW, proposal, suggest, suggestions, typical_area
 from tests.conftest import write_tif
 
 UTM = CRS.from_epsg(32633)
@@ -453,3 +453,43 @@ def test_a_proposal_cut_by_a_labelled_polygon_is_the_piece_at_the_click_never_sl
     with pytest.raises(LabelError) as err:  # what is left at the click is a 15 m strip
         proposal(raster, *lonlat(raster, 36.5, 55), [labelled(raster, 37, 90, 31, 80)], RULES)
     assert str(err.value) == NARROW
+
+
+def test_fields_labelled_on_the_image_teach_the_size_of_a_field():
+    """The 800 m field whose west half is a shade brighter (:func:`two_shades`), clicked in its
+    east half: alone, the half is proposed (it holds as well as the whole field). Once five
+    fields of 64 ha are labelled on the image, the whole field is; four are not enough, and
+    fields labelled elsewhere (their centres off the image) do not count."""
+    raster = two_shades((120, 520))
+    click = lonlat(raster, 80, 60)
+    squares = [labelled(raster, 110 + 80 * k, 190 + 80 * k, 20, 100) for k in range(5)]
+    assert typical_area(squares, raster, RULES.crs) == pytest.approx(640_000, rel=0.01)
+    elsewhere = [labelled(raster, 1110 + 80 * k, 1190 + 80 * k, 20, 100) for k in range(5)]
+    for others, shown in ((squares, WHOLE), (squares[:4], EAST), (elsewhere, EAST)):
+        found = proposal(raster, *click, others, RULES)
+        assert iou(found.geometry, raster, shown) > 0.9, (len(others), shown)
+    assert iou(suggest(raster, *click).geometry, raster, EAST) > 0.9
+    # a typical area of the half's size keeps the half
+    assert iou(suggest(raster, *click, typical_m2=320_000).geometry, raster, EAST) > 0.9
+
+
+def test_the_command_learns_the_size_of_a_field_from_a_label_file(tmp_path: Path, capsys):
+    """``--labelled``: five fields of 64 ha outlined on the image, in a label file: the click in
+    the shaded field's east half gets the whole field, as on the page."""
+    raster = two_shades((120, 520))
+    dn = np.clip(raster.data * 10000, 1, None).astype(np.uint16)
+    path = write_tif(tmp_path / "field.tif", dn, descriptions=None)
+    squares = [labelled(raster, 110 + 80 * k, 190 + 80 * k, 20, 100) for k in range(5)]
+    done = tmp_path / "done.geojson"
+    done.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": g, "properties": {"crop_class": "wheat"}} for g in squares
+    ]}))  # fmt: skip
+    point = "{},{}".format(*lonlat(raster, 80, 60))
+    assert main(["suggest", str(path), point]) == 0
+    [alone] = json.loads(capsys.readouterr().out)["features"]
+    assert iou(alone["geometry"], raster, EAST) > 0.9
+    assert main(["suggest", str(path), point, "--labelled", str(done)]) == 0
+    [learned] = json.loads(capsys.readouterr().out)["features"]
+    assert iou(learned["geometry"], raster, WHOLE) > 0.9
+    assert main(["suggest", str(path), point, "--labelled", str(tmp_path / "none.gpkg")]) == 1
+    assert "there is no label file" in capsys.readouterr().err
