@@ -173,12 +173,14 @@ def learning(half: str) -> None:
         shape(transform_geom("EPSG:4326", original.crs, f["geometry"]))
         for f in json.loads(FIELDS.read_text())["features"]
     ]
-    places = [(r, *dev.scene(r)) for r in dev.regions()]
-    places.append(("austria (tuned on before)", original, []))
+    places = []
+    for region in dev.regions():
+        raster, fields = dev.scene(region)
+        clicked = [i for i, f in enumerate(fields) if f.half == half]
+        places.append((region, raster, [f.outline for f in fields], clicked))
+    places.append(("austria (tuned on before)", original, austria, list(range(len(austria)))))
     every: dict[int, list[float]] = {0: [], 5: [], 10: []}
-    for name, raster, fields in places:
-        outlines = [f.outline for f in fields] or austria
-        clicked = [i for i, f in enumerate(fields) if f.half == half] or range(len(austria))
+    for name, raster, outlines, clicked in places:
         got: dict[int, list[float]] = {0: [], 5: [], 10: []}
         for i in clicked:
             point = outlines[i].representative_point()
@@ -193,7 +195,7 @@ def learning(half: str) -> None:
                     got[k].append(overlap(found.geometry, outlines[i], raster.crs))
         cells = [f"{statistics.median(v):.3f} / {np.mean(v):.3f}" for v in got.values()]
         print(f"| {name} | {len(clicked)} | " + " | ".join(cells) + " |")
-        if fields:
+        if outlines is not austria:
             for k, v in got.items():
                 every[k] += v
     cells = [f"{statistics.median(v):.3f} / {np.mean(v):.3f}" for v in every.values()]

@@ -6,15 +6,15 @@ NDVI, when the image has B08; its hue, on a true-colour image) lies within a tol
 click's, joined through neighbours that differ by at most half that tolerance (a sharp step
 between two pixels is a border), for a sweep of tolerances.
 The region kept is the most stable one (in the manner of maximally stable extremal regions): a
-field's border holds while the tolerance rises, until the region leaks into a neighbour; among
-regions about as stable, the one nearer in area to the fields already labelled on the image,
-once there are a few (:data:`LEARN_FROM`). It is
-opened (no bridges one pixel wide), its holes are filled, and it is simplified to a polygon with
-few vertices, widened by half a pixel (the border runs through the mixed pixels around the
-field's own). When what is left is too small or narrow for a field (the most stable region was a
-sliver: a small plot, a stripe inside a field), the next most stable regions are tried, others
-that keep the clicked pixel and whose median colour lies near the click's (a click on a
-road joins the fields beside it only far from their colour, and stays refused as narrow).
+field's border holds while the tolerance rises, until the region leaks into a neighbour. Once a
+few fields are labelled on the image (:data:`LEARN_FROM`), among regions about as stable the one
+nearer their typical area is kept. It is opened (no bridges one pixel wide), its holes are
+filled, and it is simplified to a polygon with few vertices, widened by half a pixel (the border
+runs through the mixed pixels around the field's own). When what is left is too small or narrow
+for a field (the region kept was a sliver: a small plot, a stripe inside a field), the next best
+regions are tried, others that keep the clicked pixel and whose median colour lies near the
+click's (a click on a road joins the fields beside it only far from their colour, and stays
+refused as narrow).
 Images with pixels finer than 10 m (the enhanced one) are averaged to about 10 m
 first: measured, that gives better outlines than finer pixels, and is several times faster.
 Settings were chosen on the hand-drawn outlines in ``bench/data/austria_fields.geojson``; the
@@ -124,10 +124,14 @@ def suggest(
     ``step``: the annotator's Larger (+1, +2 ...) or Smaller (-1 ...) from the outline first
     proposed: the regions grown around the same click at the next tolerances up (or down), each
     outline at least :data:`STEP_AREA` times larger (or smaller) in area than the one before
-    (:func:`_stepped`); counted from the most stable region (the one proposed first, unless that
+    (:func:`_stepped`); counted from the region chosen (the one proposed first, unless that
     was a sliver).
-    ``typical_m2``: the typical area of the fields already labelled on the image
-    (:func:`typical_area`), or None."""
+    ``typical_m2``: the typical area of the fields already labelled on the image (square
+    metres, :func:`typical_area`), or None.
+
+    Raises:
+        ValueError: a ``typical_m2`` that is not a positive number.
+    """
     return next(suggestions(raster, lon, lat, second, (step,), typical_m2))
 
 
@@ -158,11 +162,11 @@ def suggestions(
         other, other_valid = _features(_on_grid(second, raster))
         dates.append(np.where(other_valid, other, np.nan))
     half = max(8, round(WINDOW_M / pixel_m))
-    sizes = (
-        max(4, round(MIN_STABLE_M2 / pixel_m**2)),
-        round(MAX_AREA_M2 / pixel_m**2),
-        typical_m2 / pixel_m**2 if typical_m2 else None,
-    )
+    size = (raster.height, raster.width)
+    sizes = (max(4, round(MIN_STABLE_M2 / pixel_m**2)), round(MAX_AREA_M2 / pixel_m**2))
+    if typical_m2 is not None and not (np.isfinite(typical_m2) and typical_m2 > 0):
+        raise ValueError(f"a typical area must be a positive number of square metres: {typical_m2}")
+    typical = typical_m2 / pixel_m**2 if typical_m2 else None
 
     def look(half: int) -> tuple[_Sweep, _Place, tuple[int, int, int, int], bool]:
         """The regions grown in the window of ``half`` pixels either side of the click, where
@@ -170,7 +174,7 @@ def suggestions(
         r0, c0 = max(0, row - half), max(0, col - half)
         r1, c1 = min(raster.height, row + half + 1), min(raster.width, col + half + 1)
         window = [f[:, r0:r1, c0:c1] for f in dates]
-        sweep = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, sizes)
+        sweep = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, sizes, typical)
         unit = abs(raster.transform.a) / pixel_m  # CRS units a metre
         place = _Place(raster.transform @ Affine.translation(c0, r0), Point(x, y), unit, pixel_m)
         return (
@@ -182,11 +186,11 @@ def suggestions(
 
     while True:
         sweep, place, bounds, whole = look(half)
-        if whole or not _touches_inner_edge(sweep.regions[sweep.chosen], bounds, raster):
+        if whole or not _touches_inner_edge(sweep.regions[sweep.chosen], bounds, size):
             break
         half *= 2
     at = (row - bounds[0], col - bounds[1])
-    first = _first(sweep, place, at, lambda r: not whole and _touches_inner_edge(r, bounds, raster))
+    first = _first(sweep, place, at, lambda r: not whole and _touches_inner_edge(r, bounds, size))
     if first is None:
         yield from [Suggestion(None, NARROW)] * len(steps)
         return
@@ -201,7 +205,7 @@ def suggestions(
             stepped = _stepped(sweep, place, at, (first[0], first[1].area), step)
             if stepped is None or whole:
                 break
-            if not _touches_inner_edge(sweep.regions[stepped[0]], bounds, raster):
+            if not _touches_inner_edge(sweep.regions[stepped[0]], bounds, size):
                 break
             half *= 2
             sweep, place, bounds, whole = look(half)
@@ -228,7 +232,7 @@ def _refusal(raster: Raster, row: int, col: int) -> str:
 def _first(
     sweep: _Sweep, place: _Place, at: tuple[int, int], cut: Callable[[np.ndarray], bool]
 ) -> tuple[int, Any, float] | None:
-    """The region proposed first, its outline and the confidence in it: the most stable one,
+    """The region proposed first, its outline and the confidence in it: the one chosen,
     or when that is a sliver or a speck another that holds the click and that the window's
     edge does not ``cut``; None when none is wide enough for a field."""
     outline = place.outline(sweep.regions[sweep.chosen], *at, nearest=True)
@@ -378,14 +382,16 @@ def typical_area(labelled: list[dict[str, Any]], raster: Raster, crs: str) -> fl
     are fewer than :data:`LEARN_FROM`."""
     if len(labelled) < LEARN_FROM:
         return None
-    fields = np.array([shape(g) for g in labelled])
+    fields = np.array([shape(g) for g in labelled], dtype=object)
     centres = shapely.centroid(fields)
     xs, ys = transform("EPSG:4326", raster.crs, shapely.get_x(centres), shapely.get_y(centres))
     cols, rows = ~raster.transform * (np.asarray(xs), np.asarray(ys))
     on = (cols >= 0) & (cols < raster.width) & (rows >= 0) & (rows < raster.height)
-    if on.sum() < LEARN_FROM:
+    areas = shapely.area(project_to(fields[on], crs))
+    areas = areas[areas > 0]
+    if areas.size < LEARN_FROM:
         return None
-    return float(np.exp(np.log(shapely.area(project_to(fields[on], crs))).mean()))
+    return float(np.exp(np.log(areas).mean()))
 
 
 def _clipped(
@@ -520,12 +526,15 @@ def _is_water(raster: Raster, row: int, col: int) -> bool:
 class _Sweep:
     """The regions grown around a click at each of :data:`TOLERANCES`; ``growth``: how much each
     one's area grows between the tolerances either side (inf where it is too small or too large
-    to propose); ``areas``: their pixels (at least 1); ``chosen``: the one proposed first;
-    ``features``, ``seed``: the first date's features and their median around the click."""
+    to propose); ``areas``: their pixels (at least 1); ``score``: what chooses among them, the
+    least first (the log of the growth, and the distance from a typical area when there is one:
+    :func:`_grow`); ``chosen``: the one proposed first; ``features``, ``seed``: the first date's
+    features and their median around the click."""
 
     regions: list[np.ndarray]
     areas: np.ndarray
     growth: np.ndarray
+    score: np.ndarray
     chosen: int
     confidence: float
     features: np.ndarray
@@ -533,12 +542,12 @@ class _Sweep:
 
     def others(self) -> list[int]:
         """The other proposable regions (smaller or larger) that the click's pixels stand for,
-        most stable first: the distance between the click's features and the region's median
+        best ``score`` first: the distance between the click's features and the region's median
         at most half the region's tolerance (a click on a road joins its fields only at a
         tolerance near the road's distance from them, far from their median)."""
         return [
             int(i)
-            for i in np.argsort(self.growth, kind="stable")
+            for i in np.argsort(self.score, kind="stable")
             if i != self.chosen and np.isfinite(self.growth[i]) and self._typical(int(i))
         ]
 
@@ -552,17 +561,17 @@ def _grow(
     valid: np.ndarray,
     row: int,
     col: int,
-    sizes: tuple[int, int, float | None],
+    sizes: tuple[int, int],
+    typical: float | None,
 ) -> _Sweep:
     """The most stable region around (row, col) among those grown at each tolerance, of
-    ``sizes`` (least, most pixels; and the pixels of a typical field labelled on the image, or
-    None): the one whose area changes least between the tolerances either side of it (a field's
-    border holds while the tolerance rises, until the region leaks into a neighbour), nearer the
-    typical area among those about as stable (:data:`LEARN_FROM`); and the confidence in it
-    (:func:`_confidence`). ``dates``: the
-    ``(C, H, W)`` features of each date (NaN where a second date has no data); a pixel's
-    distance from the click is the largest of its dates', and so is the step between two
-    neighbours (:func:`_joined`)."""
+    ``sizes`` (least, most pixels): the one whose area changes least between the tolerances
+    either side of it (a field's border holds while the tolerance rises, until the region leaks
+    into a neighbour), and among those about as stable the one nearer the ``typical`` area of
+    the fields labelled on the image, in pixels, when it is known (:data:`SIZE_WEIGHT`); and
+    the confidence in it (:func:`_confidence`). ``dates``: the ``(C, H, W)`` features of each
+    date (NaN where a second date has no data); a pixel's distance from the click is the
+    largest of its dates', and so is the step between two neighbours (:func:`_joined`)."""
     distance = np.full(valid.shape, np.nan, np.float32)
     seeds = []
     for features in dates:
@@ -574,16 +583,18 @@ def _grow(
     steps = _steps(dates)
     regions, areas = [], []
     speck: tuple[int, int] | None = None
+    box = None
     for tol in TOLERANCES:
         inside = valid & (distance <= tol)
-        region = _joined(inside, steps, tol, (row, col), speck)
+        reach, box = _reach(inside, (row, col), box)
+        region = _joined(reach, box, steps, tol, (row, col), speck)
         nearest = _nearest(inside, steps, (row, col)) if speck is None else None
         if nearest is not None and region.sum() == 1:
             # The clicked pixel is within the tolerance but no neighbour is joined to it: when
             # the neighbour nearest its colour is joined to a region of its own (an odd pixel
             # in a field, not a pixel of a road, whose neighbours along it are as alone), the
             # clicked pixel is joined to it from here on.
-            joined = _joined(inside, steps, tol, (row, col), nearest)
+            joined = _joined(reach, box, steps, tol, (row, col), nearest)
             if joined.sum() >= sizes[0]:
                 speck, region = nearest, joined
         regions.append(region)
@@ -591,18 +602,18 @@ def _grow(
     a = np.asarray(areas, float)
     growth = np.r_[a[1] / a[0], a[2:] / a[:-2], a[-1] / a[-2]]
     growth[a < sizes[0]] = np.inf
+    leaked = bool(a[np.argmin(growth)] > sizes[1])  # the most stable region is too large
+    growth[a > sizes[1]] = np.inf
     score = np.log(growth)
-    if sizes[2]:
-        score += SIZE_WEIGHT * np.log(a / sizes[2]) ** 2
-    best = int(np.argmin(score))
-    growth[a > sizes[1]] = score[a > sizes[1]] = np.inf
+    if typical:
+        score += SIZE_WEIGHT * np.log(a / typical) ** 2
     if np.isinf(growth).all():  # all specks or all too large: the largest region not too large
         fits = np.flatnonzero(a <= sizes[1])
         chosen = int(fits[-1]) if fits.size else 0
-        return _Sweep(regions, a, growth, chosen, 0.0, dates[0], seeds[0])
+        return _Sweep(regions, a, growth, score, chosen, 0.0, dates[0], seeds[0])
     chosen = int(np.argmin(score))
-    confidence = _confidence(float(growth[chosen]), leaked=chosen != best)
-    return _Sweep(regions, a, growth, chosen, confidence, dates[0], seeds[0])
+    confidence = _confidence(float(growth[chosen]), leaked)
+    return _Sweep(regions, a, growth, score, chosen, confidence, dates[0], seeds[0])
 
 
 def _steps(dates: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -637,28 +648,55 @@ def _nearest(
     return min(near)[1] if near else None
 
 
+def _reach(
+    inside: np.ndarray, at: tuple[int, int], last: tuple[int, int, int, int] | None
+) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """The pixels of ``inside`` connected to pixel ``at`` (row, column), and their box (first
+    and last + 1 row and column; ``last`` when there are none). ``last``: the box of those at
+    the tolerance below, which these hold: they are labelled first in that box grown by its
+    size on each side, and in the whole window only when they reach that box's edge (four to
+    ten times faster than the whole window at every tolerance of a large window)."""
+    row, col = at
+    if not inside[row, col]:
+        return np.zeros_like(inside), last
+    h, w = inside.shape
+    boxes = [(0, h, 0, w)]
+    if last is not None:
+        r0, r1, c0, c1 = last
+        boxes.insert(0, (max(0, 2 * r0 - r1), min(h, 2 * r1 - r0), max(0, 2 * c0 - c1),
+                         min(w, 2 * c1 - c0)))  # fmt: skip
+    for r0, r1, c0, c1 in boxes:
+        labels, _ = ndimage.label(inside[r0:r1, c0:c1])
+        part = labels == labels[row - r0, col - c0]
+        if not _touches_inner_edge(part, (r0, c0, r1, c1), (h, w)):
+            break
+    reach = np.zeros_like(inside)
+    reach[r0:r1, c0:c1] = part
+    rows, cols = np.flatnonzero(part.any(1)), np.flatnonzero(part.any(0))
+    return reach, (r0 + rows[0], r0 + rows[-1] + 1, c0 + cols[0], c0 + cols[-1] + 1)
+
+
 def _joined(
-    inside: np.ndarray,
+    reach: np.ndarray,
+    bounds: tuple[int, int, int, int] | None,
     steps: tuple[np.ndarray, np.ndarray],
     tolerance: float,
     at: tuple[int, int],
     speck: tuple[int, int] | None,
 ) -> np.ndarray:
-    """The pixels of ``inside`` (within ``tolerance`` of the click) joined to the clicked pixel
-    ``at`` (row, column) through neighbours whose features differ by at most
-    :data:`BORDER_STEP` times the tolerance (``steps``: :func:`_steps`): a sharp step is a
-    border even where both sides lie within the tolerance of the click (a narrow track or a row
-    of mixed pixels between two fields of near colours). ``speck``: the offset of a neighbour
-    within the tolerance that the clicked pixel (an odd one, :func:`_grow`) is joined to
-    whatever the step to it."""
+    """The pixels of ``reach`` (within ``tolerance`` of the click and connected to it; their
+    box ``bounds``: :func:`_reach`) joined to the clicked pixel ``at`` (row, column) through
+    neighbours whose features differ by at most :data:`BORDER_STEP` times the tolerance
+    (``steps``: :func:`_steps`): a sharp step is a border even where both sides lie within the
+    tolerance of the click (a narrow track or a row of mixed pixels between two fields of near
+    colours). ``speck``: the offset of a neighbour within the tolerance that the clicked pixel
+    (an odd one, :func:`_grow`) is joined to whatever the step to it."""
     row, col = at
-    labels, _ = ndimage.label(inside)
-    region = labels == labels[row, col] if labels[row, col] else np.zeros_like(inside)
-    if not region[row, col]:
+    region = reach
+    if bounds is None or not region[row, col]:
         return region
     # Cutting the sharp steps can only split the region: only its box is looked at again.
-    rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
-    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    r0, r1, c0, c1 = bounds
     box = region[r0:r1, c0:c1]
     across, down = steps[0][r0:r1, c0 : c1 - 1], steps[1][r0 : r1 - 1, c0:c1]
     # Pixels at even rows and columns, each link to the next pixel across at an odd column and
@@ -675,7 +713,7 @@ def _joined(
     if speck is not None:  # the neighbour is within the tolerance: in the region's box
         grid[centre[0] + speck[0], centre[1] + speck[1]] = True
     linked, _ = ndimage.label(grid)
-    joined = np.zeros_like(inside)
+    joined = np.zeros_like(reach)
     joined[r0:r1, c0:c1] = linked[::2, ::2] == linked[centre]
     return joined
 
@@ -689,15 +727,16 @@ def _confidence(growth: float, leaked: bool) -> float:
 
 
 def _touches_inner_edge(
-    region: np.ndarray, window: tuple[int, int, int, int], raster: Raster
+    region: np.ndarray, window: tuple[int, int, int, int], size: tuple[int, int]
 ) -> bool:
-    """Whether the region reaches an edge of its window that is not the image's edge."""
+    """Whether the region reaches an edge of its window (first row and column, last + 1) that
+    is not the edge of the image (of ``size``: height, width) the window lies in."""
     r0, c0, r1, c1 = window
     return bool(
         (r0 > 0 and region[0].any())
         or (c0 > 0 and region[:, 0].any())
-        or (r1 < raster.height and region[-1].any())
-        or (c1 < raster.width and region[:, -1].any())
+        or (r1 < size[0] and region[-1].any())
+        or (c1 < size[1] and region[:, -1].any())
     )
 
 

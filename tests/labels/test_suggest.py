@@ -465,12 +465,16 @@ def test_fields_labelled_on_the_image_teach_the_size_of_a_field():
     squares = [labelled(raster, 110 + 80 * k, 190 + 80 * k, 20, 100) for k in range(5)]
     assert typical_area(squares, raster, RULES.crs) == pytest.approx(640_000, rel=0.01)
     elsewhere = [labelled(raster, 1110 + 80 * k, 1190 + 80 * k, 20, 100) for k in range(5)]
+    small = [labelled(raster, 1110 + 10 * k, 1120 + 10 * k, 20, 30) for k in range(5)]
+    assert typical_area(squares + small, raster, RULES.crs) == pytest.approx(640_000, rel=0.01)
     for others, shown in ((squares, WHOLE), (squares[:4], EAST), (elsewhere, EAST)):
         found = proposal(raster, *click, others, RULES)
         assert iou(found.geometry, raster, shown) > 0.9, (len(others), shown)
     assert iou(suggest(raster, *click).geometry, raster, EAST) > 0.9
     # a typical area of the half's size keeps the half
     assert iou(suggest(raster, *click, typical_m2=320_000).geometry, raster, EAST) > 0.9
+    with pytest.raises(ValueError, match="positive"):
+        suggest(raster, *click, typical_m2=float("nan"))
 
 
 def test_the_command_learns_the_size_of_a_field_from_a_label_file(tmp_path: Path, capsys):
