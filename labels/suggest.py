@@ -39,7 +39,7 @@ from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.features import shapes
 from rasterio.transform import rowcol
-from rasterio.warp import transform, transform_geom
+from rasterio.warp import transform, transform_bounds, transform_geom
 from scipy import ndimage
 from shapely.geometry import Point, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -79,6 +79,8 @@ MIN_WIDTH_M = 20.0
 #: the Austria fields (3 ha) by 0.06-0.09 of mean IoU (docs/benchmarks.md).
 LEARN_FROM = 5
 SIZE_WEIGHT = 0.05
+#: The typical area is learned from at most this many fields, the last labelled on the image.
+LEARN_AT_MOST = 100
 #: No region larger than this is proposed: where the most stable region is larger (it leaked
 #: across low-contrast borders: winter fields), the most stable one under it is, with a lower
 #: confidence.
@@ -378,11 +380,23 @@ def proposals(
 
 def typical_area(labelled: list[dict[str, Any]], raster: Raster, crs: str) -> float | None:
     """The typical area (square metres, measured in ``crs``: the geometric mean) of the fields
-    of ``labelled`` (WGS84 GeoJSON geometries) whose centre lies on ``raster``; None when there
-    are fewer than :data:`LEARN_FROM`."""
-    if len(labelled) < LEARN_FROM:
+    of ``labelled`` (WGS84 GeoJSON geometries) whose centre lies on ``raster``, the last
+    :data:`LEARN_AT_MOST` of them; None when there are fewer than :data:`LEARN_FROM`. Fields
+    are looked at from the last (a first vertex on the image's box, read from the coordinates,
+    before any is made a shapely geometry: a set of thousands costs a few milliseconds)."""
+    (x0, y0), (x1, y1) = raster.transform * (0, 0), raster.transform * (raster.width, raster.height)
+    west, south, east, north = transform_bounds(raster.crs, "EPSG:4326", x0, y0, x1, y1)
+    recent = []
+    for g in reversed(labelled):
+        coords = g.get("coordinates") or [[[]]]
+        first = coords[0][0] if g.get("type") == "Polygon" else coords[0][0][0]
+        if len(first) >= 2 and west <= first[0] <= east and south <= first[1] <= north:
+            recent.append(g)
+            if len(recent) == LEARN_AT_MOST:
+                break
+    if len(recent) < LEARN_FROM:
         return None
-    fields = np.array([shape(g) for g in labelled], dtype=object)
+    fields = np.array([shape(g) for g in recent], dtype=object)
     centres = shapely.centroid(fields)
     xs, ys = transform("EPSG:4326", raster.crs, shapely.get_x(centres), shapely.get_y(centres))
     cols, rows = ~raster.transform * (np.asarray(xs), np.asarray(ys))

@@ -467,6 +467,9 @@ def test_fields_labelled_on_the_image_teach_the_size_of_a_field():
     elsewhere = [labelled(raster, 1110 + 80 * k, 1190 + 80 * k, 20, 100) for k in range(5)]
     small = [labelled(raster, 1110 + 10 * k, 1120 + 10 * k, 20, 30) for k in range(5)]
     assert typical_area(squares + small, raster, RULES.crs) == pytest.approx(640_000, rel=0.01)
+    older = [labelled(raster, 110 + 10 * k, 120 + 10 * k, 0, 10) for k in range(5)]  # 1 ha
+    assert typical_area(older + squares * 20, raster, RULES.crs) == pytest.approx(640_000, rel=0.01)
+    assert typical_area(older + squares, raster, RULES.crs) < 100_000  # all ten count
     for others, shown in ((squares, WHOLE), (squares[:4], EAST), (elsewhere, EAST)):
         found = proposal(raster, *click, others, RULES)
         assert iou(found.geometry, raster, shown) > 0.9, (len(others), shown)
