@@ -39,7 +39,7 @@ from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.features import shapes
 from rasterio.transform import rowcol
-from rasterio.warp import transform, transform_bounds, transform_geom
+from rasterio.warp import transform, transform_geom
 from scipy import ndimage
 from shapely.geometry import Point, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -381,31 +381,55 @@ def proposals(
 def typical_area(labelled: list[dict[str, Any]], raster: Raster, crs: str) -> float | None:
     """The typical area (square metres, measured in ``crs``: the geometric mean) of the fields
     of ``labelled`` (WGS84 GeoJSON geometries) whose centre lies on ``raster``, the last
-    :data:`LEARN_AT_MOST` of them; None when there are fewer than :data:`LEARN_FROM`. Fields
-    are looked at from the last (a first vertex on the image's box, read from the coordinates,
-    before any is made a shapely geometry: a set of thousands costs a few milliseconds)."""
-    (x0, y0), (x1, y1) = raster.transform * (0, 0), raster.transform * (raster.width, raster.height)
-    west, south, east, north = transform_bounds(raster.crs, "EPSG:4326", x0, y0, x1, y1)
-    recent = []
-    for g in reversed(labelled):
-        coords = g.get("coordinates") or [[[]]]
-        first = coords[0][0] if g.get("type") == "Polygon" else coords[0][0][0]
-        if len(first) >= 2 and west <= first[0] <= east and south <= first[1] <= north:
-            recent.append(g)
-            if len(recent) == LEARN_AT_MOST:
-                break
-    if len(recent) < LEARN_FROM:
+    :data:`LEARN_AT_MOST` of them; None when there are fewer than :data:`LEARN_FROM`. Only
+    fields whose first vertex lies on the image or near it are made shapely geometries (read
+    from the coordinates: a set of thousands costs a few milliseconds)."""
+    if len(labelled) < LEARN_FROM:
         return None
-    fields = np.array([shape(g) for g in recent], dtype=object)
-    centres = shapely.centroid(fields)
-    xs, ys = transform("EPSG:4326", raster.crs, shapely.get_x(centres), shapely.get_y(centres))
-    cols, rows = ~raster.transform * (np.asarray(xs), np.asarray(ys))
-    on = (cols >= 0) & (cols < raster.width) & (rows >= 0) & (rows < raster.height)
-    areas = shapely.area(project_to(fields[on], crs))
+    firsts = [_first_vertex(g) for g in labelled]
+    kept = [i for i, v in enumerate(firsts) if v is not None]
+    if len(kept) < LEARN_FROM:
+        return None
+    lons, lats = zip(*(firsts[i] for i in kept), strict=True)
+    near = [kept[i] for i in np.flatnonzero(_on_image(raster, lons, lats, margin=0.25))]
+    recent = np.array([shape(labelled[i]) for i in near[-2 * LEARN_AT_MOST :]], dtype=object)
+    if recent.size < LEARN_FROM:
+        return None
+    centres = shapely.centroid(recent)
+    on = _on_image(raster, shapely.get_x(centres), shapely.get_y(centres), margin=0.0)
+    areas = shapely.area(project_to(recent[on], crs))[-LEARN_AT_MOST:]
     areas = areas[areas > 0]
     if areas.size < LEARN_FROM:
         return None
     return float(np.exp(np.log(areas).mean()))
+
+
+def _first_vertex(geometry: dict[str, Any]) -> tuple[float, float] | None:
+    """The first vertex of a GeoJSON Polygon or MultiPolygon, read from its coordinates; None for
+    another type or coordinates that hold none."""
+    try:
+        coords = geometry["coordinates"]
+        kind = geometry["type"]
+        first = (
+            coords[0][0]
+            if kind == "Polygon"
+            else coords[0][0][0]
+            if kind == "MultiPolygon"
+            else None
+        )
+        return (float(first[0]), float(first[1])) if first is not None else None
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _on_image(raster: Raster, lons: Any, lats: Any, margin: float) -> np.ndarray:
+    """Which WGS84 points lie on ``raster``, or within ``margin`` times its size of it."""
+    xs, ys = transform("EPSG:4326", raster.crs, list(lons), list(lats))
+    cols, rows = ~raster.transform * (np.asarray(xs), np.asarray(ys))
+    h, w = margin * raster.height, margin * raster.width
+    return np.asarray(
+        (cols >= -w) & (cols < raster.width + w) & (rows >= -h) & (rows < raster.height + h)
+    )
 
 
 def _clipped(
