@@ -626,17 +626,18 @@ def _grow(
         inside = valid & (distance <= tol)
         reach, box = _reach(inside, (row, col), box)
         region = _joined(reach, box, steps, tol, (row, col), speck)
-        nearest = _nearest(inside, steps, (row, col)) if speck is None else None
-        if nearest is not None and region.sum() == 1:
+        area = int(region.sum())
+        nearest = _nearest(inside, steps, (row, col)) if speck is None and area == 1 else None
+        if nearest is not None:
             # The clicked pixel is within the tolerance but no neighbour is joined to it: when
             # the neighbour nearest its colour is joined to a region of its own (an odd pixel
             # in a field, not a pixel of a road, whose neighbours along it are as alone), the
             # clicked pixel is joined to it from here on.
             joined = _joined(reach, box, steps, tol, (row, col), nearest)
             if joined.sum() >= sizes[0]:
-                speck, region = nearest, joined
+                speck, region, area = nearest, joined, int(joined.sum())
         regions.append(region)
-        areas.append(max(int(region.sum()), 1))
+        areas.append(max(area, 1))
     a = np.asarray(areas, float)
     growth = np.r_[a[1] / a[0], a[2:] / a[:-2], a[-1] / a[-2]]
     growth[a < sizes[0]] = np.inf
