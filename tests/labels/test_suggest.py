@@ -327,10 +327,15 @@ def test_no_click_inside_a_field_is_refused_as_narrow(demo_scene: Path, austria:
     assert statistics.median(ious) >= 0.7
 
 
+def as_file(raster: Raster, path: Path, bands: int = 4) -> Path:
+    """``raster``'s first ``bands`` as a GeoTIFF of digital numbers without band names."""
+    dn = np.clip(raster.data[:bands] * 10000, 1, None).astype(np.uint16)
+    return write_tif(path, dn, descriptions=None)
+
+
 def test_the_command_prints_one_feature_per_point_in_order(tmp_path: Path, capsys):
     raster = farmland()
-    dn = np.clip(raster.data * 10000, 1, None).astype(np.uint16)
-    path = write_tif(tmp_path / "fields.tif", dn[:3], descriptions=None)  # 3 bands, no names
+    path = as_file(raster, tmp_path / "fields.tif", bands=3)  # 3 bands, no names
     points = [lonlat(raster, 60, 50), lonlat(raster, 50.5, 10), lonlat(raster, -50, 10)]
     assert main(["suggest", str(path), *(f"{lon},{lat}" for lon, lat in points)]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -345,8 +350,7 @@ def test_the_command_prints_one_feature_per_point_in_order(tmp_path: Path, capsy
 
 def test_the_command_steps_larger_as_the_page_does(tmp_path: Path, capsys):
     raster = two_shades()
-    dn = np.clip(raster.data * 10000, 1, None).astype(np.uint16)
-    path = write_tif(tmp_path / "field.tif", dn, descriptions=None)
+    path = as_file(raster, tmp_path / "field.tif")
     point = "{},{}".format(*lonlat(raster, 80, 60))
     assert main(["suggest", str(path), point, "--step", "1"]) == 0
     [larger] = json.loads(capsys.readouterr().out)["features"]
@@ -455,6 +459,13 @@ def test_a_proposal_cut_by_a_labelled_polygon_is_the_piece_at_the_click_never_sl
     assert str(err.value) == NARROW
 
 
+def fields_of_64_ha(raster: Raster, first_col: int = 110) -> list[dict]:
+    """Five 800 m squares labelled side by side from column ``first_col`` (on the image of
+    :func:`two_shades` ``((120, 520))`` at 110, beside its field; off it at 1110)."""
+    cols = [first_col + 80 * k for k in range(6)]
+    return [labelled(raster, c0, c1, 20, 100) for c0, c1 in zip(cols, cols[1:], strict=False)]
+
+
 def test_fields_labelled_on_the_image_teach_the_size_of_a_field():
     """The 800 m field whose west half is a shade brighter (:func:`two_shades`), clicked in its
     east half: alone, the half is proposed (it holds as well as the whole field). Once five
@@ -462,9 +473,9 @@ def test_fields_labelled_on_the_image_teach_the_size_of_a_field():
     fields labelled elsewhere (their centres off the image) do not count."""
     raster = two_shades((120, 520))
     click = lonlat(raster, 80, 60)
-    squares = [labelled(raster, 110 + 80 * k, 190 + 80 * k, 20, 100) for k in range(5)]
+    squares = fields_of_64_ha(raster)
     assert typical_area(squares, raster, RULES.crs) == pytest.approx(640_000, rel=0.01)
-    elsewhere = [labelled(raster, 1110 + 80 * k, 1190 + 80 * k, 20, 100) for k in range(5)]
+    elsewhere = fields_of_64_ha(raster, first_col=1110)
     small = [labelled(raster, 1110 + 10 * k, 1120 + 10 * k, 20, 30) for k in range(5)]
     assert typical_area(squares + small, raster, RULES.crs) == pytest.approx(640_000, rel=0.01)
     older = [labelled(raster, 110 + 10 * k, 120 + 10 * k, 0, 10) for k in range(5)]  # 1 ha
@@ -484,9 +495,8 @@ def test_the_command_learns_the_size_of_a_field_from_a_label_file(tmp_path: Path
     """``--labelled``: five fields of 64 ha outlined on the image, in a label file: the click in
     the shaded field's east half gets the whole field, as on the page."""
     raster = two_shades((120, 520))
-    dn = np.clip(raster.data * 10000, 1, None).astype(np.uint16)
-    path = write_tif(tmp_path / "field.tif", dn, descriptions=None)
-    squares = [labelled(raster, 110 + 80 * k, 190 + 80 * k, 20, 100) for k in range(5)]
+    path = as_file(raster, tmp_path / "field.tif")
+    squares = fields_of_64_ha(raster)
     done = tmp_path / "done.geojson"
     done.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": g, "properties": {"crop_class": "wheat"}} for g in squares
