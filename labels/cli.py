@@ -61,7 +61,7 @@ def _typical(path: Path, raster: Raster) -> float | None:
     """
     if not path.is_file():
         raise LabelError(f"there is no label file {path}")
-    geometries = [f["geometry"] for f in read_labels(path)["features"]]
+    geometries = [f["geometry"] for f in read_labels(path, None)["features"]]
     x, y = raster.transform * (raster.width / 2, raster.height / 2)
     [lon], [lat] = transform(raster.crs, "EPSG:4326", [x], [y])
     return typical_area(geometries, raster, utm_zone(lon, lat))
@@ -133,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         "--labelled",
         type=Path,
         metavar="FILE",
-        help=f"fields already outlined (a label file as import reads it): once {LEARN_FROM} lie "
-        "on the image, outlines of about their size are preferred, as on the Label page",
+        help="fields already outlined (any polygon file import reads, with or without crop "
+        f"classes): once {LEARN_FROM} lie on the image, outlines of about their size are "
+        "preferred, as on the Label page",
     )
     ag = sub.add_parser(
         "agreement",

@@ -135,12 +135,13 @@ def read_polygons(
     return features, notes
 
 
-def read_labels(path: Path, class_field: str = "crop_class") -> dict[str, Any]:
+def read_labels(path: Path, class_field: str | None = "crop_class") -> dict[str, Any]:
     """The polygons of ``path`` as a FeatureCollection in WGS84, read, checked and repaired as
     an import reads them (:func:`read_polygons`: the same formats, limits and refusals) but
-    added to no set, each with two properties: ``crop_class`` (from ``class_field``) and
-    ``annotator`` (the file's own, empty when it has none). For comparing files
-    (:mod:`labels.agreement`).
+    added to no set, each with two properties: ``crop_class`` (from ``class_field``; empty when
+    it is None, for outlines whose class does not matter) and ``annotator`` (the file's own,
+    empty when it has none). For comparing files (:mod:`labels.agreement`) and learning the
+    size of the fields outlined (``labels suggest --labelled``).
 
     Raises:
         LabelError: as :func:`read_polygons`.
@@ -202,11 +203,11 @@ def imported_area(features: list[Feature]) -> dict[str, Any]:
 
 
 def _rows(
-    name: str, layers: list[Layer], class_field: str
+    name: str, layers: list[Layer], class_field: str | None
 ) -> Iterator[tuple[str, BaseGeometry, dict[str, Any], str]]:
-    """Each feature of the ``layers`` of file ``name`` in WGS84, with its row and class name,
-    once every one of its layer is usable, and where it is for messages (the file, the layer
-    when there are several, its number within the layer)."""
+    """Each feature of the ``layers`` of file ``name`` in WGS84, with its row and class name
+    ("" without a ``class_field``), once every one of its layer is usable, and where it is for
+    messages (the file, the layer when there are several, its number within the layer)."""
     polygons = [layer for layer in layers if layer.rows]
     if sum(len(layer.rows) for layer in polygons) > MAX_FEATURES:
         raise LabelError(f"{name} has more than {MAX_FEATURES} features")
@@ -217,12 +218,13 @@ def _rows(
 
 
 def _checked(
-    where: str, layer: Layer, class_field: str
+    where: str, layer: Layer, class_field: str | None
 ) -> list[tuple[BaseGeometry, dict[str, Any], str]]:
-    """The layer's features in WGS84 with their class names, once every one is usable."""
+    """The layer's features in WGS84 with their class names ("" without a ``class_field``),
+    once every one is usable."""
     if layer.crs is None:
         raise LabelError(f"{where} has no coordinate reference system")
-    if not any(class_field in row for _, row in layer.rows):
+    if class_field is not None and not any(class_field in row for _, row in layer.rows):
         fields = sorted({k for _, row in layer.rows for k in row if k != "geometry"})
         raise LabelError(f"{where} has no field {class_field!r}; its fields: {', '.join(fields)}")
     for i, (geom, _) in enumerate(layer.rows, start=1):
@@ -249,7 +251,7 @@ def _checked(
         raise LabelError(f"{where} has coordinates outside what {declared.to_string()} covers")
     _check_area_of_use(where, declared, geoms)
     return [
-        (geom, row, _class_name(where, i, row.get(class_field), class_field))
+        (geom, row, _class_name(where, i, row.get(class_field), class_field) if class_field else "")
         for i, (geom, (_, row)) in enumerate(zip(geoms, layer.rows, strict=True), start=1)
     ]
 

@@ -492,14 +492,15 @@ def test_fields_labelled_on_the_image_teach_the_size_of_a_field():
 
 
 def test_the_command_learns_the_size_of_a_field_from_a_label_file(tmp_path: Path, capsys):
-    """``--labelled``: five fields of 64 ha outlined on the image, in a label file: the click in
-    the shaded field's east half gets the whole field, as on the page."""
+    """``--labelled``: five fields of 64 ha outlined on the image, in a file of outlines
+    without crop classes: the click in the shaded field's east half gets the whole field, as
+    on the page."""
     raster = two_shades((120, 520))
     path = as_file(raster, tmp_path / "field.tif")
     squares = fields_of_64_ha(raster)
-    done = tmp_path / "done.geojson"
+    done = tmp_path / "done.geojson"  # field boundaries without crop classes
     done.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": g, "properties": {"crop_class": "wheat"}} for g in squares
+        {"type": "Feature", "geometry": g, "properties": {"name": "field"}} for g in squares
     ]}))  # fmt: skip
     point = "{},{}".format(*lonlat(raster, 80, 60))
     assert main(["suggest", str(path), point]) == 0
