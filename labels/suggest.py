@@ -17,10 +17,11 @@ click's (a click on a road joins the fields beside it only far from their colour
 refused as narrow).
 Images with pixels finer than 10 m (the enhanced one) are averaged to about 10 m
 first: measured, that gives better outlines than finer pixels, and is several times faster.
-Settings were chosen on the hand-drawn outlines in ``bench/data/austria_fields.geojson``; the
-fallback under :data:`MAX_AREA_M2` and the confidence were checked on the tuning half of the
-development set (``bench/fields.py``), and results are reported on its held-out half
-(``python -m bench.suggest``; the numbers are in docs/benchmarks.md).
+The first settings were chosen on the hand-drawn outlines in
+``bench/data/austria_fields.geojson``; later ones (:data:`BORDER_STEP`, :data:`SIZE_WEIGHT`, the
+hues of :func:`_hues`; the fallback under :data:`MAX_AREA_M2` and the confidence checked) on the
+tuning half of the development set (``bench/fields.py``), and results are reported on its
+held-out half (``python -m bench.suggest``; the numbers are in docs/benchmarks.md).
 
 With a second date of the same area (optional), a border in either date is a border: a pixel
 joins the region only when it lies within the tolerance of the click's pixel on both dates
@@ -51,9 +52,15 @@ from labels.geometry import from_crs, project_to
 
 #: Outlines are found on pixels of about this size (smaller ones are averaged first).
 WORK_M = 10.0
+#: Each feature's spread over the image is measured on at most about this many pixels.
+SPREAD_PIXELS = 1024 * 1024
 #: Half the side of the first window looked at around the click; doubled while the region
-#: reaches the window's edge (fields larger than the view).
+#: reaches the window's edge (fields larger than the view), up to :data:`MOST_WINDOW_M`.
 WINDOW_M = 400.0
+#: Half the side of the largest window: a region still at its edge 3.2 km from the click is
+#: no field of at most :data:`MAX_AREA_M2` but a strip along a road or river, and is cut
+#: there (a larger window would cost up to 0.6 s a click on a 2048 px image).
+MOST_WINDOW_M = 3200.0
 #: Tolerances swept, in units of the image's own spread of each band (5-95 %).
 TOLERANCES = np.geomspace(0.01, 0.8, 40)
 #: Bridges narrower than this between two regions are cut.
@@ -158,12 +165,11 @@ def suggestions(
         yield from [Suggestion(None, refusal)] * len(steps)
         return
     pixel_m = _pixel_metres(raster, lat)
-    features, valid = _features(raster)
-    dates = [features]
+    dates = [_Features.of(raster)]
     if second is not None:
-        other, other_valid = _features(_on_grid(second, raster))
-        dates.append(np.where(other_valid, other, np.nan))
+        dates.append(_Features.of(_on_grid(second, raster)))
     half = max(8, round(WINDOW_M / pixel_m))
+    most = max(half, round(MOST_WINDOW_M / pixel_m))
     size = (raster.height, raster.width)
     sizes = (max(4, round(MIN_STABLE_M2 / pixel_m**2)), round(MAX_AREA_M2 / pixel_m**2))
     if typical_m2 is not None and not (np.isfinite(typical_m2) and typical_m2 > 0):
@@ -172,27 +178,28 @@ def suggestions(
 
     def look(half: int) -> tuple[_Sweep, _Place, tuple[int, int, int, int], bool]:
         """The regions grown in the window of ``half`` pixels either side of the click, where
-        that window is, and whether it is the whole image."""
+        that window is, and whether it is the last one (the whole image, or the largest)."""
         r0, c0 = max(0, row - half), max(0, col - half)
         r1, c1 = min(raster.height, row + half + 1), min(raster.width, col + half + 1)
-        window = [f[:, r0:r1, c0:c1] for f in dates]
-        sweep = _grow(window, valid[r0:r1, c0:c1], row - r0, col - c0, sizes, typical)
+        (first, valid), *others = [f.window(r0, r1, c0, c1) for f in dates]
+        window = [first] + [np.where(v, f, np.nan) for f, v in others]
+        sweep = _grow(window, valid, row - r0, col - c0, sizes, typical)
         unit = abs(raster.transform.a) / pixel_m  # CRS units a metre
         place = _Place(raster.transform @ Affine.translation(c0, r0), Point(x, y), unit, pixel_m)
         return (
             sweep,
             place,
             (r0, c0, r1, c1),
-            (r0, c0, r1, c1) == (0, 0, raster.height, raster.width),
+            half >= most or (r0, c0, r1, c1) == (0, 0, raster.height, raster.width),
         )
 
     while True:
-        sweep, place, bounds, whole = look(half)
-        if whole or not _touches_inner_edge(sweep.regions[sweep.chosen], bounds, size):
+        sweep, place, bounds, last = look(half)
+        if last or not _touches_inner_edge(sweep.regions[sweep.chosen], bounds, size):
             break
-        half *= 2
+        half = min(2 * half, most)
     at = (row - bounds[0], col - bounds[1])
-    first = _first(sweep, place, at, lambda r: not whole and _touches_inner_edge(r, bounds, size))
+    first = _first(sweep, place, at, lambda r: not last and _touches_inner_edge(r, bounds, size))
     if first is None:
         yield from [Suggestion(None, NARROW)] * len(steps)
         return
@@ -205,12 +212,12 @@ def suggestions(
         # click, :func:`_grow`, whose neighbour's region the window's edge can cut).
         while True:
             stepped = _stepped(sweep, place, at, (first[0], first[1].area), step)
-            if stepped is None or whole:
+            if stepped is None or last:
                 break
             if not _touches_inner_edge(sweep.regions[stepped[0]], bounds, size):
                 break
-            half *= 2
-            sweep, place, bounds, whole = look(half)
+            half = min(2 * half, most)
+            sweep, place, bounds, last = look(half)
             at = (row - bounds[0], col - bounds[1])
         if stepped is None:
             more = "larger" if step > 0 else "smaller"
@@ -520,22 +527,49 @@ def _pixel_metres(raster: Raster, lat: float) -> float:
     return size if raster.crs.is_projected else size * 111_320 * np.cos(np.radians(lat))
 
 
-def _features(raster: Raster) -> tuple[np.ndarray, np.ndarray]:
-    """The bands and NDVI, or for a true-colour image (no B08) the bands and the logarithms of
-    red and blue over green (:func:`_hues`); each divided by its spread over the image; and
-    where there is data."""
-    data = raster.data
-    valid = np.all(np.isfinite(data), axis=0)
-    channels = [data[raster.bands.index(b)] for b in ("B04", "B03", "B02") if b in raster.bands]
-    if "B08" in raster.bands:
-        channels.append(_ndvi(data[raster.bands.index("B08")], data[raster.bands.index("B04")]))
+@dataclass(frozen=True)
+class _Features:
+    """What regions are grown on (:func:`_channels`: the bands and NDVI, or the bands and hues
+    of a true-colour image), each divided by its spread over the image (5-95 %), computed for
+    the window looked at only: a click on a large image does not compute them over all of it.
+    The spreads are measured on at most :data:`SPREAD_PIXELS` pixels of the image, on a regular
+    grid of its rows and columns (all of them for an image of up to 1024 x 1024 px)."""
+
+    raster: Raster
+    spreads: tuple[float, ...]
+
+    @classmethod
+    def of(cls, raster: Raster) -> _Features:
+        every = max(1, int(np.ceil(np.sqrt(raster.height * raster.width / SPREAD_PIXELS))))
+        sample = raster.data[:, ::every, ::every]
+        valid = np.all(np.isfinite(sample), axis=0)
+        spreads = []
+        for band in _channels(sample, raster.bands):
+            lo, hi = np.percentile(band[valid], (5, 95)) if valid.any() else (0.0, 1.0)
+            spreads.append(max(float(hi - lo), 1e-4))
+        return cls(raster, tuple(spreads))
+
+    def window(self, r0: int, r1: int, c0: int, c1: int) -> tuple[np.ndarray, np.ndarray]:
+        """The features of rows r0 to r1 and columns c0 to c1 (0 where there is no data), and
+        where there is data."""
+        data = self.raster.data[:, r0:r1, c0:c1]
+        valid = np.all(np.isfinite(data), axis=0)
+        out = [
+            np.where(valid, band, 0.0) / spread
+            for band, spread in zip(_channels(data, self.raster.bands), self.spreads, strict=True)
+        ]
+        return np.stack(out).astype(np.float32), valid
+
+
+def _channels(data: np.ndarray, bands: Sequence[str]) -> list[np.ndarray]:
+    """The bands B04, B03, B02 of ``data`` (named ``bands``) and NDVI, or for a true-colour image
+    (no B08) the bands and the logarithms of red and blue over green (:func:`_hues`)."""
+    channels = [data[bands.index(b)] for b in ("B04", "B03", "B02") if b in bands]
+    if "B08" in bands:
+        channels.append(_ndvi(data[bands.index("B08")], data[bands.index("B04")]))
     elif len(channels) == 3:
         channels += _hues(*channels)
-    out = []
-    for band in channels:
-        lo, hi = np.percentile(band[valid], (5, 95)) if valid.any() else (0.0, 1.0)
-        out.append(np.where(valid, band, 0.0) / max(float(hi - lo), 1e-4))
-    return np.stack(out).astype(np.float32), valid
+    return channels
 
 
 def _ndvi(nir: np.ndarray, red: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from imagery.raster import Raster
 from imagery.read import read_area
 from labels.suggest import suggest
 from tests.e2e.mapping import SCREEN, draw_polygon, map_box, map_frame, settled, wait_idle
+from views.suggesting import sureness
 
 AREA = (12.637, 52.469, 12.666, 52.482)  # farmland in the south-east of the demo scene
 DASHED = "path[stroke-dasharray='8 6']"
@@ -72,9 +73,13 @@ def test_click_a_field_accept_with_enter(
     frame.locator(".leaflet-container").scroll_into_view_if_needed()  # as a user sees it whole
     top = map_box(frame)["y"]
     clicked = click_at(page, lon, lat, shapes=0)
-    outline = suggest(raster, *clicked).geometry
+    found = suggest(raster, *clicked)
+    outline = found.geometry
     assert outline is not None and suggest(raster, *clicked, step=1).geometry is not None
     expect(page.get_by_text("Suggested outline, dashed on the map")).to_be_visible(timeout=30_000)
+    # the status line says how sure the method is, as `labels suggest` finds it for this click
+    said = f"Suggested outline (dashed), {sureness(found.confidence)}."
+    expect(page.get_by_text(said, exact=True)).to_be_visible()
     frame = settled(page, shapes=0)  # the outline lets clicks through: not interactive
     assert map_box(frame)["y"] == pytest.approx(top, abs=1)  # the Accept row moved nothing
     expect(frame.locator(DASHED)).to_have_count(1)
