@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import geopandas as gpd
+import pytest
 import rasterio
 from playwright.sync_api import FloatRect, Locator, Page, expect
 from shapely.geometry import box, shape
@@ -128,9 +129,12 @@ def test_pick_enhance_draw_save(app_url: str, browser_page: Page, tmp_path: Path
     cx, cy = field["x"] + field["width"] / 2, field["y"] + field["height"] / 2
     w, h = field["width"] / 5, field["height"] / 5  # well inside it, at any zoom
     inner = [(cx - w, cy - h), (cx + w, cy - h), (cx + w, cy + h), (cx - w, cy + h)]
+    top = map_box(frame)["y"]
     draw_polygon(page, frame, inner)
     expect(page.get_by_text("lies inside its neighbours")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Not saved (red on the map)")).to_be_visible()
+    assert map_box(map_frame(page))["y"] == pytest.approx(top, abs=1)  # the warning moved nothing
+    shoot(page, "3-refused")
     live = page.frame_locator("iframe[title='streamlit_folium.st_folium']").last  # re-found
     expect(live.locator("path[stroke='#e41a1c']")).to_have_count(1, timeout=30_000)
     page.get_by_role("button", name="Dismiss the red outlines").click()
