@@ -98,6 +98,8 @@ STEP_AREA = 1.4
 #: Widened and opened outlines keep their corners square.
 MITRE: dict[str, Any] = {"join_style": "mitre", "mitre_limit": 2}
 NARROW = "too small or narrow for a field: a road, a path or a hedge?"
+#: What is left at the click once the outline is cut against the labelled polygons is a sliver.
+LEFT_NARROW = "what is left here beside the labelled polygons is too small or narrow for a field"
 LABELLED = "this field is already labelled (select it in the table to change it)"
 
 
@@ -469,7 +471,8 @@ def _clipped(
         or metric.area < MIN_AREA_M2
         or 2 * metric.area / metric.length < MIN_WIDTH_M
     ):
-        raise LabelError(NARROW)
+        cut = clipped.area < 0.98 * project_to(shape(found.geometry), rules.crs).area
+        raise LabelError(LEFT_NARROW if cut else NARROW)  # a labelled field took the rest
     return Suggestion(as_geojson(from_crs(metric, rules.crs)), "", found.confidence)
 
 
