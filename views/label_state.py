@@ -260,7 +260,7 @@ class LabelPageState:
         reasons = "; ".join(r.reason for r in refused)
         saved = self.status if self.status_for == name else ""
         self.before_refused = saved
-        self.status = f"{saved} Not saved (red on the map): {reasons}.".strip()
+        self.status = f"Not saved (red on the map): {reasons}. {saved}".strip()  # what failed first
         self.status_for, self.alert = name, True
 
     def dismiss(self) -> None:

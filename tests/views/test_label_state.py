@@ -74,7 +74,9 @@ def test_refused_drawings_stay_until_dismissed_and_the_status_says_why():
     state = LabelPageState()
     refused = [Refused("a new polygon: too small", SQUARE)]
     state.after_edits(saved("b"), "trial", Edits(upserts=[{}], refused=refused, added=1))
-    assert state.status.startswith("Saved at") and "too small" in state.status
+    # what failed is said first (the status row shows two lines and a half), then what saved
+    assert state.status.startswith("Not saved (red on the map): a new polygon: too small.")
+    assert "Saved at" in state.status
     assert state.refused == refused
     state.after_edits(None, "trial", Edits(refused=refused))  # nothing else was drawn
     assert state.status == "Not saved (red on the map): a new polygon: too small."

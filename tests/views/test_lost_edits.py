@@ -67,7 +67,8 @@ def test_a_split_or_merge_that_lost_to_another_session_says_nothing_was_saved(
 
     said = texts(at)
     assert "Saved at" not in said
-    [warning] = [w.value for w in at.warning if "Nothing was saved" in w.value]
+    [warning] = [m.value for m in at.markdown if "Nothing was saved" in m.value]
+    assert warning.startswith(":red-background[")  # marked as what went wrong
     assert "changed the set meanwhile" in warning and "newer set" in warning
     assert store.load("trial")["features"] == before["features"]  # theirs kept, nothing lost
     state = at.session_state["label_page"]

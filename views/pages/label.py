@@ -42,8 +42,8 @@ UNDO, REDO = "↶ Undo", "↷ Redo"
 NO_LABELS: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 #: The map fills a 1400 x 900 window below the title and the class bar.
 MAP_HEIGHT = 600
-#: The status row's height (px): a one-line warning, the tallest it shows without scrolling.
-STATUS_HEIGHT = 60
+#: The status row's height (px): two lines and a half of small print.
+STATUS_HEIGHT = 64
 #: Less room above the title: the map is what this page is for.
 COMPACT = "<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem}</style>"
 
@@ -296,12 +296,13 @@ with keys:
     shortcuts_help()
 keyboard_shortcuts(UNDO, REDO, ACCEPT, REJECT, LARGER, SMALLER)
 status = state.status if state.status_for == set_name else ""
-# The status row keeps its height whatever it says (a longer message scrolls in it), and its
-# button is always there: a refused drawing or save never moves the map under the next click.
-s1, s2 = st.columns([8, 2], vertical_alignment="center")
+# The status row keeps its height whatever it says (small print: two lines and a half fit, a
+# longer message scrolls in it), and its button is always there: a refused drawing or save
+# never moves the map under the next click. What went wrong is marked red, and said first.
+s1, s2 = st.columns([8, 2])
 with s1.container(height=STATUS_HEIGHT, border=False):
     if status and state.alert:  # the newest message only: an older one would contradict it
-        st.warning(plain(status))
+        st.markdown(f":red-background[:red[:small[⚠️ {plain(status)}]]]")
     else:
         st.caption(plain(status) if status else "Every change is saved as soon as it is made.")
 if s2.button("Dismiss the red outlines", disabled=not state.refused):
