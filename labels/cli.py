@@ -8,15 +8,12 @@ import json
 import sys
 from pathlib import Path
 
-from rasterio.warp import transform
-
 from imagery.errors import ImageryError
 from imagery.geotiff import check_output, read_raster
 from imagery.raster import BANDS, Raster
 from labels.agreement import agreement, of_annotator
 from labels.export import FORMATS, export
 from labels.features import LabelError
-from labels.geometry import utm_zone
 from labels.imports import read_labels
 from labels.session import LabelSession
 from labels.stats import area_by_class
@@ -54,7 +51,8 @@ def _suggest_raster(path: Path) -> Raster:
 
 def _typical(path: Path, raster: Raster) -> float | None:
     """The typical area of the fields of label file ``path`` that lie on ``raster``
-    (:func:`labels.suggest.typical_area`, measured in the UTM zone of the raster's centre).
+    (:func:`labels.suggest.typical_area`, measured in the raster's own CRS, in metres, as the
+    Label page measures it).
 
     Raises:
         LabelError: no such file, or one that import refuses.
@@ -62,9 +60,7 @@ def _typical(path: Path, raster: Raster) -> float | None:
     if not path.is_file():
         raise LabelError(f"there is no label file {path}")
     geometries = [f["geometry"] for f in read_labels(path, None)["features"]]
-    x, y = raster.transform * (raster.width / 2, raster.height / 2)
-    [lon], [lat] = transform(raster.crs, "EPSG:4326", [x], [y])
-    return typical_area(geometries, raster, utm_zone(lon, lat))
+    return typical_area(geometries, raster, raster.crs.to_string())
 
 
 def _agreement(args: argparse.Namespace) -> str:
